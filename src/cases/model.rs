@@ -1,0 +1,301 @@
+//! The Cases requests this function sends, as plain data shaped like the wire bodies of
+//! `reference/cases-api.md` §2. `plan` prints them as they are; the SDK adapter turns them into
+//! `aws-sdk-connectcases` calls. Path members (`caseId`) are kept beside the body.
+
+use serde::Serialize;
+
+pub use crate::rules::value::FieldValue;
+
+/// `{"id": …, "value": {…}}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldEntry {
+    pub id: String,
+    pub value: FieldValue,
+}
+
+/// `performedBy`: this function only ever writes as a custom entity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PerformedBy {
+    pub custom_entity: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateCaseInput {
+    pub template_id: String,
+    pub fields: Vec<FieldEntry>,
+    pub client_token: String,
+    pub performed_by: PerformedBy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateCaseInput {
+    pub fields: Vec<FieldEntry>,
+    pub performed_by: PerformedBy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchCasesInput {
+    pub max_results: i32,
+    pub filter: CaseFilter,
+    pub sorts: Vec<SortInput>,
+}
+
+/// The subset of the `CaseFilter` union this function builds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CaseFilter {
+    Field(FieldFilter),
+    AndAll(Vec<CaseFilter>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FieldFilter {
+    EqualTo(FieldEntry),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SortInput {
+    pub field_id: String,
+    pub sort_order: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListCasesForContactInput {
+    pub contact_arn: String,
+    pub max_results: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchRelatedItemsInput {
+    pub max_results: i32,
+    pub filters: Vec<RelatedItemFilter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The subset of `RelatedItemTypeFilter` used to look for an item before creating it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RelatedItemFilter {
+    Contact {
+        #[serde(rename = "contactArn")]
+        contact_arn: String,
+    },
+    Comment {},
+    File {
+        #[serde(rename = "fileArn")]
+        file_arn: String,
+    },
+    Sla {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRelatedItemInput {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub content: RelatedItemContent,
+    pub performed_by: PerformedBy,
+}
+
+/// `RelatedItemInputContent`, the four kinds this function creates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RelatedItemContent {
+    Contact {
+        #[serde(rename = "contactArn")]
+        contact_arn: String,
+    },
+    Comment {
+        body: String,
+        #[serde(rename = "contentType")]
+        content_type: &'static str,
+    },
+    File {
+        #[serde(rename = "fileArn")]
+        file_arn: String,
+    },
+    Sla {
+        #[serde(rename = "slaInputConfiguration")]
+        sla_input_configuration: SlaInput,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaInput {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub target_field_values: Vec<FieldValue>,
+    pub target_sla_minutes: i64,
+}
+
+impl CreateRelatedItemInput {
+    pub fn new(content: RelatedItemContent, performed_by: PerformedBy) -> CreateRelatedItemInput {
+        let kind = match content {
+            RelatedItemContent::Contact { .. } => "Contact",
+            RelatedItemContent::Comment { .. } => "Comment",
+            RelatedItemContent::File { .. } => "File",
+            RelatedItemContent::Sla { .. } => "Sla",
+        };
+        CreateRelatedItemInput { kind, content, performed_by }
+    }
+
+    /// The search that finds this item if it was already created (by an earlier delivery of the
+    /// same event): contacts and files by ARN, SLAs by name, comments by type (their bodies are
+    /// then compared, since the API cannot filter on them).
+    pub fn existing_item_filter(&self) -> RelatedItemFilter {
+        match &self.content {
+            RelatedItemContent::Contact { contact_arn } => RelatedItemFilter::Contact { contact_arn: contact_arn.clone() },
+            RelatedItemContent::Comment { .. } => RelatedItemFilter::Comment {},
+            RelatedItemContent::File { file_arn } => RelatedItemFilter::File { file_arn: file_arn.clone() },
+            RelatedItemContent::Sla { sla_input_configuration } => RelatedItemFilter::Sla { name: sla_input_configuration.name.clone() },
+        }
+    }
+
+    /// Whether `item` (returned by the filter above) is this very item.
+    pub fn is_same_as(&self, item: &RelatedItem) -> bool {
+        match &self.content {
+            RelatedItemContent::Comment { body, .. } => {
+                item.comment_body.as_deref() == Some(body.as_str())
+                    && item.performed_by.as_deref() == Some(self.performed_by.custom_entity.as_str())
+            }
+            _ => true,
+        }
+    }
+}
+
+/// Results the function needs from the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedCase {
+    pub case_id: String,
+    pub case_arn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RelatedItem {
+    pub related_item_id: String,
+    /// `performedBy.customEntity`, when the item was created by a custom entity.
+    pub performed_by: Option<String>,
+    pub comment_body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RelatedItemsPage {
+    pub items: Vec<RelatedItem>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    Number,
+    Boolean,
+    DateTime,
+    SingleSelect,
+    Url,
+    User,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldInfo {
+    pub id: String,
+    pub name: String,
+    pub field_type: FieldType,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateInfo {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+}
+
+/// One request, as `plan` shows it: the API's operation name, path members, and body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "operation")]
+pub enum CasesRequest {
+    SearchCases {
+        body: SearchCasesInput,
+    },
+    ListCasesForContact {
+        body: ListCasesForContactInput,
+    },
+    CreateCase {
+        body: CreateCaseInput,
+    },
+    UpdateCase {
+        #[serde(rename = "caseId")]
+        case_id: String,
+        body: UpdateCaseInput,
+    },
+    SearchRelatedItems {
+        #[serde(rename = "caseId")]
+        case_id: String,
+        body: SearchRelatedItemsInput,
+    },
+    CreateRelatedItem {
+        #[serde(rename = "caseId")]
+        case_id: String,
+        body: CreateRelatedItemInput,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bodies_serialize_as_the_api_spells_them() {
+        let who = PerformedBy { custom_entity: "bot".into() };
+        let sla = CreateRelatedItemInput::new(
+            RelatedItemContent::Sla {
+                sla_input_configuration: SlaInput {
+                    name: "Call back".into(),
+                    kind: "CaseField",
+                    field_id: None,
+                    target_field_values: vec![],
+                    target_sla_minutes: 240,
+                },
+            },
+            who.clone(),
+        );
+        assert_eq!(
+            serde_json::to_value(&sla).unwrap(),
+            json!({"type": "Sla", "content": {"sla": {"slaInputConfiguration": {"name": "Call back", "type": "CaseField", "targetSlaMinutes": 240}}},
+                   "performedBy": {"customEntity": "bot"}})
+        );
+        let search = SearchCasesInput {
+            max_results: 1,
+            filter: CaseFilter::AndAll(vec![CaseFilter::Field(FieldFilter::EqualTo(FieldEntry {
+                id: "status".into(),
+                value: FieldValue::String("open".into()),
+            }))]),
+            sorts: vec![SortInput { field_id: "created_datetime".into(), sort_order: "Desc" }],
+        };
+        assert_eq!(
+            serde_json::to_value(CasesRequest::SearchCases { body: search }).unwrap(),
+            json!({"operation": "SearchCases", "body": {"maxResults": 1,
+                "filter": {"andAll": [{"field": {"equalTo": {"id": "status", "value": {"stringValue": "open"}}}}]},
+                "sorts": [{"fieldId": "created_datetime", "sortOrder": "Desc"}]}})
+        );
+        let comment = CreateRelatedItemInput::new(RelatedItemContent::Comment { body: "hi".into(), content_type: "Text/Plain" }, who);
+        assert_eq!(serde_json::to_value(comment.existing_item_filter()).unwrap(), json!({"comment": {}}));
+    }
+}

@@ -1,0 +1,135 @@
+//! `cases-automation plan`: which rules an event matches and the exact Cases requests they would
+//! send, without calling AWS. The tool rule authors use.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+use crate::cases::catalog::Offline;
+use crate::config::FALLBACK_IDENTITY;
+use crate::identity::validate_identity;
+use crate::inbound::{Event, EventKind, Inbound, Performer, classify};
+use crate::plan::{PlanInput, plan_rule};
+use crate::rules::RuleSet;
+use crate::rules::value::TemplateContext;
+
+#[derive(Parser)]
+#[command(
+    name = "cases-automation",
+    about = "Amazon Connect events to Amazon Connect Cases writes. Without arguments, runs as a Lambda function."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show which rules an event matches and the Cases requests they would send, without calling AWS.
+    Plan {
+        /// The event: a contact-flow invocation, an EventBridge event or an SQS batch (JSON).
+        #[arg(long)]
+        event: PathBuf,
+        /// A rules file; default: RULES_FILE, else the shipped default rules.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The automation identity; default: AUTOMATION_IDENTITY, else "cases-automation".
+        #[arg(long)]
+        identity: Option<String>,
+    },
+}
+
+/// Runs the command line; `args` includes the program name.
+pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let Command::Plan { event, rules, identity } = cli.command;
+    let rules = rules.or_else(|| std::env::var_os("RULES_FILE").map(PathBuf::from));
+    let identity = identity.or_else(|| std::env::var("AUTOMATION_IDENTITY").ok()).unwrap_or_else(|| FALLBACK_IDENTITY.into());
+    match plan_command(&event, rules.as_deref(), &identity) {
+        Ok((report, ok)) => {
+            println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
+            if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The plan report and whether the event itself is usable (a failing SQS record does not count).
+pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, identity: &str) -> Result<(Value, bool), String> {
+    validate_identity(identity).map_err(|reason| format!("identity `{identity}` is not a valid performedBy.customEntity: {reason}"))?;
+    let rules = match rules {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read rules file {}: {e}", path.display()))?;
+            RuleSet::from_yaml(&text, &path.display().to_string()).map_err(|e| e.to_string())?
+        }
+        None => RuleSet::default_rules(),
+    };
+    let text = std::fs::read_to_string(event).map_err(|e| format!("cannot read event file {}: {e}", event.display()))?;
+    let payload: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
+    let inbound = classify(payload).map_err(|e| format!("{}: {e}", event.display()))?;
+    Ok(match inbound {
+        Inbound::ContactFlow(event) | Inbound::EventBridge(event) => {
+            let (report, ok) = plan_event(&rules, &event, identity);
+            let trigger = if event.kind == EventKind::ContactFlow { "contact flow" } else { "EventBridge" };
+            (json!({"trigger": trigger, "event": report}), ok)
+        }
+        Inbound::SqsBatch(records) => {
+            let records: Vec<Value> = records
+                .iter()
+                .map(|record| match &record.body {
+                    Ok(event) => json!({"messageId": record.message_id, "event": plan_event(&rules, event, identity).0}),
+                    Err(e) => json!({"messageId": record.message_id, "wouldFail": true, "error": e.0}),
+                })
+                .collect();
+            (json!({"trigger": "SQS", "records": records}), true)
+        }
+    })
+}
+
+fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
+    let head = json!({"id": event.key, "kind": event.kind.to_string()});
+    let own = std::iter::once(identity).chain(rules.rule_identities()).collect::<Vec<_>>();
+    if let (EventKind::CasesChange, Some(Performer::CustomEntity(who))) = (event.kind, &event.performer)
+        && own.contains(&who.as_str())
+    {
+        return (json!({"about": head, "skipped": format!("caused by this automation (performedBy.customEntity = {who})")}), true);
+    }
+    let matched: Vec<_> = rules.matching(&event.raw).collect();
+    if matched.is_empty() {
+        let ok = event.kind != EventKind::ContactFlow;
+        let reason = if ok { "no rule matches" } else { "no rule matches; a flow would take the Error branch" };
+        return (json!({"about": head, "skipped": reason}), ok);
+    }
+    let context = TemplateContext::new(&event.raw);
+    let input = PlanInput { rules, event, context: &context, identity, resolve: &Offline };
+    let mut ok = true;
+    let plans: Vec<Value> = matched
+        .iter()
+        .map(|rule| match plan_rule(rule, &input) {
+            Ok(plan) => json!({"rule": rule.name, "performedBy": plan.performed_by.custom_entity, "requests": plan.requests()}),
+            Err(e) => {
+                ok = false;
+                json!({"rule": rule.name, "wouldFail": true, "error": e.to_string()})
+            }
+        })
+        .collect();
+    (
+        json!({
+            "about": head,
+            "note": "fields and templates named by name are resolved to ids at run time (ListFields, ListTemplates, once per process)",
+            "rules": plans,
+        }),
+        ok,
+    )
+}

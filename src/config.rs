@@ -1,0 +1,105 @@
+//! Configuration from the environment, read and checked once at cold start.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::identity::validate_identity;
+
+/// One environment variable the function reads. The SAM template must set exactly the required
+/// ones (a test compares the two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: &'static str,
+    pub required: bool,
+    pub meaning: &'static str,
+}
+
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar { name: "CASES_DOMAIN_ID", required: true, meaning: "the Cases domain every request goes to" },
+    EnvVar {
+        name: "AUTOMATION_IDENTITY",
+        required: false,
+        meaning: "performedBy.customEntity of every write (default: the function name)",
+    },
+    EnvVar { name: "RULES_FILE", required: false, meaning: "path of a YAML rules file replacing the shipped default rules" },
+    EnvVar { name: "SQS_CONCURRENCY", required: false, meaning: "SQS records processed at once per invocation (default 4)" },
+    EnvVar {
+        name: "FLOW_TIMEOUT_MS",
+        required: false,
+        meaning: "how long a contact flow waits for the function, in ms (default 8000, Connect's maximum)",
+    },
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub domain_id: String,
+    pub identity: String,
+    pub rules_file: Option<PathBuf>,
+    pub sqs_concurrency: usize,
+    pub flow_timeout: Duration,
+}
+
+/// The identity used when neither `AUTOMATION_IDENTITY` nor a function name is available.
+pub const FALLBACK_IDENTITY: &str = "cases-automation";
+
+impl Config {
+    /// Reads the configuration through `var` (the process environment in production), listing
+    /// every problem at once.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Config, Vec<String>> {
+        let mut problems = Vec::new();
+        let present = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+
+        let domain_id = present("CASES_DOMAIN_ID").unwrap_or_else(|| {
+            problems.push("CASES_DOMAIN_ID is not set: set it to the id of your Cases domain".into());
+            String::new()
+        });
+        let identity =
+            present("AUTOMATION_IDENTITY").or_else(|| present("AWS_LAMBDA_FUNCTION_NAME")).unwrap_or_else(|| FALLBACK_IDENTITY.into());
+        if let Err(reason) = validate_identity(&identity) {
+            problems.push(format!("AUTOMATION_IDENTITY (or the function name) is not a valid performedBy.customEntity: {reason}"));
+        }
+        let number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>, problems: &mut Vec<String>| match present(name) {
+            None => default,
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(n) if range.contains(&n) => n,
+                _ => {
+                    problems.push(format!("{name} must be a whole number from {} to {}", range.start(), range.end()));
+                    default
+                }
+            },
+        };
+        let sqs_concurrency = number("SQS_CONCURRENCY", 4, 1..=10, &mut problems) as usize;
+        let flow_timeout = Duration::from_millis(number("FLOW_TIMEOUT_MS", 8000, 1000..=8000, &mut problems));
+
+        if problems.is_empty() {
+            Ok(Config { domain_id, identity, rules_file: present("RULES_FILE").map(PathBuf::from), sqs_concurrency, flow_timeout })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, Vec<String>> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_env(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_and_identity_from_the_function_name() {
+        let c = config(&[("CASES_DOMAIN_ID", "d"), ("AWS_LAMBDA_FUNCTION_NAME", "my-fn")]).unwrap();
+        assert_eq!((c.identity.as_str(), c.sqs_concurrency, c.flow_timeout), ("my-fn", 4, Duration::from_secs(8)));
+        let c = config(&[("CASES_DOMAIN_ID", "d"), ("AWS_LAMBDA_FUNCTION_NAME", "my-fn"), ("AUTOMATION_IDENTITY", "erp-bridge")]).unwrap();
+        assert_eq!(c.identity, "erp-bridge");
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let problems = config(&[("AUTOMATION_IDENTITY", "bad!"), ("SQS_CONCURRENCY", "0"), ("FLOW_TIMEOUT_MS", "9000")]).unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+    }
+}

@@ -1,0 +1,121 @@
+//! The function's error: permanent or retryable, with a code for Lambda's `errorType` and a
+//! message that names the event, the rule and the field, and never echoes personal data.
+
+use std::fmt;
+
+use lambda_runtime::Diagnostic;
+
+use crate::cases::ApiError;
+use crate::execute::ExecError;
+use crate::inbound::{Event, InboundError};
+use crate::plan::PlanError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Retrying the same event cannot help: bad input, a rule that does not fit the event,
+    /// validation or not-found errors from Cases. It goes to the dead-letter queue.
+    Permanent,
+    /// Throttling, server errors, timeouts: a later delivery can succeed.
+    Retryable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: Kind,
+    /// Short and stable, e.g. `InvalidEvent`, `ThrottlingException`.
+    pub code: String,
+    pub message: String,
+}
+
+impl Error {
+    pub fn permanent(code: impl Into<String>, message: impl Into<String>) -> Error {
+        Error { kind: Kind::Permanent, code: code.into(), message: message.into() }
+    }
+
+    pub fn retryable(code: impl Into<String>, message: impl Into<String>) -> Error {
+        Error { kind: Kind::Retryable, code: code.into(), message: message.into() }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.kind == Kind::Retryable
+    }
+
+    /// What Lambda reports as `errorType`, e.g. `Retryable.ThrottlingException`.
+    pub fn error_type(&self) -> String {
+        let kind = match self.kind {
+            Kind::Permanent => "Permanent",
+            Kind::Retryable => "Retryable",
+        };
+        format!("{kind}.{}", self.code)
+    }
+
+    pub fn invalid_event(error: InboundError) -> Error {
+        Error::permanent("InvalidEvent", error.0)
+    }
+
+    /// A Cases API failure while handling `event`.
+    pub fn api(event: &Event, context: &str, error: &ApiError) -> Error {
+        let message = format!("{}: {context}: {error}", describe(event));
+        if error.kind.is_retryable() { Error::retryable(error.kind.name(), message) } else { Error::permanent(error.kind.name(), message) }
+    }
+
+    pub fn plan(event: &Event, error: &PlanError) -> Error {
+        Error::permanent("RuleDoesNotFitEvent", format!("{}: {error}", describe(event)))
+    }
+
+    pub fn exec(event: &Event, error: &ExecError) -> Error {
+        match error {
+            ExecError::Api { rule, step, error } => Error::api(event, &format!("rule `{rule}`, at `{step}`"), error),
+            ExecError::CaseNotFound { rule } => Error::permanent(
+                "CaseNotFound",
+                format!(
+                    "{}: rule `{rule}` found no case and does not create one (set `case.ifMissing: skip` to ignore such events)",
+                    describe(event)
+                ),
+            ),
+        }
+    }
+}
+
+/// `contact flow c-123` or `custom event 1a2b…`: enough to find the event in logs and DLQs.
+pub fn describe(event: &Event) -> String {
+    format!("{} {}", event.kind, event.key)
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error_type(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for Diagnostic {
+    fn from(error: Error) -> Diagnostic {
+        Diagnostic { error_type: error.error_type(), error_message: error.message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::ApiErrorKind;
+    use crate::inbound::EventKind;
+
+    fn event() -> Event {
+        Event { raw: serde_json::json!({}), key: "e-1".into(), kind: EventKind::Custom, contact_arn: None, performer: None }
+    }
+
+    #[test]
+    fn api_errors_keep_their_retryability_and_context() {
+        let throttled = ApiError { operation: "CreateCase", kind: ApiErrorKind::Throttling, message: "slow down".into() };
+        let error = Error::api(&event(), "rule `r`, at `case.create`", &throttled);
+        assert!(error.is_retryable());
+        assert_eq!(error.error_type(), "Retryable.ThrottlingException");
+        assert!(error.message.contains("custom event e-1") && error.message.contains("rule `r`"), "{error}");
+
+        let invalid = ApiError { operation: "CreateCase", kind: ApiErrorKind::Validation, message: "bad".into() };
+        let diagnostic = Diagnostic::from(Error::api(&event(), "x", &invalid));
+        assert_eq!(diagnostic.error_type, "Permanent.ValidationException");
+    }
+}

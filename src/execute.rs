@@ -1,0 +1,179 @@
+//! Running a plan against the Cases API: find or create the case, then apply each action once.
+//!
+//! Safe under redelivery: CreateCase carries a deterministic `clientToken`, so a second
+//! delivery gets the case the first one created; every related item is looked for before it
+//! is created (contacts and files by ARN, SLAs by name, comments by body and author); UpdateCase
+//! sets values, so repeating it changes nothing.
+
+use serde::Serialize;
+use tokio::sync::OnceCell;
+
+use crate::cases::catalog::Catalog;
+use crate::cases::model::*;
+use crate::cases::{ApiError, CasesApi};
+use crate::plan::{PlannedAction, PlannedLookup, RulePlan};
+use crate::rules::IfMissing;
+
+/// Pages of related items read when looking for an existing one (25 per page).
+const MAX_RELATED_ITEM_PAGES: usize = 40;
+
+/// The Cases client plus what is learned once per process (the domain's fields and templates).
+pub struct Executor<C> {
+    pub api: C,
+    catalog: OnceCell<Catalog>,
+}
+
+/// What one rule did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleOutcome {
+    pub rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_arn: Option<String>,
+    pub case: CaseOutcome,
+    pub actions: Vec<ActionOutcome>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseOutcome {
+    /// The id came from the event.
+    FromEvent,
+    FoundForContact,
+    FoundBySearch,
+    /// Created now, or by an earlier delivery of the same event (the API does not say which).
+    Created,
+    /// No case, and the rule says to skip.
+    NotFound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionOutcome {
+    pub action: &'static str,
+    pub status: ActionStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionStatus {
+    Done,
+    /// The case already had it (an earlier delivery of the same event).
+    AlreadyDone,
+}
+
+/// A failed step of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecError {
+    Api {
+        rule: String,
+        step: String,
+        error: ApiError,
+    },
+    /// No case was found and the rule neither creates one nor skips.
+    CaseNotFound {
+        rule: String,
+    },
+}
+
+impl<C: CasesApi> Executor<C> {
+    pub fn new(api: C) -> Executor<C> {
+        Executor { api, catalog: OnceCell::new() }
+    }
+
+    /// The domain's fields and templates, listed on first use and kept for the process's life.
+    pub async fn catalog(&self) -> Result<&Catalog, ApiError> {
+        self.catalog
+            .get_or_try_init(|| async {
+                let (fields, templates) = tokio::try_join!(self.api.list_fields(), self.api.list_templates())?;
+                Ok(Catalog { fields, templates })
+            })
+            .await
+    }
+
+    pub async fn run(&self, plan: &RulePlan) -> Result<RuleOutcome, ExecError> {
+        let fail = |step: String| move |error: ApiError| ExecError::Api { rule: plan.rule.clone(), step, error };
+
+        let mut found = None;
+        for (i, lookup) in plan.lookups.iter().enumerate() {
+            let step = format!("case.find[{i}]");
+            found = match lookup {
+                PlannedLookup::Id(id) => Some((id.clone(), CaseOutcome::FromEvent)),
+                PlannedLookup::Contact(input) => {
+                    let ids = self.api.list_cases_for_contact(input).await.map_err(fail(step))?;
+                    ids.into_iter().next().map(|id| (id, CaseOutcome::FoundForContact))
+                }
+                PlannedLookup::Search(input) => {
+                    let ids = self.api.search_cases(input).await.map_err(fail(step))?;
+                    ids.into_iter().next().map(|id| (id, CaseOutcome::FoundBySearch))
+                }
+            };
+            if found.is_some() {
+                break;
+            }
+        }
+
+        let (case_id, case_arn, case) = match (found, &plan.create) {
+            (Some((id, how)), _) => (id, None, how),
+            (None, Some(create)) => {
+                let created = self.api.create_case(create).await.map_err(fail("case.create".into()))?;
+                (created.case_id, Some(created.case_arn), CaseOutcome::Created)
+            }
+            (None, None) if plan.if_missing == IfMissing::Skip => {
+                return Ok(RuleOutcome {
+                    rule: plan.rule.clone(),
+                    case_id: None,
+                    case_arn: None,
+                    case: CaseOutcome::NotFound,
+                    actions: vec![],
+                });
+            }
+            (None, None) => return Err(ExecError::CaseNotFound { rule: plan.rule.clone() }),
+        };
+
+        // A case found through this very contact is already linked to it.
+        let linked_contact = plan.lookups.iter().find_map(|l| match (l, case) {
+            (PlannedLookup::Contact(input), CaseOutcome::FoundForContact) => Some(input.contact_arn.as_str()),
+            _ => None,
+        });
+
+        let mut actions = Vec::with_capacity(plan.actions.len());
+        for (i, action) in plan.actions.iter().enumerate() {
+            let step = format!("actions[{i}].{}", action.kind());
+            let status = match action {
+                PlannedAction::Update(input) => {
+                    self.api.update_case(&case_id, input).await.map_err(fail(step))?;
+                    ActionStatus::Done
+                }
+                PlannedAction::Relate(input) => {
+                    let already_linked = matches!(&input.content, RelatedItemContent::Contact { contact_arn } if Some(contact_arn.as_str()) == linked_contact);
+                    if already_linked || self.has_related_item(&case_id, input).await.map_err(fail(step.clone()))? {
+                        ActionStatus::AlreadyDone
+                    } else {
+                        self.api.create_related_item(&case_id, input).await.map_err(fail(step))?;
+                        ActionStatus::Done
+                    }
+                }
+            };
+            actions.push(ActionOutcome { action: action.kind(), status });
+        }
+        Ok(RuleOutcome { rule: plan.rule.clone(), case_id: Some(case_id), case_arn, case, actions })
+    }
+
+    /// Whether the case already has this related item.
+    async fn has_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<bool, ApiError> {
+        let mut search = SearchRelatedItemsInput { max_results: 25, filters: vec![input.existing_item_filter()], next_token: None };
+        for _ in 0..MAX_RELATED_ITEM_PAGES {
+            let page = self.api.search_related_items(case_id, &search).await?;
+            if page.items.iter().any(|item| input.is_same_as(item)) {
+                return Ok(true);
+            }
+            match page.next_token {
+                Some(token) if !token.is_empty() => search.next_token = Some(token),
+                _ => return Ok(false),
+            }
+        }
+        Ok(false)
+    }
+}

@@ -1,0 +1,232 @@
+//! The invocation handler: classify the payload, run the matching rules for each event, and
+//! answer in the shape the trigger expects (a flat string map for a flow, a summary for
+//! EventBridge, `batchItemFailures` for SQS).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::sqs::SqsBatchResponse;
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{info, warn};
+
+use crate::cases::CasesApi;
+use crate::config::Config;
+use crate::error::{Error, describe};
+use crate::execute::{Executor, RuleOutcome};
+use crate::inbound::{Event, EventKind, Inbound, Performer, classify};
+use crate::plan::{PlanInput, RulePlan, plan_rule};
+use crate::rules::RuleSet;
+use crate::rules::value::TemplateContext;
+
+/// Time kept back from the deadline to report the outcome.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+
+/// Everything that lives for the whole process: configuration, rules, the Cases client.
+pub struct App<C> {
+    pub config: Config,
+    pub rules: RuleSet,
+    pub executor: Executor<C>,
+    /// Every identity this automation writes under; their Cases change events are skipped.
+    own_identities: Vec<String>,
+    skipped_self_caused: AtomicU64,
+}
+
+/// Facts about one invocation, from the Lambda context.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub deadline: Instant,
+    /// `arn:aws:lambda:{region}:{account}:function:{name}`, used to build case ARNs.
+    pub function_arn: Option<String>,
+}
+
+impl Invocation {
+    pub fn from_context(context: &lambda_runtime::Context) -> Invocation {
+        let remaining = context.deadline().duration_since(SystemTime::now()).unwrap_or_default();
+        Invocation { deadline: Instant::now() + remaining, function_arn: Some(context.invoked_function_arn.clone()) }
+    }
+
+    /// An invocation with `budget` left, for tests and local runs.
+    pub fn with_budget(budget: Duration) -> Invocation {
+        Invocation { deadline: Instant::now() + budget, function_arn: None }
+    }
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventOutcome {
+    pub event_id: String,
+    pub kind: String,
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub results: Vec<RuleOutcome>,
+}
+
+impl EventOutcome {
+    fn skipped(event: &Event, reason: impl Into<String>) -> EventOutcome {
+        EventOutcome {
+            event_id: event.key.clone(),
+            kind: event.kind.to_string(),
+            outcome: "skipped",
+            reason: Some(reason.into()),
+            results: vec![],
+        }
+    }
+}
+
+impl<C: CasesApi> App<C> {
+    pub fn new(config: Config, rules: RuleSet, api: C) -> App<C> {
+        let mut own_identities = vec![config.identity.clone()];
+        own_identities.extend(rules.rule_identities().map(str::to_owned));
+        App { config, rules, executor: Executor::new(api), own_identities, skipped_self_caused: AtomicU64::new(0) }
+    }
+
+    /// Cases change events skipped because this automation caused them, since the process started.
+    pub fn skipped_self_caused(&self) -> u64 {
+        self.skipped_self_caused.load(Ordering::Relaxed)
+    }
+
+    pub async fn handle(&self, payload: Value, invocation: &Invocation) -> Result<Value, Error> {
+        match classify(payload).map_err(Error::invalid_event)? {
+            Inbound::ContactFlow(event) => {
+                // Connect gives up after the block's timeout even if Lambda would allow more.
+                let deadline = invocation.deadline.min(Instant::now() + self.config.flow_timeout);
+                let outcome = self.process(&event, deadline).await?;
+                if outcome.outcome == "skipped" {
+                    return Err(Error::permanent(
+                        "NoRuleMatched",
+                        format!("{}: no rule matches this invocation; pass a parameter a rule matches (e.g. action)", describe(&event)),
+                    ));
+                }
+                Ok(self.flow_response(&outcome, invocation))
+            }
+            Inbound::EventBridge(event) => {
+                let outcome = self.process(&event, invocation.deadline).await?;
+                Ok(serde_json::to_value(outcome).expect("outcomes serialize"))
+            }
+            Inbound::SqsBatch(records) => {
+                let failures: Vec<String> = futures_util::stream::iter(records)
+                    .map(|record| async move {
+                        let result = match &record.body {
+                            Ok(event) => self.process(event, invocation.deadline).await.map(drop),
+                            Err(error) => {
+                                warn!(message_id = %record.message_id, error = %error, "SQS record is not a usable event");
+                                Err(Error::invalid_event(error.clone()))
+                            }
+                        };
+                        result.err().map(|_| record.message_id)
+                    })
+                    .buffer_unordered(self.config.sqs_concurrency)
+                    .filter_map(|failed| async move { failed })
+                    .collect()
+                    .await;
+                let mut response = SqsBatchResponse::default();
+                for id in failures {
+                    response.add_failure(id);
+                }
+                Ok(serde_json::to_value(response).expect("batch responses serialize"))
+            }
+        }
+    }
+
+    /// Runs every matching rule for one event, within the deadline. Logs the outcome (ids only).
+    pub async fn process(&self, event: &Event, deadline: Instant) -> Result<EventOutcome, Error> {
+        let result = self.process_inner(event, deadline).await;
+        match &result {
+            Ok(outcome) => info!(
+                event = %event.key,
+                kind = %event.kind,
+                outcome = outcome.outcome,
+                reason = outcome.reason.as_deref().unwrap_or(""),
+                rules = %outcome.results.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(","),
+                cases = %outcome.results.iter().filter_map(|r| r.case_id.as_deref()).collect::<Vec<_>>().join(","),
+                "event handled"
+            ),
+            Err(error) => {
+                warn!(event = %event.key, kind = %event.kind, error_type = %error.error_type(), error = %error.message, "event failed")
+            }
+        }
+        result
+    }
+
+    async fn process_inner(&self, event: &Event, deadline: Instant) -> Result<EventOutcome, Error> {
+        if let (EventKind::CasesChange, Some(Performer::CustomEntity(who))) = (event.kind, &event.performer)
+            && self.own_identities.iter().any(|own| own == who)
+        {
+            let total = self.skipped_self_caused.fetch_add(1, Ordering::Relaxed) + 1;
+            info!(event = %event.key, skipped_self_caused_total = total, "skipping a change this automation made");
+            return Ok(EventOutcome::skipped(event, "caused by this automation"));
+        }
+        let matched: Vec<_> = self.rules.matching(&event.raw).collect();
+        if matched.is_empty() {
+            return Ok(EventOutcome::skipped(event, "no rule matches"));
+        }
+
+        let work = async {
+            let catalog = self.executor.catalog().await.map_err(|e| Error::api(event, "listing the domain's fields and templates", &e))?;
+            let context = TemplateContext::new(&event.raw);
+            let input = PlanInput { rules: &self.rules, event, context: &context, identity: &self.config.identity, resolve: catalog };
+            // Every rule is planned before anything is written: bad input changes nothing.
+            let plans = matched
+                .iter()
+                .map(|rule| plan_rule(rule, &input))
+                .collect::<Result<Vec<RulePlan>, _>>()
+                .map_err(|e| Error::plan(event, &e))?;
+            let mut results = Vec::with_capacity(plans.len());
+            for plan in &plans {
+                results.push(self.executor.run(plan).await.map_err(|e| Error::exec(event, &e))?);
+            }
+            Ok(EventOutcome { event_id: event.key.clone(), kind: event.kind.to_string(), outcome: "applied", reason: None, results })
+        };
+        let budget_end = deadline.checked_sub(DEADLINE_MARGIN).unwrap_or(deadline);
+        match tokio::time::timeout_at(budget_end.into(), work).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::retryable(
+                "DeadlineExceeded",
+                format!("{}: not finished before the invocation deadline; a redelivery will complete it", describe(event)),
+            )),
+        }
+    }
+
+    /// The flat string map a contact flow reads as `$.External.*`.
+    fn flow_response(&self, outcome: &EventOutcome, invocation: &Invocation) -> Value {
+        let mut out = BTreeMap::new();
+        out.insert("outcome", outcome.outcome.to_owned());
+        out.insert("rules", outcome.results.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(","));
+        if let Some(result) = outcome.results.iter().find(|r| r.case_id.is_some()) {
+            let case_id = result.case_id.clone().unwrap_or_default();
+            let case_arn = result.case_arn.clone().or_else(|| self.case_arn(invocation, &case_id));
+            out.insert("caseCreated", (result.case == crate::execute::CaseOutcome::Created).to_string());
+            if let Some(arn) = case_arn {
+                out.insert("caseArn", arn);
+            }
+            out.insert("caseId", case_id);
+        }
+        let actions: Vec<String> = outcome
+            .results
+            .iter()
+            .flat_map(|r| {
+                r.actions
+                    .iter()
+                    .map(|a| format!("{}:{}", a.action, serde_json::to_value(a.status).expect("serializes").as_str().unwrap_or("")))
+            })
+            .collect();
+        out.insert("actions", actions.join(","));
+        serde_json::to_value(out).expect("string maps serialize")
+    }
+
+    /// `arn:aws:cases:{region}:{account}:domain/{domain}/case/{case}`, from the function's own ARN.
+    fn case_arn(&self, invocation: &Invocation, case_id: &str) -> Option<String> {
+        let parts: Vec<&str> = invocation.function_arn.as_deref()?.split(':').collect();
+        match parts.as_slice() {
+            ["arn", partition, "lambda", region, account, ..] => {
+                Some(format!("arn:{partition}:cases:{region}:{account}:domain/{}/case/{case_id}", self.config.domain_id))
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! What arrived: a contact-flow invocation, an EventBridge event, or an SQS batch of EventBridge
+//! events, told apart by shape. Parsing is tolerant: only the few fields the function relies on
+//! are required, and unknown or null fields are ignored (real chat and task payloads have null
+//! endpoints, flows pass nested JSON as parameters).
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The three shapes the function is invoked with.
+#[derive(Debug, Clone)]
+pub enum Inbound {
+    ContactFlow(Event),
+    EventBridge(Event),
+    SqsBatch(Vec<SqsRecord>),
+}
+
+/// One event that rules are matched against: a contact-flow invocation or an EventBridge event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The event as received; patterns, paths and templates see this.
+    pub raw: Value,
+    /// What makes this event unique across redeliveries: the EventBridge `id`, or the ContactId of
+    /// a flow. Part of every idempotency token.
+    pub key: String,
+    pub kind: EventKind,
+    /// The contact this event is about, when it is about one.
+    pub contact_arn: Option<String>,
+    /// Who made the change, for Cases change events.
+    pub performer: Option<Performer>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    ContactFlow,
+    /// `aws.connect` "Amazon Connect Contact Event".
+    ContactEvent,
+    /// `aws.cases` "Amazon Connect Cases Change".
+    CasesChange,
+    /// Any other EventBridge event (the user's own systems).
+    Custom,
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EventKind::ContactFlow => "contact flow",
+            EventKind::ContactEvent => "contact event",
+            EventKind::CasesChange => "cases change",
+            EventKind::Custom => "custom event",
+        })
+    }
+}
+
+/// `performedBy.user` of a Cases change event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Performer {
+    CustomEntity(String),
+    UserArn(String),
+}
+
+/// One SQS record: its id (for `batchItemFailures`) and its body, not yet parsed, so that a bad
+/// record fails alone.
+#[derive(Debug, Clone)]
+pub struct SqsRecord {
+    pub message_id: String,
+    pub body: Result<Event, InboundError>,
+}
+
+/// Why a payload could not be used. The message names what was expected and never echoes values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundError(pub String);
+
+impl fmt::Display for InboundError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InboundError {}
+
+fn err(message: impl Into<String>) -> InboundError {
+    InboundError(message.into())
+}
+
+/// Tells the trigger from the payload's shape.
+pub fn classify(payload: Value) -> Result<Inbound, InboundError> {
+    let Some(object) = payload.as_object() else {
+        return Err(err(format!(
+            "unrecognised payload: expected a JSON object (contact flow, EventBridge event or SQS batch), got {}",
+            crate::rules::value::describe_json(&payload)
+        )));
+    };
+    if object.get("Name").and_then(Value::as_str) == Some("ContactFlowEvent") || payload.pointer("/Details/ContactData").is_some() {
+        return contact_flow(payload).map(Inbound::ContactFlow);
+    }
+    if let Some(records) = object.get("Records") {
+        let is_sqs =
+            records.as_array().and_then(|r| r.first()).and_then(|r| r.get("eventSource")).and_then(Value::as_str) == Some("aws:sqs");
+        if is_sqs {
+            return sqs_batch(records).map(Inbound::SqsBatch);
+        }
+        return Err(err("unrecognised payload: `Records` is not an SQS batch (expected Records[].eventSource = \"aws:sqs\")"));
+    }
+    if object.contains_key("detail-type") && object.contains_key("source") {
+        return eventbridge(payload).map(Inbound::EventBridge);
+    }
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).take(10).collect();
+    if object.len() > keys.len() {
+        keys.push("…");
+    }
+    Err(err(format!(
+        "unrecognised payload: expected a contact-flow invocation (Name: \"ContactFlowEvent\", Details.ContactData), \
+         an EventBridge event (source, detail-type, detail) or an SQS batch (Records[].eventSource = \"aws:sqs\"); \
+         got an object with keys [{}]",
+        keys.join(", ")
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FlowView {
+    details: FlowDetails,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FlowDetails {
+    contact_data: FlowContactData,
+}
+
+#[derive(Deserialize)]
+struct FlowContactData {
+    #[serde(rename = "ContactId")]
+    contact_id: Option<Value>,
+    #[serde(rename = "InstanceARN")]
+    instance_arn: Option<Value>,
+}
+
+fn contact_flow(raw: Value) -> Result<Event, InboundError> {
+    let view = FlowView::deserialize(&raw).map_err(|e| err(format!("contact-flow invocation: {e}")))?;
+    let contact_id = non_empty_string(view.details.contact_data.contact_id.as_ref())
+        .ok_or_else(|| err("contact-flow invocation: Details.ContactData.ContactId must be a non-empty string"))?;
+    let instance_arn = non_empty_string(view.details.contact_data.instance_arn.as_ref());
+    let contact_arn = instance_arn.map(|instance| contact_arn(&instance, &contact_id));
+    Ok(Event { raw, key: contact_id, kind: EventKind::ContactFlow, contact_arn, performer: None })
+}
+
+fn non_empty_string(value: Option<&Value>) -> Option<String> {
+    value.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// `arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}`.
+pub fn contact_arn(instance_arn: &str, contact_id: &str) -> String {
+    format!("{}/contact/{contact_id}", instance_arn.trim_end_matches('/'))
+}
+
+/// Parses an EventBridge event: `id`, `source` and `detail-type` are required strings, `detail` an
+/// object; everything else is optional.
+pub fn eventbridge(raw: Value) -> Result<Event, InboundError> {
+    let field = |name: &str| -> Result<String, InboundError> {
+        match raw.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(_) => Err(err(format!("EventBridge event: `{name}` must be a non-empty string"))),
+            None => Err(err(format!("EventBridge event: `{name}` is missing"))),
+        }
+    };
+    let id = field("id")?;
+    let source = field("source")?;
+    let detail_type = field("detail-type")?;
+    let detail = match raw.get("detail") {
+        Some(Value::Object(d)) => d,
+        Some(_) => return Err(err("EventBridge event: `detail` must be an object")),
+        None => return Err(err("EventBridge event: `detail` is missing")),
+    };
+    let kind = match (source.as_str(), detail_type.as_str()) {
+        ("aws.connect", "Amazon Connect Contact Event") => EventKind::ContactEvent,
+        // Older documentation names the detail-type "Amazon Connect Cases Event".
+        ("aws.cases", _) => EventKind::CasesChange,
+        _ => EventKind::Custom,
+    };
+    let contact_arn = match kind {
+        EventKind::ContactEvent => {
+            let text = |key: &str| detail.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+            match (text("instanceArn"), text("contactId")) {
+                (Some(instance), Some(contact)) => Some(contact_arn(instance, contact)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let performer = match kind {
+        EventKind::CasesChange => {
+            let user = detail.get("performedBy").and_then(|p| p.get("user"));
+            let text = |key: &str| user.and_then(|u| u.get(key)).and_then(Value::as_str).map(str::to_owned);
+            text("customEntity").map(Performer::CustomEntity).or_else(|| text("userArn").map(Performer::UserArn))
+        }
+        _ => None,
+    };
+    Ok(Event { key: id, kind, contact_arn, performer, raw })
+}
+
+#[derive(Deserialize)]
+struct SqsRecordView {
+    #[serde(rename = "messageId")]
+    message_id: Option<String>,
+    body: Option<String>,
+}
+
+fn sqs_batch(records: &Value) -> Result<Vec<SqsRecord>, InboundError> {
+    let records = records.as_array().ok_or_else(|| err("SQS batch: `Records` must be a list"))?;
+    records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| {
+            let view = SqsRecordView::deserialize(record)
+                .map_err(|e| err(format!("SQS batch: record {index} is malformed ({e}); the batch cannot be acknowledged per record")))?;
+            let message_id = view
+                .message_id
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| err(format!("SQS batch: record {index} has no messageId; the batch cannot be acknowledged per record")))?;
+            let body = match view.body {
+                None => Err(err("SQS record has no body")),
+                Some(body) => serde_json::from_str::<Value>(&body)
+                    .map_err(|e| err(format!("SQS record body is not JSON ({e}); expected an EventBridge event")))
+                    .and_then(|value| {
+                        if value.get("Records").is_some() || value.pointer("/Details/ContactData").is_some() {
+                            Err(err("SQS record body is not an EventBridge event (source, detail-type, detail)"))
+                        } else {
+                            eventbridge(value)
+                        }
+                    }),
+            };
+            Ok(SqsRecord { message_id, body })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn flow(contact_data: Value, parameters: Value) -> Value {
+        json!({"Name": "ContactFlowEvent", "Details": {"ContactData": contact_data, "Parameters": parameters}})
+    }
+
+    #[test]
+    fn flows_with_null_or_missing_endpoints_and_nested_parameters_are_accepted() {
+        let instance = "arn:aws:connect:us-east-1:123456789012:instance/i-1";
+        for contact in [
+            json!({"ContactId": "c-1", "InstanceARN": instance, "CustomerEndpoint": null, "SystemEndpoint": null, "Queue": null, "Attributes": null}),
+            json!({"ContactId": "c-1", "InstanceARN": instance, "Channel": "TASK", "Unknown": {"x": [1, 2]}}),
+        ] {
+            let Inbound::ContactFlow(event) = classify(flow(contact, json!({"meta": {"a": [1]}, "urgent": true}))).unwrap() else {
+                panic!("not a flow")
+            };
+            assert_eq!(event.key, "c-1");
+            assert_eq!(event.contact_arn.as_deref(), Some("arn:aws:connect:us-east-1:123456789012:instance/i-1/contact/c-1"));
+        }
+    }
+
+    #[test]
+    fn a_flow_without_contact_id_is_refused_clearly() {
+        let error = classify(flow(json!({"ContactId": 5}), json!({}))).unwrap_err();
+        assert!(error.0.contains("ContactId"), "{error}");
+    }
+
+    #[test]
+    fn eventbridge_kinds_contacts_and_performers() {
+        let contact = json!({"id": "e-1", "source": "aws.connect", "detail-type": "Amazon Connect Contact Event",
+            "detail": {"contactId": "c-9", "instanceArn": "arn:aws:connect:r:1:instance/i"}});
+        let Inbound::EventBridge(event) = classify(contact).unwrap() else { panic!() };
+        assert_eq!((event.kind, event.key.as_str()), (EventKind::ContactEvent, "e-1"));
+        assert_eq!(event.contact_arn.as_deref(), Some("arn:aws:connect:r:1:instance/i/contact/c-9"));
+
+        let cases = json!({"id": "e-2", "source": "aws.cases", "detail-type": "Amazon Connect Cases Change",
+            "detail": {"performedBy": {"user": {"customEntity": "bot"}}}});
+        let Inbound::EventBridge(event) = classify(cases).unwrap() else { panic!() };
+        assert_eq!(event.performer, Some(Performer::CustomEntity("bot".into())));
+
+        let custom = json!({"id": "e-3", "source": "com.example", "detail-type": "X", "detail": {}});
+        let Inbound::EventBridge(event) = classify(custom).unwrap() else { panic!() };
+        assert_eq!(event.kind, EventKind::Custom);
+    }
+
+    #[test]
+    fn eventbridge_envelope_errors_name_the_field() {
+        for (payload, needle) in [
+            (json!({"source": "s", "detail-type": "t", "detail": {}}), "`id` is missing"),
+            (json!({"id": 1, "source": "s", "detail-type": "t", "detail": {}}), "`id` must be"),
+            (json!({"id": "1", "source": "s", "detail-type": "t", "detail": "x"}), "`detail` must be an object"),
+        ] {
+            let error = classify(payload).unwrap_err();
+            assert!(error.0.contains(needle), "{error}");
+        }
+    }
+
+    #[test]
+    fn sqs_records_fail_one_by_one() {
+        let good = json!({"id": "e-1", "source": "s", "detail-type": "t", "detail": {}}).to_string();
+        let batch = json!({"Records": [
+            {"messageId": "m1", "eventSource": "aws:sqs", "body": good},
+            {"messageId": "m2", "eventSource": "aws:sqs", "body": "{not json"},
+            {"messageId": "m3", "eventSource": "aws:sqs", "body": "{\"a\": 1}"},
+        ]});
+        let Inbound::SqsBatch(records) = classify(batch).unwrap() else { panic!() };
+        assert!(records[0].body.is_ok());
+        assert!(records[1].body.as_ref().unwrap_err().0.contains("not JSON"));
+        assert!(records[2].body.as_ref().unwrap_err().0.contains("`id` is missing"));
+    }
+
+    #[test]
+    fn unrecognised_payloads_say_what_was_expected() {
+        for payload in [json!([1]), json!("x"), json!({"hello": "world"}), json!({"Records": [{"eventSource": "aws:s3"}]})] {
+            let error = classify(payload).unwrap_err();
+            assert!(error.0.starts_with("unrecognised payload"), "{error}");
+        }
+        let error = classify(json!({"hello": "world"})).unwrap_err();
+        assert!(error.0.contains("[hello]") && error.0.contains("EventBridge"), "{error}");
+    }
+}

@@ -1,0 +1,18 @@
+//! Amazon Connect contact-flow invocations and EventBridge events become Amazon Connect Cases
+//! writes, each performed under the automation's own identity.
+//!
+//! `inbound` tells triggers apart and parses events; `rules` holds patterns and values; `plan`
+//! turns an event and a rule into Cases requests; `execute` sends them through the `cases`
+//! adapter; `handler` ties them together per invocation; `runtime` is the cold start.
+
+pub mod cases;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod execute;
+pub mod handler;
+pub mod identity;
+pub mod inbound;
+pub mod plan;
+pub mod rules;
+pub mod runtime;

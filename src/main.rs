@@ -1,0 +1,22 @@
+//! The `cases-automation` binary: the Lambda function, or the `plan` command when given arguments.
+
+// The handler future (rules, SDK calls, SQS fan-out) is deeper than the default limit allows.
+#![recursion_limit = "256"]
+
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() > 1 {
+        return cases_automation::cli::main(args);
+    }
+    lambda_runtime::tracing::init_default_subscriber();
+    match cases_automation::runtime::run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}

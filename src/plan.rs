@@ -1,0 +1,400 @@
+//! Planning: for one event and one matching rule, every value extracted and every Cases request
+//! built, without calling the API. Execution runs a plan; the `plan` command prints it.
+
+use serde::Serialize;
+
+use crate::cases::catalog::{Resolve, coerce};
+use crate::cases::model::*;
+use crate::identity::client_token;
+use crate::inbound::Event;
+use crate::rules::value::{CompiledValue, TemplateContext};
+use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
+
+/// Everything one rule will do for one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulePlan {
+    pub rule: String,
+    pub performed_by: PerformedBy,
+    /// Tried in order until one finds a case.
+    pub lookups: Vec<PlannedLookup>,
+    /// Sent when no lookup finds a case (or always, without lookups).
+    pub create: Option<CreateCaseInput>,
+    pub if_missing: IfMissing,
+    pub actions: Vec<PlannedAction>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlannedLookup {
+    Id(String),
+    Contact(ListCasesForContactInput),
+    Search(SearchCasesInput),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlannedAction {
+    Update(UpdateCaseInput),
+    /// Created only if the case does not already have it (see `existing_item_filter`).
+    Relate(CreateRelatedItemInput),
+}
+
+impl PlannedAction {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PlannedAction::Update(_) => "update",
+            PlannedAction::Relate(input) => match input.content {
+                RelatedItemContent::Contact { .. } => "linkContact",
+                RelatedItemContent::Comment { .. } => "comment",
+                RelatedItemContent::File { .. } => "attachFile",
+                RelatedItemContent::Sla { .. } => "sla",
+            },
+        }
+    }
+}
+
+/// A value or reference in the rule could not be used for this event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError {
+    pub rule: String,
+    /// Where in the rule, e.g. `case.create.fields.title`.
+    pub path: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rule `{}`, at `{}`: {}", self.rule, self.path, self.reason)
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// What planning needs besides the rule: the event and how names resolve.
+pub struct PlanInput<'a, R: Resolve> {
+    pub rules: &'a RuleSet,
+    pub event: &'a Event,
+    pub context: &'a TemplateContext,
+    /// The global automation identity.
+    pub identity: &'a str,
+    pub resolve: &'a R,
+}
+
+/// The most cases a lookup reads; only the first is used.
+const LOOKUP_PAGE: i32 = 1;
+
+/// Plans `rule` for the event.
+pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<RulePlan, PlanError> {
+    let b = Builder { rule, input };
+    let identity = rule.performed_by.as_deref().unwrap_or(input.identity);
+    let performed_by = PerformedBy { custom_entity: identity.to_owned() };
+
+    let mut lookups = Vec::with_capacity(rule.case.find.len());
+    for (i, lookup) in rule.case.find.iter().enumerate() {
+        let path = format!("case.find[{i}]");
+        lookups.push(match lookup {
+            Lookup::Id(value) => PlannedLookup::Id(b.required_string(value, &format!("{path}.id"))?),
+            Lookup::Contact(value) => PlannedLookup::Contact(ListCasesForContactInput {
+                contact_arn: b.contact_arn(value.as_ref(), &format!("{path}.contact"))?,
+                max_results: 10,
+            }),
+            Lookup::Search { fields, sort } => {
+                let entries = b.fields(fields, &format!("{path}.search.fields"))?;
+                let (sort_field, _) = b.resolve_field(&sort.field, &format!("{path}.search.sort.field"))?;
+                let filters = entries.into_iter().map(|e| CaseFilter::Field(FieldFilter::EqualTo(e))).collect();
+                PlannedLookup::Search(SearchCasesInput {
+                    max_results: LOOKUP_PAGE,
+                    filter: CaseFilter::AndAll(filters),
+                    sorts: vec![SortInput {
+                        field_id: sort_field,
+                        sort_order: match sort.order {
+                            SortOrder::Asc => "Asc",
+                            SortOrder::Desc => "Desc",
+                        },
+                    }],
+                })
+            }
+        });
+    }
+
+    let create = match &rule.case.create {
+        None => None,
+        Some(create) => Some(CreateCaseInput {
+            template_id: input.resolve.template(&create.template).map_err(|reason| b.error("case.create.template", reason))?,
+            fields: b.fields(&create.fields, "case.create.fields")?,
+            client_token: client_token(identity, &rule.name, &input.event.key),
+            performed_by: performed_by.clone(),
+        }),
+    };
+
+    let mut actions = Vec::with_capacity(rule.actions.len());
+    for (i, action) in rule.actions.iter().enumerate() {
+        let path = format!("actions[{i}].{}", action.kind());
+        let relate = |content| PlannedAction::Relate(CreateRelatedItemInput::new(content, performed_by.clone()));
+        actions.push(match action {
+            Action::Update { fields } => PlannedAction::Update(UpdateCaseInput {
+                fields: b.fields(fields, &format!("{path}.fields"))?,
+                performed_by: performed_by.clone(),
+            }),
+            Action::Comment { body } => {
+                let body = b.required_string(body, &path)?;
+                let length = body.chars().count();
+                if !(1..=15_000).contains(&length) {
+                    return Err(b.error(&path, format!("a comment has 1 to 15000 characters, this one has {length}")));
+                }
+                relate(RelatedItemContent::Comment { body, content_type: "Text/Plain" })
+            }
+            Action::LinkContact { contact_arn } => {
+                relate(RelatedItemContent::Contact { contact_arn: b.contact_arn(contact_arn.as_ref(), &path)? })
+            }
+            Action::AttachFile { file_arn } => {
+                relate(RelatedItemContent::File { file_arn: b.required_string(file_arn, &format!("{path}.fileArn"))? })
+            }
+            Action::Sla { name, field, target_values, minutes } => {
+                let minutes_path = format!("{path}.minutes");
+                let minutes = b.required_string(minutes, &minutes_path)?;
+                let minutes = minutes
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| m.fract() == 0.0 && (1.0..=MAX_SLA_MINUTES as f64).contains(m))
+                    .ok_or_else(|| b.error(&minutes_path, format!("must be a whole number of minutes from 1 to {MAX_SLA_MINUTES}")))?;
+                let (field_id, field_type) = match field {
+                    Some(field) => {
+                        let (id, ty) = b.resolve_field(field, &format!("{path}.field"))?;
+                        (Some(id), ty)
+                    }
+                    None => (None, None),
+                };
+                let mut targets = Vec::new();
+                for (j, value) in target_values.iter().enumerate() {
+                    let target_path = format!("{path}.targetValues[{j}]");
+                    if let Some(v) = b.value(value, &target_path)? {
+                        targets.push(coerce(v, field_type).map_err(|reason| b.error(&target_path, reason))?);
+                    }
+                }
+                relate(RelatedItemContent::Sla {
+                    sla_input_configuration: SlaInput {
+                        name: b.required_string(name, &format!("{path}.name"))?,
+                        kind: "CaseField",
+                        field_id,
+                        target_field_values: targets,
+                        target_sla_minutes: minutes as i64,
+                    },
+                })
+            }
+        });
+    }
+
+    Ok(RulePlan { rule: rule.name.clone(), performed_by, lookups, create, if_missing: rule.case.if_missing, actions })
+}
+
+struct Builder<'a, R: Resolve> {
+    rule: &'a Rule,
+    input: &'a PlanInput<'a, R>,
+}
+
+impl<R: Resolve> Builder<'_, R> {
+    fn error(&self, path: &str, reason: impl Into<String>) -> PlanError {
+        PlanError { rule: self.rule.name.clone(), path: path.into(), reason: reason.into() }
+    }
+
+    fn value(&self, value: &CompiledValue, path: &str) -> Result<Option<FieldValue>, PlanError> {
+        let i = self.input;
+        value.extract(&i.event.raw, &i.rules.templates, i.context).map_err(|e| self.error(path, e.to_string()))
+    }
+
+    fn required_string(&self, value: &CompiledValue, path: &str) -> Result<String, PlanError> {
+        let i = self.input;
+        match value.extract_string(&i.event.raw, &i.rules.templates, i.context) {
+            Ok(Some(s)) if !s.is_empty() => Ok(s),
+            Ok(_) => Err(self.error(path, format!("`{}` gave an empty value", value.describe()))),
+            Err(e) => Err(self.error(path, e.to_string())),
+        }
+    }
+
+    fn contact_arn(&self, value: Option<&CompiledValue>, path: &str) -> Result<String, PlanError> {
+        match value {
+            Some(value) => self.required_string(value, path),
+            None => {
+                self.input.event.contact_arn.clone().ok_or_else(|| {
+                    self.error(path, format!("this {} names no contact; give `contactArn` explicitly", self.input.event.kind))
+                })
+            }
+        }
+    }
+
+    fn resolve_field(&self, field: &str, path: &str) -> Result<(String, Option<FieldType>), PlanError> {
+        self.input.resolve.field(field).map_err(|reason| self.error(path, reason))
+    }
+
+    /// Field values in rule order; fields whose value is "leave out" are skipped.
+    fn fields(&self, fields: &[(NameOrId, CompiledValue)], path: &str) -> Result<Vec<FieldEntry>, PlanError> {
+        let mut entries = Vec::with_capacity(fields.len());
+        for (field, value) in fields {
+            let field_path = format!("{path}.{field}");
+            let (id, ty) = self.resolve_field(field, &field_path)?;
+            if let Some(value) = self.value(value, &field_path)? {
+                let value = coerce(value, ty).map_err(|reason| self.error(&field_path, reason))?;
+                if let FieldValue::String(s) = &value
+                    && s.chars().count() > 4100
+                {
+                    return Err(
+                        self.error(&field_path, format!("a field value has at most 4100 characters, this one has {}", s.chars().count()))
+                    );
+                }
+                entries.push(FieldEntry { id, value });
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// One request of a plan as `plan` prints it, with the condition under which it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedRequest {
+    pub when: &'static str,
+    #[serde(flatten)]
+    pub request: CasesRequest,
+}
+
+/// Stands for the case id that is only known at run time.
+pub const RESOLVED_CASE: &str = "<the case found or created above>";
+
+impl RulePlan {
+    /// Every request the plan may send, in order.
+    pub fn requests(&self) -> Vec<PlannedRequest> {
+        let mut out = Vec::new();
+        let mut case_id = RESOLVED_CASE.to_owned();
+        for (i, lookup) in self.lookups.iter().enumerate() {
+            let when = if i == 0 { "always" } else { "if no case was found yet" };
+            match lookup {
+                PlannedLookup::Id(id) => {
+                    if i == 0 {
+                        case_id = id.clone();
+                    }
+                }
+                PlannedLookup::Contact(body) => {
+                    out.push(PlannedRequest { when, request: CasesRequest::ListCasesForContact { body: body.clone() } })
+                }
+                PlannedLookup::Search(body) => out.push(PlannedRequest { when, request: CasesRequest::SearchCases { body: body.clone() } }),
+            }
+        }
+        if let Some(body) = &self.create {
+            let when = if self.lookups.is_empty() { "always (a redelivery returns the same case)" } else { "if no case was found" };
+            out.push(PlannedRequest { when, request: CasesRequest::CreateCase { body: body.clone() } });
+        }
+        for action in &self.actions {
+            match action {
+                PlannedAction::Update(body) => out.push(PlannedRequest {
+                    when: "always",
+                    request: CasesRequest::UpdateCase { case_id: case_id.clone(), body: body.clone() },
+                }),
+                PlannedAction::Relate(body) => {
+                    out.push(PlannedRequest {
+                        when: "always (looks for the item before creating it)",
+                        request: CasesRequest::SearchRelatedItems {
+                            case_id: case_id.clone(),
+                            body: SearchRelatedItemsInput { max_results: 25, filters: vec![body.existing_item_filter()], next_token: None },
+                        },
+                    });
+                    out.push(PlannedRequest {
+                        when: "if the case does not have it yet",
+                        request: CasesRequest::CreateRelatedItem { case_id: case_id.clone(), body: body.clone() },
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::catalog::Offline;
+    use crate::inbound::{EventKind, eventbridge};
+    use serde_json::json;
+
+    fn plan(yaml: &str, event: serde_json::Value) -> Result<RulePlan, PlanError> {
+        let rules = RuleSet::from_yaml(yaml, "test").unwrap();
+        let event = eventbridge(event).unwrap();
+        let context = TemplateContext::new(&event.raw);
+        let input = PlanInput { rules: &rules, event: &event, context: &context, identity: "bot", resolve: &Offline };
+        plan_rule(&rules.rules[0], &input)
+    }
+
+    const RULE: &str = r#"
+rules:
+  - name: r
+    match: { source: [shop] }
+    case:
+      find:
+        - search: { fields: { customer_id: "$.detail.customer", status: open } }
+      create:
+        template: Order issue
+        fields:
+          title: "Order {{ detail.order }}"
+          customer_id: "$.detail.customer"
+          Order total: "$.detail.total"
+          Note: { path: "$.detail.missing", default: null }
+    actions:
+      - comment: "Delayed: {{ detail.reason }}"
+      - sla: { name: Answer, minutes: 60 }
+"#;
+
+    fn event(id: &str) -> serde_json::Value {
+        json!({"id": id, "source": "shop", "detail-type": "x",
+               "detail": {"customer": "arn:aws:profile:r:1:domains/d/profiles/p", "order": "O-1", "total": 12.5, "reason": "storm"}})
+    }
+
+    #[test]
+    fn a_rule_becomes_requests_with_identity_and_token() {
+        let plan = plan(RULE, event("e-1")).unwrap();
+        assert_eq!(plan.performed_by.custom_entity, "bot");
+        let create = plan.create.as_ref().unwrap();
+        assert_eq!(create.template_id, "Order issue");
+        assert_eq!(create.client_token, client_token("bot", "r", "e-1"));
+        let ids: Vec<_> = create.fields.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["Order total", "customer_id", "title"], "the defaulted-to-null field is left out");
+        let operations: Vec<_> =
+            plan.requests().iter().map(|r| serde_json::to_value(r).unwrap()["operation"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(
+            operations,
+            ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems", "CreateRelatedItem"]
+        );
+        let PlannedAction::Relate(comment) = &plan.actions[0] else { panic!() };
+        assert_eq!(comment.content, RelatedItemContent::Comment { body: "Delayed: storm".into(), content_type: "Text/Plain" });
+    }
+
+    #[test]
+    fn redelivery_plans_the_same_token_and_another_event_another() {
+        let first = plan(RULE, event("e-1")).unwrap();
+        assert_eq!(first, plan(RULE, event("e-1")).unwrap());
+        assert_ne!(first.create.unwrap().client_token, plan(RULE, event("e-2")).unwrap().create.unwrap().client_token);
+    }
+
+    #[test]
+    fn missing_values_name_rule_and_path() {
+        let mut bad = event("e-1");
+        bad["detail"].as_object_mut().unwrap().remove("customer");
+        let error = plan(RULE, bad).unwrap_err();
+        assert_eq!(error.rule, "r");
+        assert_eq!(error.path, "case.find[0].search.fields.customer_id");
+        assert!(error.reason.contains("$.detail.customer"), "{error}");
+    }
+
+    #[test]
+    fn link_contact_needs_a_contact() {
+        let yaml = "rules:\n  - name: l\n    match: { source: [shop] }\n    case: { find: [ { id: \"$.detail.order\" } ] }\n    actions: [ { linkContact: {} } ]\n";
+        let error = plan(yaml, event("e-1")).unwrap_err();
+        assert!(error.reason.contains("names no contact"), "{error}");
+        assert_eq!(eventbridge(event("e")).unwrap().kind, EventKind::Custom);
+    }
+
+    #[test]
+    fn oversized_comments_are_refused_before_any_call() {
+        let mut big = event("e-1");
+        big["detail"]["reason"] = json!("x".repeat(15_001));
+        let error = plan(RULE, big).unwrap_err();
+        assert!(error.reason.contains("15000"), "{error}");
+    }
+}

@@ -1,0 +1,513 @@
+//! The rules file: what happens for which event.
+//!
+//! Rules are YAML: it allows comments and multi-line templates, and it is what SAM and
+//! EventBridge users already write. The file is parsed into plain JSON values first, then each
+//! rule is compiled on its own, so that one start-up reports every problem in every rule.
+
+pub mod pattern;
+pub mod value;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use minijinja::Environment;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::identity::validate_identity;
+use pattern::Pattern;
+use value::{CompiledValue, ValueSpec};
+
+/// The rules shipped with the function, used when `RULES_FILE` is not set.
+pub const DEFAULT_RULES: &str = include_str!("../../rules/default.yaml");
+
+/// A field or template named by its id or by its name; resolved against the domain at run time.
+pub type NameOrId = String;
+
+/// A compiled, validated set of rules.
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub templates: Environment<'static>,
+}
+
+impl fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleSet").field("rules", &self.rules.len()).finish()
+    }
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub name: String,
+    pub pattern: Pattern,
+    /// Overrides the automation identity for this rule's writes.
+    pub performed_by: Option<String>,
+    pub case: CaseSpec,
+    pub actions: Vec<Action>,
+}
+
+/// How the rule finds the case it acts on.
+#[derive(Debug)]
+pub struct CaseSpec {
+    /// Tried in order; the first that finds a case wins.
+    pub find: Vec<Lookup>,
+    /// Creates the case when the lookups find none (or always, when there are no lookups).
+    pub create: Option<CreateCase>,
+    pub if_missing: IfMissing,
+}
+
+#[derive(Debug)]
+pub enum Lookup {
+    /// A case id taken from the event.
+    Id(CompiledValue),
+    /// `ListCasesForContact`; without a value, the event's own contact.
+    Contact(Option<CompiledValue>),
+    /// `SearchCases` with every field equal to its value.
+    Search { fields: Vec<(NameOrId, CompiledValue)>, sort: Sort },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sort {
+    pub field: NameOrId,
+    #[serde(default)]
+    pub order: SortOrder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum SortOrder {
+    #[serde(alias = "asc")]
+    Asc,
+    #[default]
+    #[serde(alias = "desc")]
+    Desc,
+}
+
+impl Default for Sort {
+    /// Newest first.
+    fn default() -> Sort {
+        Sort { field: "created_datetime".into(), order: SortOrder::Desc }
+    }
+}
+
+#[derive(Debug)]
+pub struct CreateCase {
+    pub template: NameOrId,
+    pub fields: Vec<(NameOrId, CompiledValue)>,
+}
+
+/// What to do when no case is found and the rule does not create one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IfMissing {
+    /// A permanent error: the event goes to the dead-letter queue, where it is visible.
+    #[default]
+    Fail,
+    /// Nothing to do; the event is reported as skipped.
+    Skip,
+}
+
+#[derive(Debug)]
+pub enum Action {
+    Update {
+        fields: Vec<(NameOrId, CompiledValue)>,
+    },
+    Comment {
+        body: CompiledValue,
+    },
+    /// Without a value, the event's own contact.
+    LinkContact {
+        contact_arn: Option<CompiledValue>,
+    },
+    AttachFile {
+        file_arn: CompiledValue,
+    },
+    Sla {
+        name: CompiledValue,
+        field: Option<NameOrId>,
+        target_values: Vec<CompiledValue>,
+        minutes: CompiledValue,
+    },
+}
+
+impl Action {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Update { .. } => "update",
+            Action::Comment { .. } => "comment",
+            Action::LinkContact { .. } => "linkContact",
+            Action::AttachFile { .. } => "attachFile",
+            Action::Sla { .. } => "sla",
+        }
+    }
+}
+
+/// One problem in a rules file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleProblem {
+    pub rule: String,
+    pub path: String,
+    pub reason: String,
+}
+
+impl fmt::Display for RuleProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule `{}`, at `{}`: {}", self.rule, self.path, self.reason)
+    }
+}
+
+/// Every problem found in a rules file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesError {
+    pub source: String,
+    pub problems: Vec<RuleProblem>,
+}
+
+impl fmt::Display for RulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the rules in {} are invalid ({} problems):", self.source, self.problems.len())?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RulesError {}
+
+// ---- the file as written ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    name: String,
+    #[serde(default)]
+    #[allow(dead_code)] // documentation for people reading the file
+    description: Option<String>,
+    #[serde(rename = "match")]
+    pattern: Value,
+    #[serde(rename = "performedBy")]
+    performed_by: Option<String>,
+    case: CaseSpecFile,
+    #[serde(default)]
+    actions: Vec<ActionSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CaseSpecFile {
+    #[serde(default)]
+    find: Vec<LookupSpec>,
+    create: Option<CreateSpec>,
+    if_missing: Option<IfMissing>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum LookupSpec {
+    Id(ValueSpec),
+    Contact(Option<ContactSpec>),
+    Search(SearchSpec),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ContactSpec {
+    contact_arn: Option<ValueSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchSpec {
+    fields: BTreeMap<String, ValueSpec>,
+    #[serde(default)]
+    sort: Sort,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateSpec {
+    template: String,
+    fields: BTreeMap<String, ValueSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum ActionSpec {
+    Update(FieldsSpec),
+    Comment(ValueSpec),
+    LinkContact(Option<ContactSpec>),
+    AttachFile(FileSpec),
+    Sla(SlaSpec),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldsSpec {
+    fields: BTreeMap<String, ValueSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FileSpec {
+    file_arn: ValueSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SlaSpec {
+    name: ValueSpec,
+    field: Option<String>,
+    #[serde(default)]
+    target_values: Vec<ValueSpec>,
+    minutes: ValueSpec,
+}
+
+/// Longest SLA the API accepts (90 days), in minutes.
+pub const MAX_SLA_MINUTES: i64 = 129_600;
+
+impl RuleSet {
+    /// Parses and validates a YAML rules file; `source` names it in errors.
+    pub fn from_yaml(text: &str, source: &str) -> Result<RuleSet, RulesError> {
+        let fail = |path: &str, reason: String| RulesError {
+            source: source.into(),
+            problems: vec![RuleProblem { rule: "(file)".into(), path: path.into(), reason }],
+        };
+        let document: Value = serde_norway::from_str(text).map_err(|e| fail("(top)", format!("not valid YAML: {e}")))?;
+        let Some(Value::Array(entries)) = document.get("rules") else {
+            return Err(fail("rules", "the file must have a top-level `rules:` list".into()));
+        };
+        if let Some(extra) = document.as_object().and_then(|o| o.keys().find(|k| *k != "rules")) {
+            return Err(fail(extra, format!("unknown top-level key `{extra}`; the file has only `rules:`")));
+        }
+
+        let mut problems = Vec::new();
+        let mut templates = value::template_environment();
+        let mut rules = Vec::with_capacity(entries.len());
+        let mut names = HashSet::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let name = entry.get("name").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| format!("#{}", index + 1));
+            let mut problem = |path: &str, reason: String| problems.push(RuleProblem { rule: name.clone(), path: path.into(), reason });
+            if !names.insert(name.clone()) {
+                problem("name", "another rule has the same name; names must be unique (they are part of the idempotency token)".into());
+            }
+            let spec: RuleSpec = match serde_path_to_error::deserialize(entry) {
+                Ok(spec) => spec,
+                Err(e) => {
+                    let path = e.path().to_string();
+                    problem(if path == "." { "(rule)" } else { &path }, e.into_inner().to_string());
+                    continue;
+                }
+            };
+            if let Some(rule) = compile_rule(spec, &mut templates, &mut problem) {
+                rules.push(rule);
+            }
+        }
+        if problems.is_empty() { Ok(RuleSet { rules, templates }) } else { Err(RulesError { source: source.into(), problems }) }
+    }
+
+    /// The shipped default rules.
+    pub fn default_rules() -> RuleSet {
+        RuleSet::from_yaml(DEFAULT_RULES, "the default rules").expect("the shipped default rules are valid")
+    }
+
+    /// The rules whose pattern matches the event, in file order.
+    pub fn matching<'a>(&'a self, event: &'a Value) -> impl Iterator<Item = &'a Rule> + 'a {
+        self.rules.iter().filter(move |rule| rule.pattern.matches(event))
+    }
+
+    /// Every identity a rule may write under besides the global one.
+    pub fn rule_identities(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().filter_map(|r| r.performed_by.as_deref())
+    }
+}
+
+fn compile_rule(spec: RuleSpec, env: &mut Environment<'static>, problem: &mut impl FnMut(&str, String)) -> Option<Rule> {
+    let name = spec.name;
+    if name.trim().is_empty() {
+        problem("name", "a rule needs a non-empty name".into());
+    }
+    let pattern = match Pattern::compile(&spec.pattern) {
+        Ok(p) => p,
+        Err(errors) => {
+            for e in errors {
+                problem(&e.path, e.reason);
+            }
+            Pattern::any()
+        }
+    };
+    if let Some(identity) = &spec.performed_by
+        && let Err(reason) = validate_identity(identity)
+    {
+        problem("performedBy", reason);
+    }
+
+    let mut value = |path: String, spec: &ValueSpec| -> Option<CompiledValue> {
+        match spec.compile(&format!("{name}/{path}"), env) {
+            Ok(v) => Some(v),
+            Err(reason) => {
+                problem(&path, reason);
+                None
+            }
+        }
+    };
+    let fields = |path: &str, map: &BTreeMap<String, ValueSpec>, value: &mut dyn FnMut(String, &ValueSpec) -> Option<CompiledValue>| {
+        map.iter().filter_map(|(field, spec)| Some((field.clone(), value(format!("{path}.{field}"), spec)?))).collect::<Vec<_>>()
+    };
+
+    let mut find = Vec::new();
+    for (i, lookup) in spec.case.find.iter().enumerate() {
+        let path = format!("case.find[{i}]");
+        match lookup {
+            LookupSpec::Id(v) => find.extend(value(format!("{path}.id"), v).map(Lookup::Id)),
+            LookupSpec::Contact(c) => {
+                let arn = c.as_ref().and_then(|c| c.contact_arn.as_ref()).and_then(|v| value(format!("{path}.contact.contactArn"), v));
+                find.push(Lookup::Contact(arn));
+            }
+            LookupSpec::Search(s) => {
+                let fields = fields(&format!("{path}.search.fields"), &s.fields, &mut value);
+                find.push(Lookup::Search { fields, sort: s.sort.clone() });
+            }
+        }
+    }
+    let create = spec
+        .case
+        .create
+        .as_ref()
+        .map(|c| CreateCase { template: c.template.clone(), fields: fields("case.create.fields", &c.fields, &mut value) });
+
+    let mut actions = Vec::new();
+    for (i, action) in spec.actions.iter().enumerate() {
+        let path = format!("actions[{i}]");
+        let compiled = match action {
+            ActionSpec::Update(f) => Some(Action::Update { fields: fields(&format!("{path}.update.fields"), &f.fields, &mut value) }),
+            ActionSpec::Comment(body) => value(format!("{path}.comment"), body).map(|body| Action::Comment { body }),
+            ActionSpec::LinkContact(c) => Some(Action::LinkContact {
+                contact_arn: c
+                    .as_ref()
+                    .and_then(|c| c.contact_arn.as_ref())
+                    .and_then(|v| value(format!("{path}.linkContact.contactArn"), v)),
+            }),
+            ActionSpec::AttachFile(f) => {
+                value(format!("{path}.attachFile.fileArn"), &f.file_arn).map(|file_arn| Action::AttachFile { file_arn })
+            }
+            ActionSpec::Sla(s) => {
+                let name = value(format!("{path}.sla.name"), &s.name);
+                let minutes = value(format!("{path}.sla.minutes"), &s.minutes);
+                let targets: Vec<_> =
+                    s.target_values.iter().enumerate().filter_map(|(j, v)| value(format!("{path}.sla.targetValues[{j}]"), v)).collect();
+                match (name, minutes) {
+                    (Some(name), Some(minutes)) => Some(Action::Sla { name, field: s.field.clone(), target_values: targets, minutes }),
+                    _ => None,
+                }
+            }
+        };
+        actions.extend(compiled);
+    }
+
+    // Checks that need the whole rule.
+    if find.is_empty() && create.is_none() {
+        problem("case", "say how to find the case (`find`), how to create it (`create`), or both".into());
+    }
+    if let Some(create) = &spec.case.create {
+        if create.template.trim().is_empty() {
+            problem("case.create.template", "name the template (by name or id)".into());
+        }
+        for required in ["title", "customer_id"] {
+            if !create.fields.contains_key(required) {
+                problem("case.create.fields", format!("CreateCase requires the `{required}` field"));
+            }
+        }
+    }
+    if spec.case.if_missing.is_some() && create.is_some() {
+        problem("case.ifMissing", "has no effect when the rule creates missing cases; remove it or `create`".into());
+    }
+    for (i, action) in spec.actions.iter().enumerate() {
+        match action {
+            ActionSpec::Update(f) if f.fields.is_empty() => {
+                problem(&format!("actions[{i}].update.fields"), "list at least one field".into())
+            }
+            ActionSpec::Update(f) if f.fields.len() > 220 => {
+                problem(&format!("actions[{i}].update.fields"), "UpdateCase takes at most 220 fields".into())
+            }
+            ActionSpec::Sla(s) => {
+                if s.target_values.len() > 1 {
+                    problem(&format!("actions[{i}].sla.targetValues"), "an SLA takes exactly one target value".into());
+                }
+                if s.field.is_some() == s.target_values.is_empty() {
+                    problem(&format!("actions[{i}].sla"), "give `field` and `targetValues` together, or neither".into());
+                }
+                if let ValueSpec::Scalar(Value::Number(n)) = &s.minutes
+                    && !n.as_i64().is_some_and(|m| (1..=MAX_SLA_MINUTES).contains(&m))
+                {
+                    problem(&format!("actions[{i}].sla.minutes"), format!("must be a whole number of minutes from 1 to {MAX_SLA_MINUTES}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    Some(Rule {
+        name,
+        pattern,
+        performed_by: spec.performed_by,
+        case: CaseSpec { find, create, if_missing: spec.case.if_missing.unwrap_or_default() },
+        actions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_rules_are_valid() {
+        let rules = RuleSet::default_rules();
+        assert!(rules.rules.len() >= 6, "{rules:?}");
+    }
+
+    #[test]
+    fn every_problem_is_listed_with_rule_and_path() {
+        let yaml = r#"
+rules:
+  - name: a
+    match: { source: "aws.connect" }
+    case: { find: [ { id: "$.detail..[" } ] }
+    actions:
+      - comment: "{{ unclosed"
+  - name: a
+    match: { source: ["x"] }
+    performedBy: "ends with space "
+    case: { create: { template: "", fields: { title: "t" } } }
+  - name: c
+    match: { source: ["x"] }
+    case: {}
+    actions:
+      - frobnicate: {}
+"#;
+        let err = RuleSet::from_yaml(yaml, "test.yaml").unwrap_err();
+        let found: Vec<(String, String)> = err.problems.iter().map(|p| (p.rule.clone(), p.path.clone())).collect();
+        for expected in [
+            ("a", "match.source"),
+            ("a", "case.find[0].id"),
+            ("a", "actions[0].comment"),
+            ("a", "name"),
+            ("a", "performedBy"),
+            ("a", "case.create.template"),
+            ("a", "case.create.fields"),
+            ("c", "actions[0]"),
+        ] {
+            assert!(found.iter().any(|(r, p)| r == expected.0 && p.starts_with(expected.1)), "missing {expected:?} in {found:#?}");
+        }
+        let text = err.to_string();
+        assert!(text.contains("test.yaml") && text.contains("rule `c`"), "{text}");
+    }
+
+    #[test]
+    fn yaml_syntax_errors_name_the_place() {
+        let err = RuleSet::from_yaml("rules: [ {", "bad.yaml").unwrap_err();
+        assert!(err.to_string().contains("line"), "{err}");
+        let err = RuleSet::from_yaml("rulez: []", "bad.yaml").unwrap_err();
+        assert!(err.to_string().contains("`rules:`"), "{err}");
+    }
+}

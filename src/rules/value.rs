@@ -1,0 +1,380 @@
+//! Values taken from an event: JSON paths (RFC 9535, `serde_json_path`) and string templates
+//! (Jinja syntax, `minijinja`), converted to the typed field values Cases accepts.
+//!
+//! In a rules file a value is written as
+//! - `"$.detail.orderNumber"`: a JSON path (anything starting with `$`),
+//! - `"Call from {{ Details.ContactData.Channel }}"`: a template (anything containing `{{` or `{%`),
+//! - any other scalar: a literal,
+//! - or a mapping `{path | template | value, type, default}` to say the type explicitly or give a
+//!   default used when the path finds nothing.
+
+use std::fmt;
+
+use minijinja::Environment;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+/// The variants of the Cases `FieldValueUnion`, as the wire spells them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FieldValue {
+    #[serde(rename = "stringValue")]
+    String(String),
+    #[serde(rename = "doubleValue")]
+    Double(f64),
+    #[serde(rename = "booleanValue")]
+    Boolean(bool),
+    #[serde(rename = "emptyValue")]
+    Empty(EmptyValue),
+    #[serde(rename = "userArnValue")]
+    UserArn(String),
+}
+
+/// `emptyValue` is an empty JSON object on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmptyValue {}
+
+impl FieldValue {
+    pub fn empty() -> FieldValue {
+        FieldValue::Empty(EmptyValue {})
+    }
+}
+
+/// The explicit type a rule can give a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ValueType {
+    String,
+    Number,
+    Boolean,
+    Empty,
+    UserArn,
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueType::String => "string",
+            ValueType::Number => "number",
+            ValueType::Boolean => "boolean",
+            ValueType::Empty => "empty",
+            ValueType::UserArn => "userArn",
+        })
+    }
+}
+
+/// A value as written in the rules file, before compilation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ValueSpec {
+    Detailed(DetailedValue),
+    Scalar(Value),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedValue {
+    pub path: Option<String>,
+    pub template: Option<String>,
+    pub value: Option<Value>,
+    #[serde(rename = "type")]
+    pub ty: Option<ValueType>,
+    /// Used when the path or template finds nothing; `null` means "leave the field out".
+    #[serde(default, deserialize_with = "some_even_if_null")]
+    pub default: Option<Value>,
+}
+
+fn some_even_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// Where a compiled value comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Path { text: String, path: JsonPath },
+    Template { text: String, name: String },
+    Literal(Value),
+}
+
+/// A value ready to be extracted from events.
+#[derive(Debug, Clone)]
+pub struct CompiledValue {
+    pub source: Source,
+    pub ty: Option<ValueType>,
+    pub default: Option<Value>,
+}
+
+/// Why extraction failed; the caller adds the rule and field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtractError {
+    /// The path matched nothing and there is no default.
+    Missing { source: String },
+    /// The template failed (e.g. an undefined variable).
+    Template { source: String, reason: String },
+    /// The value exists but cannot have the requested type.
+    Type { source: String, expected: ValueType, found: String },
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExtractError::Missing { source } => {
+                write!(f, "`{source}` found nothing in the event (give the value a `default` if it is optional)")
+            }
+            ExtractError::Template { source, reason } => write!(f, "template `{source}` failed: {reason}"),
+            ExtractError::Type { source, expected, found } => {
+                write!(f, "`{source}` gave {found}, which is not a valid {expected}")
+            }
+        }
+    }
+}
+
+/// The event as templates see it: its own top-level keys, plus `event` for keys that are not
+/// identifiers (e.g. `event["detail-type"]`). Built once per event and shared by every template.
+pub struct TemplateContext(minijinja::Value);
+
+impl TemplateContext {
+    pub fn new(event: &Value) -> TemplateContext {
+        let mut root = match event {
+            Value::Object(map) => map.clone(),
+            _ => serde_json::Map::new(),
+        };
+        root.insert("event".into(), event.clone());
+        TemplateContext(minijinja::Value::from_serialize(&root))
+    }
+}
+
+impl ValueSpec {
+    /// Compiles the value; templates are added to `env` under `name`.
+    pub fn compile(&self, name: &str, env: &mut Environment<'static>) -> Result<CompiledValue, String> {
+        let (text, ty, default) = match self {
+            ValueSpec::Scalar(value) => (value.clone(), None, None),
+            ValueSpec::Detailed(d) => {
+                let given = [d.path.is_some(), d.template.is_some(), d.value.is_some()];
+                let count = given.iter().filter(|g| **g).count();
+                let empty_without_source = count == 0 && d.ty == Some(ValueType::Empty);
+                if count != 1 && !empty_without_source {
+                    return Err("give exactly one of `path`, `template` or `value`".into());
+                }
+                let source = if let Some(path) = &d.path {
+                    Source::Path { text: path.clone(), path: parse_path(path)? }
+                } else if let Some(template) = &d.template {
+                    add_template(env, name, template)?
+                } else if let Some(value) = &d.value {
+                    Source::Literal(value.clone())
+                } else {
+                    Source::Literal(Value::Null)
+                };
+                return Ok(CompiledValue { source, ty: d.ty, default: d.default.clone() });
+            }
+        };
+        let source = match &text {
+            Value::String(s) if s.starts_with('$') => Source::Path { text: s.clone(), path: parse_path(s)? },
+            Value::String(s) if s.contains("{{") || s.contains("{%") => add_template(env, name, s)?,
+            Value::Array(_) | Value::Object(_) => {
+                return Err("a value is a string, number, boolean, null, or a mapping with `path`, `template` or `value`".into());
+            }
+            literal => Source::Literal(literal.clone()),
+        };
+        Ok(CompiledValue { source, ty, default })
+    }
+}
+
+fn parse_path(text: &str) -> Result<JsonPath, String> {
+    JsonPath::parse(text).map_err(|e| format!("invalid JSON path `{text}`: {e}"))
+}
+
+fn add_template(env: &mut Environment<'static>, name: &str, source: &str) -> Result<Source, String> {
+    env.add_template_owned(name.to_owned(), source.to_owned())
+        .map_err(|e| format!("invalid template `{source}`: {}", e.detail().unwrap_or(&e.to_string())))?;
+    Ok(Source::Template { text: source.into(), name: name.into() })
+}
+
+impl CompiledValue {
+    /// A short description of where the value comes from, for errors and plans.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Source::Path { text, .. } | Source::Template { text, .. } => text.clone(),
+            Source::Literal(v) => v.to_string(),
+        }
+    }
+
+    /// The raw JSON value, before typing. `Ok(None)` means "leave the field out" (an explicit
+    /// `default: null`).
+    pub fn extract_raw(&self, event: &Value, env: &Environment<'static>, ctx: &TemplateContext) -> Result<Option<Value>, ExtractError> {
+        let found = match &self.source {
+            Source::Literal(v) => Some(v.clone()),
+            Source::Path { path, .. } => {
+                let nodes = path.query(event).all();
+                match nodes.as_slice() {
+                    [] => None,
+                    [one] => Some((*one).clone()),
+                    many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
+                }
+            }
+            Source::Template { text, name } => {
+                let rendered = env
+                    .get_template(name)
+                    .and_then(|t| t.render(&ctx.0))
+                    .map_err(|e| ExtractError::Template { source: text.clone(), reason: template_reason(&e) })?;
+                Some(Value::String(rendered))
+            }
+        };
+        match (found, &self.default) {
+            (Some(v), _) => Ok(Some(v)),
+            (None, Some(Value::Null)) => Ok(None),
+            (None, Some(default)) => Ok(Some(default.clone())),
+            (None, None) => Err(ExtractError::Missing { source: self.describe() }),
+        }
+    }
+
+    /// Extracts and types the value. `Ok(None)` means "leave the field out".
+    pub fn extract(&self, event: &Value, env: &Environment<'static>, ctx: &TemplateContext) -> Result<Option<FieldValue>, ExtractError> {
+        let Some(raw) = self.extract_raw(event, env, ctx)? else { return Ok(None) };
+        convert(&raw, self.ty).map(Some).map_err(|expected| ExtractError::Type {
+            source: self.describe(),
+            expected,
+            found: describe_json(&raw),
+        })
+    }
+
+    /// Extracts a plain string (ids, ARNs, names, comment bodies).
+    pub fn extract_string(&self, event: &Value, env: &Environment<'static>, ctx: &TemplateContext) -> Result<Option<String>, ExtractError> {
+        let Some(raw) = self.extract_raw(event, env, ctx)? else { return Ok(None) };
+        match raw {
+            Value::String(s) => Ok(Some(s)),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            Value::Bool(b) => Ok(Some(b.to_string())),
+            other => Err(ExtractError::Type { source: self.describe(), expected: ValueType::String, found: describe_json(&other) }),
+        }
+    }
+}
+
+fn template_reason(error: &minijinja::Error) -> String {
+    match error.detail() {
+        Some(detail) => format!("{} ({detail})", error.kind()),
+        None => error.kind().to_string(),
+    }
+}
+
+/// Converts a JSON value to a field value of the given type; without a type, the JSON type decides.
+pub fn convert(raw: &Value, ty: Option<ValueType>) -> Result<FieldValue, ValueType> {
+    match (ty, raw) {
+        (Some(ValueType::Empty), _) | (None, Value::Null) => Ok(FieldValue::empty()),
+        (None | Some(ValueType::String), Value::String(s)) => Ok(FieldValue::String(s.clone())),
+        (Some(ValueType::String), Value::Number(n)) => Ok(FieldValue::String(n.to_string())),
+        (Some(ValueType::String), Value::Bool(b)) => Ok(FieldValue::String(b.to_string())),
+        (None | Some(ValueType::Number), Value::Number(n)) => n.as_f64().map(FieldValue::Double).ok_or(ValueType::Number),
+        (Some(ValueType::Number), Value::String(s)) => match s.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(FieldValue::Double(n)),
+            _ => Err(ValueType::Number),
+        },
+        (None | Some(ValueType::Boolean), Value::Bool(b)) => Ok(FieldValue::Boolean(*b)),
+        (Some(ValueType::Boolean), Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(FieldValue::Boolean(true)),
+            "false" => Ok(FieldValue::Boolean(false)),
+            _ => Err(ValueType::Boolean),
+        },
+        (Some(ValueType::UserArn), Value::String(s)) if !s.is_empty() => Ok(FieldValue::UserArn(s.clone())),
+        (Some(t), _) => Err(t),
+        (None, _) => Err(ValueType::String),
+    }
+}
+
+/// A description of a JSON value that never includes its content (values may be personal data).
+pub fn describe_json(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Number(_) => "a number".into(),
+        Value::String(s) => format!("a string of {} characters", s.chars().count()),
+        Value::Array(a) => format!("a list of {} items", a.len()),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+/// Templates fail on undefined variables instead of rendering them empty.
+pub fn template_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn compile(spec: Value) -> (CompiledValue, Environment<'static>) {
+        let mut env = template_environment();
+        let spec: ValueSpec = serde_json::from_value(spec).unwrap();
+        let compiled = spec.compile("t", &mut env).unwrap();
+        (compiled, env)
+    }
+
+    fn extract(spec: Value, event: &Value) -> Result<Option<FieldValue>, ExtractError> {
+        let (compiled, env) = compile(spec);
+        compiled.extract(event, &env, &TemplateContext::new(event))
+    }
+
+    #[test]
+    fn paths_templates_and_literals() {
+        let event = json!({"detail-type": "Order Delayed", "detail": {"order": "ORD-1", "total": 12.5, "ok": true}});
+        assert_eq!(extract(json!("$.detail.order"), &event), Ok(Some(FieldValue::String("ORD-1".into()))));
+        assert_eq!(extract(json!("$.detail.total"), &event), Ok(Some(FieldValue::Double(12.5))));
+        assert_eq!(extract(json!("$.detail.ok"), &event), Ok(Some(FieldValue::Boolean(true))));
+        assert_eq!(
+            extract(json!("{{ event['detail-type'] }}: {{ detail.order }}"), &event),
+            Ok(Some(FieldValue::String("Order Delayed: ORD-1".into())))
+        );
+        assert_eq!(extract(json!("open"), &event), Ok(Some(FieldValue::String("open".into()))));
+        assert_eq!(extract(json!(3), &event), Ok(Some(FieldValue::Double(3.0))));
+        assert_eq!(extract(json!(null), &event), Ok(Some(FieldValue::empty())));
+    }
+
+    #[test]
+    fn explicit_types_convert_or_fail_without_leaking_content() {
+        let event = json!({"n": "42.5", "b": "TRUE", "s": 7, "phone": "+15550100"});
+        assert_eq!(extract(json!({"path": "$.n", "type": "number"}), &event), Ok(Some(FieldValue::Double(42.5))));
+        assert_eq!(extract(json!({"path": "$.b", "type": "boolean"}), &event), Ok(Some(FieldValue::Boolean(true))));
+        assert_eq!(extract(json!({"path": "$.s", "type": "string"}), &event), Ok(Some(FieldValue::String("7".into()))));
+        assert_eq!(extract(json!({"type": "empty"}), &event), Ok(Some(FieldValue::empty())));
+        let err = extract(json!({"path": "$.phone", "type": "boolean"}), &event).unwrap_err();
+        assert!(!err.to_string().contains("5550100"), "{err}");
+        assert!(err.to_string().contains("not a valid boolean"));
+        assert_eq!(
+            extract(json!({"template": "arn:aws:connect:::user/{{ s }}", "type": "userArn"}), &event),
+            Ok(Some(FieldValue::UserArn("arn:aws:connect:::user/7".into())))
+        );
+    }
+
+    #[test]
+    fn missing_values_fail_unless_defaulted() {
+        let event = json!({"detail": {}});
+        assert_eq!(extract(json!("$.detail.nothing"), &event), Err(ExtractError::Missing { source: "$.detail.nothing".into() }));
+        assert_eq!(extract(json!({"path": "$.detail.nothing", "default": "n/a"}), &event), Ok(Some(FieldValue::String("n/a".into()))));
+        assert_eq!(extract(json!({"path": "$.detail.nothing", "default": null}), &event), Ok(None));
+        let err = extract(json!("Hello {{ detail.name }}"), &event).unwrap_err();
+        assert!(matches!(err, ExtractError::Template { .. }), "{err:?}");
+        assert_eq!(
+            extract(json!("Hello {{ detail.name | default('there') }}"), &event),
+            Ok(Some(FieldValue::String("Hello there".into())))
+        );
+    }
+
+    #[test]
+    fn bad_specs_are_rejected_at_compile_time() {
+        let mut env = template_environment();
+        for bad in [json!("$..["), json!("{{ unclosed"), json!({"path": "$.a", "value": 1}), json!([1])] {
+            let spec: ValueSpec = serde_json::from_value(bad.clone()).unwrap();
+            assert!(spec.compile("x", &mut env).is_err(), "{bad} should not compile");
+        }
+    }
+
+    #[test]
+    fn field_values_serialize_as_the_wire_union() {
+        assert_eq!(serde_json::to_value(FieldValue::String("a".into())).unwrap(), json!({"stringValue": "a"}));
+        assert_eq!(serde_json::to_value(FieldValue::empty()).unwrap(), json!({"emptyValue": {}}));
+        assert_eq!(serde_json::to_value(FieldValue::UserArn("u".into())).unwrap(), json!({"userArnValue": "u"}));
+    }
+}

@@ -1,0 +1,66 @@
+//! Cold start: configuration, rules and the Cases client, built once; then the Lambda loop.
+//! Nothing here touches the network, so the function reaches its first invocation even when the
+//! Cases endpoint is unreachable.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+use crate::cases::sdk::SdkCases;
+use crate::config::Config;
+use crate::handler::{App, Invocation};
+use crate::rules::RuleSet;
+
+/// Reads the rules named by the configuration, or the shipped default.
+pub fn load_rules(config: &Config) -> Result<RuleSet, String> {
+    match &config.rules_file {
+        None => Ok(RuleSet::default_rules()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("RULES_FILE {}: cannot read it: {e}", path.display()))?;
+            RuleSet::from_yaml(&text, &path.display().to_string()).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// The Cases client: standard retries (throttling backs off) and per-attempt timeouts short
+/// enough that several attempts fit in a contact flow's 8 seconds.
+pub async fn cases_client() -> aws_sdk_connectcases::Client {
+    let region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).unwrap_or_else(|_| "us-east-1".into());
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .retry_config(RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(200)))
+        .timeout_config(
+            TimeoutConfig::builder().connect_timeout(Duration::from_secs(1)).operation_attempt_timeout(Duration::from_secs(3)).build(),
+        )
+        .load()
+        .await;
+    aws_sdk_connectcases::Client::new(&config)
+}
+
+/// Builds the app from the environment.
+pub async fn app_from_env() -> Result<App<SdkCases>, String> {
+    let config = Config::from_env(|name| std::env::var(name).ok())
+        .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
+    let rules = load_rules(&config)?;
+    let api = SdkCases::new(cases_client().await, config.domain_id.clone());
+    tracing::info!(domain = %config.domain_id, identity = %config.identity, rules = rules.rules.len(), "ready");
+    Ok(App::new(config, rules, api))
+}
+
+/// Runs the function until the runtime stops it.
+pub async fn run() -> Result<(), lambda_runtime::Error> {
+    let app = app_from_env().await.map_err(|message| {
+        tracing::error!("{message}");
+        message
+    })?;
+    let app = &app;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let invocation = Invocation::from_context(&event.context);
+        app.handle(event.payload, &invocation).await
+    }))
+    .await
+}
