@@ -5,6 +5,9 @@
 //! is created (contacts and files by ARN, SLAs by name, comments by body and author); UpdateCase
 //! sets values, so repeating it changes nothing.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
@@ -21,6 +24,27 @@ const MAX_RELATED_ITEM_PAGES: usize = 40;
 pub struct Executor<C> {
     pub api: C,
     catalog: OnceCell<Catalog>,
+    case_locks: CaseLocks,
+}
+
+/// One lock per case, held while its actions run. CreateRelatedItem has no idempotency token,
+/// so two deliveries of one event handled at the same time in this process (an SQS batch, a
+/// flow retried by Connect) would both see "no link yet" and both create one; taking turns
+/// closes that gap. Locks disappear when no one holds them.
+#[derive(Default)]
+struct CaseLocks(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+
+impl CaseLocks {
+    fn get(&self, case_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.0.lock().expect("case lock table is never poisoned");
+        locks.retain(|_, lock| lock.strong_count() > 0);
+        if let Some(lock) = locks.get(case_id).and_then(Weak::upgrade) {
+            return lock;
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(case_id.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
 }
 
 /// What one rule did.
@@ -79,7 +103,7 @@ pub enum ExecError {
 
 impl<C: CasesApi> Executor<C> {
     pub fn new(api: C) -> Executor<C> {
-        Executor { api, catalog: OnceCell::new() }
+        Executor { api, catalog: OnceCell::new(), case_locks: CaseLocks::default() }
     }
 
     /// The domain's fields and templates, listed on first use and kept for the process's life.
@@ -138,6 +162,8 @@ impl<C: CasesApi> Executor<C> {
             _ => None,
         });
 
+        let case_lock = self.case_locks.get(&case_id);
+        let _turn = case_lock.lock().await;
         let mut actions = Vec::with_capacity(plan.actions.len());
         for (i, action) in plan.actions.iter().enumerate() {
             let step = format!("actions[{i}].{}", action.kind());
