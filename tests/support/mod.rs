@@ -1,3 +1,4 @@
 #![allow(dead_code)] // each test binary uses part of the support code
 
+pub mod cases_service;
 pub mod fake_cases;

@@ -1,0 +1,45 @@
+# The two commands of the quick start are `make demo` and `make test`; both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
+EVENT       ?= events/flow-voice-open-case.json
+
+.PHONY: help test demo plan invoke watch emulator build fmt
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+test: ## Run every check and test: format, lints, unit, handler and end-to-end tests
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo test --workspace --locked
+
+demo: $(CARGO_LAMBDA) ## Run the function against the local Cases service with every sample event
+	scripts/demo.sh
+
+plan: ## Show the Cases requests for EVENT=file (no AWS calls)
+	cargo run --quiet --locked -- plan --event $(EVENT)
+
+emulator: ## Start the local Cases service on 127.0.0.1:4566 with the demo seed
+	cargo run --quiet --locked -p cases-emulator -- --listen 127.0.0.1:4566
+
+watch: $(CARGO_LAMBDA) ## Run the function under `cargo lambda watch`, pointed at the local Cases service
+	CASES_DOMAIN_ID=demo-domain AUTOMATION_IDENTITY=cases-automation \
+	AWS_ENDPOINT_URL_CONNECTCASES=http://127.0.0.1:4566 AWS_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+	$(CARGO_LAMBDA) lambda watch --invoke-address 127.0.0.1 --invoke-port 9000
+
+invoke: $(CARGO_LAMBDA) ## Invoke the function running under `make watch` with EVENT=file
+	$(CARGO_LAMBDA) lambda invoke cases-automation --invoke-address 127.0.0.1 --invoke-port 9000 --data-file $(EVENT)
+
+build: $(CARGO_LAMBDA) ## Build the arm64 release binary for Lambda (target/lambda/cases-automation/bootstrap)
+	$(CARGO_LAMBDA) lambda build --release --arm64 --bin cases-automation
+
+fmt: ## Format the code
+	cargo fmt --all
+
+$(CARGO_LAMBDA):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet cargo-lambda

@@ -1,0 +1,36 @@
+//! A local, stateful, wire-compatible emulator of the Amazon Connect Cases API
+//! (`connectcases`, 2022-10-03), for tests and demos. The real `aws-sdk-connectcases` client
+//! talks to it over HTTP (restJson1).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use cases_emulator::{Emulator, Seed, Fault, ErrorKind};
+//! let emu = Emulator::builder().seed(Seed::demo()).quotas(false).start().await?;
+//! let url = emu.endpoint_url(); // http://127.0.0.1:PORT → the SDK's endpoint_url
+//! emu.inject_fault(Fault::error("CreateCase", ErrorKind::ThrottlingException, 3));
+//! // … drive the SDK …
+//! let calls = emu.calls();            // {"CreateCase": 4, …}
+//! let events = emu.events();          // "Amazon Connect Cases Change" events
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout (moto-style): [`wire`] is HTTP (routing, request/response shapes, errors, admin API),
+//! [`state`] the backend model with no HTTP, [`validate`] the service-side validation,
+//! [`faults`] fault injection/quotas/call counts, [`events`] case event streams, [`seed`] the
+//! seed format and the built-in demo seed.
+
+pub mod emulator;
+pub mod error;
+pub mod events;
+pub mod faults;
+pub mod seed;
+pub mod state;
+pub mod util;
+pub mod validate;
+pub mod wire;
+
+pub use emulator::{Emulator, EmulatorBuilder, StartError};
+pub use error::{ApiError, ErrorKind};
+pub use faults::Fault;
+pub use seed::{Seed, SeedError, demo};

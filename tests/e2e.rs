@@ -1,0 +1,265 @@
+//! End to end: the function's handler with the real `aws-sdk-connectcases` client, over HTTP,
+//! against the local Cases service. What the function wrote is read back through the SDK.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_connectcases::types::{FieldIdentifier, FieldValueUnion, RelatedItemContent, UserUnion};
+use cases_automation::handler::{App, Invocation};
+use cases_emulator::{ErrorKind, Fault};
+use serde_json::{Value, json};
+use support::cases_service::{self, DOMAIN, IDENTITY};
+
+fn sample(name: &str) -> Value {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+async fn handle<C: cases_automation::cases::CasesApi>(app: &App<C>, payload: Value) -> Result<Value, cases_automation::error::Error> {
+    let invocation = Invocation {
+        deadline: std::time::Instant::now() + Duration::from_secs(20),
+        function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:cases-automation".into()),
+    };
+    app.handle(payload, &invocation).await
+}
+
+/// Field ids by name, from the domain.
+async fn field_ids(client: &aws_sdk_connectcases::Client) -> HashMap<String, String> {
+    let out = client.list_fields().domain_id(DOMAIN).max_results(100).send().await.unwrap();
+    out.fields().iter().map(|f| (f.name().to_owned(), f.field_id().to_owned())).collect()
+}
+
+async fn case_fields(client: &aws_sdk_connectcases::Client, case_id: &str) -> HashMap<String, FieldValueUnion> {
+    let ids = field_ids(client).await;
+    let mut request = client.get_case().domain_id(DOMAIN).case_id(case_id);
+    for id in ids.values() {
+        request = request.fields(FieldIdentifier::builder().id(id).build().unwrap());
+    }
+    let out = request.send().await.unwrap();
+    let names: HashMap<&String, &String> = ids.iter().map(|(name, id)| (id, name)).collect();
+    out.fields()
+        .iter()
+        .map(|f| (names.get(&f.id().to_owned()).map(|n| n.to_string()).unwrap_or(f.id().to_owned()), f.value().unwrap().clone()))
+        .collect()
+}
+
+async fn related_items(client: &aws_sdk_connectcases::Client, case_id: &str) -> Vec<RelatedItemContent> {
+    let out = client.search_related_items().domain_id(DOMAIN).case_id(case_id).max_results(25).send().await.unwrap();
+    out.related_items().iter().flatten().filter_map(|i| i.content().cloned()).collect()
+}
+
+/// Every case in the domain.
+async fn all_cases(client: &aws_sdk_connectcases::Client) -> Vec<String> {
+    let out = client.search_cases().domain_id(DOMAIN).max_results(100).send().await.unwrap();
+    out.cases().iter().flatten().map(|c| c.case_id().to_owned()).collect()
+}
+
+/// The performer of every audit event of the case.
+async fn performers(client: &aws_sdk_connectcases::Client, case_id: &str) -> Vec<Option<UserUnion>> {
+    let out = client.get_case_audit_events().domain_id(DOMAIN).case_id(case_id).max_results(25).send().await.unwrap();
+    out.audit_events().iter().flatten().map(|e| e.performed_by().and_then(|p| p.user().cloned())).collect()
+}
+
+fn string(value: Option<&FieldValueUnion>) -> Option<&str> {
+    value.and_then(|v| v.as_string_value().ok()).map(String::as_str)
+}
+
+/// A case created directly through the SDK, as an agent would.
+async fn agent_case(client: &aws_sdk_connectcases::Client) -> String {
+    let templates = client.list_templates().domain_id(DOMAIN).send().await.unwrap();
+    let template = templates.templates().iter().find(|t| t.name() == "General inquiry").unwrap().template_id().to_owned();
+    let field = |id: &str, v: &str| {
+        aws_sdk_connectcases::types::FieldValue::builder().id(id).value(FieldValueUnion::StringValue(v.into())).build().unwrap()
+    };
+    client
+        .create_case()
+        .domain_id(DOMAIN)
+        .template_id(template)
+        .fields(field("title", "Agent case"))
+        .fields(field(
+            "customer_id",
+            "arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/0000000000000000000000000000agent",
+        ))
+        .performed_by(UserUnion::UserArn("arn:aws:connect:us-east-1:123456789012:instance/i/agent/a".into()))
+        .send()
+        .await
+        .unwrap()
+        .case_id()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_flow_creates_the_case_links_the_contact_and_gets_its_id() {
+    let service = cases_service::start().await;
+    let app = cases_service::app(&service);
+    let client = cases_service::client(&service);
+
+    let response = handle(&app, sample("flow-voice-open-case.json")).await.unwrap();
+    assert!(response.as_object().unwrap().values().all(Value::is_string), "a flat string map: {response}");
+    let case_id = response["caseId"].as_str().unwrap();
+    assert_eq!(response["caseCreated"], "true");
+    assert!(response["caseArn"].as_str().unwrap().ends_with(&format!("/case/{case_id}")));
+
+    let fields = case_fields(&client, case_id).await;
+    let event = sample("flow-voice-open-case.json");
+    assert_eq!(string(fields.get("Customer")), event.pointer("/Details/Parameters/customerProfileArn").and_then(Value::as_str));
+    assert_eq!(string(fields.get("Status")), Some("open"));
+    assert_eq!(string(fields.get("Contact channel")), Some("VOICE"));
+    assert_eq!(string(fields.get("Title")), Some("voice contact from the customer"));
+
+    let items = related_items(&client, case_id).await;
+    let contact_id = event.pointer("/Details/ContactData/ContactId").and_then(Value::as_str).unwrap();
+    assert!(
+        matches!(items.as_slice(), [RelatedItemContent::Contact(c)] if c.contact_arn().ends_with(&format!("/contact/{contact_id}"))),
+        "{items:#?}"
+    );
+    let who = performers(&client, case_id).await;
+    assert_eq!(who.len(), 2, "Case.Created and RelatedItem.Created");
+    assert!(who.iter().all(|p| p == &Some(UserUnion::CustomEntity(IDENTITY.into()))), "{who:?}");
+}
+
+#[tokio::test]
+async fn every_default_rule_through_every_trigger_writes_as_the_automation() {
+    let service = cases_service::start().await;
+    let app = cases_service::app(&service);
+    let client = cases_service::client(&service);
+    let existing = agent_case(&client).await;
+
+    let mut touched = Vec::new();
+    for name in [
+        "flow-voice-open-case.json",
+        "flow-chat-null-endpoint.json",
+        "flow-task-nested-params.json",
+        "contact-disconnected-agent.json",
+        "contact-disconnected-abandoned.json",
+        "custom-order-delayed.json",
+        "custom-order-priority-changed.json",
+        "cases-case-updated-by-user.json",
+        "sqs-batch.json",
+    ] {
+        let mut event = sample(name);
+        // Events that name a case get one that exists in this domain.
+        for pointer in ["/Details/Parameters/caseId", "/detail/caseId", "/detail/case/caseId"] {
+            if let Some(slot) = event.pointer_mut(pointer) {
+                *slot = json!(existing);
+            }
+        }
+        let response = handle(&app, event).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        if name == "sqs-batch.json" {
+            assert_eq!(response["batchItemFailures"].as_array().unwrap().len(), 1, "only the malformed record fails: {response}");
+            continue;
+        }
+        let case = response["caseId"].as_str().or_else(|| response.pointer("/results/0/caseId").and_then(Value::as_str));
+        touched.push(case.unwrap_or_else(|| panic!("{name}: {response}")).to_owned());
+    }
+
+    // The contact that reached an agent joined the customer's open case or a new one; the
+    // abandoned call opened a callback case with an SLA; the order events commented and updated.
+    let ids = field_ids(&client).await;
+    let abandoned = &touched[4];
+    let fields = case_fields(&client, abandoned).await;
+    assert_eq!(fields.get("Callback requested").and_then(|v| v.as_boolean_value().ok()), Some(&true));
+    assert_eq!(string(fields.get("Priority")), Some("high"));
+    let items = related_items(&client, abandoned).await;
+    assert!(items.iter().any(|i| matches!(i, RelatedItemContent::Sla(_))), "{items:#?}");
+    assert!(items.iter().any(|i| matches!(i, RelatedItemContent::Contact(_))), "{items:#?}");
+
+    let priority = case_fields(&client, &existing).await;
+    assert_eq!(string(priority.get("Priority")), Some("urgent"));
+    assert_eq!(priority.get("Order total").and_then(|v| v.as_double_value().ok()), Some(&149.9));
+    let notes = related_items(&client, &existing).await;
+    let comments: Vec<&str> = notes.iter().filter_map(|i| i.as_comment().ok()).map(|c| c.body()).collect();
+    assert!(comments.iter().any(|b| b.contains("refund")), "the flow's note: {comments:?}");
+    assert!(comments.iter().any(|b| b.starts_with("Case closed")), "the closed-case note: {comments:?}");
+    assert!(ids.contains_key("Promised by"));
+
+    for case in touched.iter().filter(|c| **c != existing) {
+        let who = performers(&client, case).await;
+        assert!(!who.is_empty());
+        assert!(who.iter().all(|p| p == &Some(UserUnion::CustomEntity(IDENTITY.into()))), "{case}: {who:?}");
+    }
+    let who = performers(&client, &existing).await;
+    assert_eq!(
+        who.iter().filter(|p| **p == Some(UserUnion::CustomEntity(IDENTITY.into()))).count(),
+        who.len() - 1,
+        "all but the agent's own"
+    );
+}
+
+#[tokio::test]
+async fn redelivery_three_times_sequentially_and_concurrently_leaves_one_case_and_one_link() {
+    let service = cases_service::start().await;
+    let app = cases_service::app(&service);
+    let client = cases_service::client(&service);
+
+    for _ in 0..3 {
+        handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap();
+    }
+    let cases = all_cases(&client).await;
+    assert_eq!(cases.len(), 1);
+    let items = related_items(&client, &cases[0]).await;
+    assert_eq!(items.len(), 2, "one contact and one SLA: {items:#?}");
+
+    let event = sample("flow-voice-open-case.json");
+    let responses = futures_util::future::join_all((0..3).map(|_| handle(&app, event.clone()))).await;
+    let ids: Vec<&str> = responses.iter().map(|r| r.as_ref().unwrap()["caseId"].as_str().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    assert_eq!(all_cases(&client).await.len(), 2);
+    assert_eq!(related_items(&client, ids[0]).await.len(), 1, "one contact link");
+
+    // A separate process (a second Lambda instance) redelivering the same event.
+    let other_instance = cases_service::app(&service);
+    handle(&other_instance, sample("custom-order-delayed.json")).await.unwrap();
+    handle(&other_instance, sample("custom-order-delayed.json")).await.unwrap();
+    handle(&app, sample("custom-order-delayed.json")).await.unwrap();
+    assert_eq!(all_cases(&client).await.len(), 3);
+}
+
+#[tokio::test]
+async fn changes_the_automation_made_are_skipped_so_there_is_no_loop() {
+    let service = cases_service::start().await;
+    let app = cases_service::app(&service);
+    handle(&app, sample("flow-voice-open-case.json")).await.unwrap();
+    handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap();
+
+    // Feed the change events the writes caused back to the function, as EventBridge would,
+    // until none are left: the chain must end at once.
+    let mut rounds = 0;
+    loop {
+        let events = service.events();
+        service.clear_events();
+        if events.is_empty() {
+            break;
+        }
+        rounds += 1;
+        assert!(rounds <= 1, "the function reacted to its own changes");
+        for event in events {
+            assert_eq!(event["source"], "aws.cases");
+            let outcome = handle(&app, event).await.unwrap();
+            assert_eq!(outcome["outcome"], "skipped", "{outcome}");
+            assert_eq!(outcome["reason"], "caused by this automation");
+        }
+    }
+    assert_eq!(rounds, 1);
+    assert!(app.skipped_self_caused() >= 5, "{}", app.skipped_self_caused());
+}
+
+#[tokio::test]
+async fn throttling_is_retried_within_the_invocation_and_then_reported_as_retryable() {
+    let service = cases_service::start().await;
+    let app = cases_service::app(&service);
+    service.inject_fault(Fault::error("CreateCase", ErrorKind::ThrottlingException, 2));
+    handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap();
+    assert_eq!(service.call_count("CreateCase"), 3, "two throttled attempts, then success");
+
+    service.inject_fault(Fault::error("SearchCases", ErrorKind::ThrottlingException, 100));
+    let error = handle(&app, sample("custom-order-delayed.json")).await.unwrap_err();
+    assert_eq!(error.error_type(), "Retryable.ThrottlingException", "{error}");
+    service.clear_faults();
+
+    service.inject_fault(Fault::error("UpdateCase", ErrorKind::ValidationException, 1));
+    let error = handle(&app, sample("custom-order-delayed.json")).await.unwrap_err();
+    assert_eq!(error.error_type(), "Permanent.ValidationException", "{error}");
+}
