@@ -26,10 +26,7 @@ emulator: ## Start the local Cases service on 127.0.0.1:4566 with the demo seed
 	cargo run --quiet --locked -p cases-emulator -- --listen 127.0.0.1:4566
 
 watch: $(CARGO_LAMBDA) ## Run the function under `cargo lambda watch`, pointed at the local Cases service
-	CASES_DOMAIN_ID=demo-domain AUTOMATION_IDENTITY=cases-automation \
-	AWS_ENDPOINT_URL_CONNECTCASES=http://127.0.0.1:4566 AWS_REGION=us-east-1 \
-	AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-	$(CARGO_LAMBDA) lambda watch --invoke-address 127.0.0.1 --invoke-port 9000
+	$(CARGO_LAMBDA) lambda watch --invoke-address 127.0.0.1 --invoke-port 9000 --env-file scripts/local.env --bin cases-automation
 
 invoke: $(CARGO_LAMBDA) ## Invoke the function running under `make watch` with EVENT=file
 	$(CARGO_LAMBDA) lambda invoke cases-automation --invoke-address 127.0.0.1 --invoke-port 9000 --data-file $(EVENT)

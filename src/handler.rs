@@ -44,7 +44,8 @@ pub struct Invocation {
 
 impl Invocation {
     pub fn from_context(context: &lambda_runtime::Context) -> Invocation {
-        let remaining = context.deadline().duration_since(SystemTime::now()).unwrap_or_default();
+        let remaining = remaining_time(context.deadline, SystemTime::now());
+        tracing::debug!(remaining_ms = remaining.as_millis() as u64, "invocation");
         Invocation { deadline: Instant::now() + remaining, function_arn: Some(context.invoked_function_arn.clone()) }
     }
 
@@ -52,6 +53,17 @@ impl Invocation {
     pub fn with_budget(budget: Duration) -> Invocation {
         Invocation { deadline: Instant::now() + budget, function_arn: None }
     }
+}
+
+/// Time left from `Lambda-Runtime-Deadline-Ms`, which Lambda sends as epoch milliseconds. Local
+/// runtimes such as `cargo lambda watch` send the timeout itself (e.g. 600000); a value too small
+/// to be a date after 2001 is taken as such.
+pub fn remaining_time(deadline_ms: u64, now: SystemTime) -> Duration {
+    const EPOCH_2001_MS: u64 = 1_000_000_000_000;
+    if deadline_ms < EPOCH_2001_MS {
+        return Duration::from_millis(deadline_ms);
+    }
+    (SystemTime::UNIX_EPOCH + Duration::from_millis(deadline_ms)).duration_since(now).unwrap_or_default()
 }
 
 /// What happened to one event.
@@ -228,5 +240,18 @@ impl<C: CasesApi> App<C> {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_are_epoch_milliseconds_or_a_local_runtime_timeout() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_800_000_000_000);
+        assert_eq!(remaining_time(1_800_000_003_000, now), Duration::from_secs(3));
+        assert_eq!(remaining_time(1_799_999_999_000, now), Duration::ZERO, "a deadline already past");
+        assert_eq!(remaining_time(600_000, now), Duration::from_secs(600), "cargo lambda watch");
     }
 }

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The main job on the local default: the local Cases service with the demo seed, the function
+# under `cargo lambda watch` pointed at it, every sample event invoked, then the resulting cases
+# with their fields, related items and audit trail. Stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LAMBDA=${CARGO_LAMBDA:-.venv/bin/cargo-lambda}
+CASES_PORT=${CASES_PORT:-4566}
+INVOKE_PORT=${INVOKE_PORT:-9000}
+# Logs and state live outside the crate: `cargo lambda watch` rebuilds when files in it change.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cases-automation-demo.XXXXXX")
+ENDPOINT="http://127.0.0.1:${CASES_PORT}"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+for port in "$CASES_PORT" "$INVOKE_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is in use; set CASES_PORT / INVOKE_PORT to free ports" >&2
+    exit 1
+  fi
+done
+
+step "Building (first run: a few minutes)"
+cargo build --locked --quiet -p cases-emulator --bin cases-emulator
+cargo build --locked --quiet --bin cases-automation --example cases_report
+
+step "Starting the local Cases service on $ENDPOINT (demo seed)"
+setsid target/debug/cases-emulator --listen "127.0.0.1:${CASES_PORT}" \
+  --state "$WORK/cases-state.json" --events-out "$WORK/case-events.jsonl" >"$WORK/cases-service.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$WORK/cases-service.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "listening on" "$WORK/cases-service.log" || { cat "$WORK/cases-service.log"; exit 1; }
+
+step "Starting the function under cargo lambda watch (invoke port $INVOKE_PORT)"
+# cargo lambda passes the function only the variables it is given.
+sed "s#^AWS_ENDPOINT_URL_CONNECTCASES=.*#AWS_ENDPOINT_URL_CONNECTCASES=$ENDPOINT#" scripts/local.env >"$WORK/function.env"
+setsid "$CARGO_LAMBDA" lambda watch --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
+  --env-file "$WORK/function.env" --bin cases-automation >"$WORK/function.log" 2>&1 &
+pids+=($!)
+
+invoke() {
+  "$CARGO_LAMBDA" lambda invoke cases-automation --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
+    --output-format json --data-file "$1" 2>&1
+}
+
+# The first invocation waits for the function to compile and start.
+ready=""
+for _ in $(seq 1 120); do
+  if invoke events/contact-connected-to-agent.json >/dev/null 2>&1; then ready=yes; break; fi
+  sleep 1
+done
+[ -n "$ready" ] || { echo "the function did not start:"; tail -30 "$WORK/function.log"; exit 1; }
+
+step "Invoking the function with every sample event (events/)"
+printf '%-40s %s\n' "event" "what the function did"
+for file in events/*.json; do
+  name=$(basename "$file")
+  if output=$(invoke "$file"); then status=ok; else status=error; fi
+  summary=$(python3 - "$status" "$output" <<'PY'
+import json, sys
+status, raw = sys.argv[1], sys.argv[2]
+try:
+    out = json.loads(raw[raw.index("{"):])
+except Exception:
+    print(("ERROR " if status == "error" else "") + " ".join(raw.split())[:160]); sys.exit()
+if status == "error" or "errorType" in out:
+    print("ERROR %s: %s" % (out.get("errorType", "?"), out.get("errorMessage", raw)[:140])); sys.exit()
+if "batchItemFailures" in out:
+    failed = [f["itemIdentifier"] for f in out["batchItemFailures"]]
+    print("SQS batch: %d record(s) reported failed for redelivery: %s" % (len(failed), ", ".join(failed))); sys.exit()
+if "caseId" in out:
+    print("flow: rules=%s case=%s created=%s actions=%s" % (out.get("rules"), out["caseId"], out.get("caseCreated"), out.get("actions"))); sys.exit()
+if out.get("outcome") == "skipped":
+    print("skipped: %s" % out.get("reason")); sys.exit()
+parts = []
+for r in out.get("results", []):
+    acts = ",".join("%s:%s" % (a["action"], a["status"]) for a in r.get("actions", []))
+    parts.append("%s -> case %s (%s) %s" % (r["rule"], r.get("caseId", "-"), r["case"], acts))
+print("; ".join(parts))
+PY
+)
+  printf '%-40s %s\n' "$name" "$summary"
+done
+
+step "Invoking the abandoned-call event twice more (redelivery): still one case, one link, one SLA"
+for _ in 1 2; do
+  invoke events/contact-disconnected-abandoned.json | python3 -c 'import json,sys; r=json.loads(sys.stdin.read())["results"][0]; print("  ", r["rule"], "case", r["caseId"], [a["action"]+":"+a["status"] for a in r["actions"]])'
+done
+
+step "The resulting cases, read back through the AWS SDK (GetCase, SearchRelatedItems, GetCaseAuditEvents)"
+target/debug/examples/cases_report --endpoint "$ENDPOINT" --domain demo-domain
+
+step "Cases change events the writes caused (loop prevention skips those performed by cases-automation)"
+python3 - "$WORK/case-events.jsonl" <<'PY'
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for e in events:
+    u = e["detail"].get("performedBy", {}).get("user", {})
+    who = u.get("customEntity") or u.get("userArn", "?").rsplit("/", 1)[-1]
+    by.setdefault(who, []).append(e["detail"]["eventType"])
+for who, types in by.items():
+    print("  %3d events by %s (%s)" % (len(types), who, ", ".join(sorted(set(types)))))
+PY
+
+echo
+echo "State, events and logs of this run: $WORK"
