@@ -11,7 +11,7 @@ pub const DOMAIN: &str = "demo-domain";
 pub const IDENTITY: &str = "cases-automation";
 
 pub async fn start() -> Emulator {
-    Emulator::builder().seed(Seed::demo()).quotas(false).start().await.expect("the local Cases service starts")
+    Emulator::builder().seed(Seed::demo().without_cases()).quotas(false).start().await.expect("the local Cases service starts")
 }
 
 /// The SDK client as a test or an operator would build it: static credentials, any region.

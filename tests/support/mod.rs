@@ -2,3 +2,4 @@
 
 pub mod cases_service;
 pub mod fake_cases;
+pub mod runtime_api;

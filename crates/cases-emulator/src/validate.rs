@@ -452,24 +452,20 @@ pub fn check_value_for_field(field: &Field, value: &Value, path: &str) -> ApiRes
         )));
     }
     match (field.field_type, value) {
-        (FieldType::SingleSelect, Value::String(s)) => {
-            if !field.options.iter().any(|o| o.active && &o.value == s) {
-                let allowed: Vec<&str> = field.options.iter().filter(|o| o.active).map(|o| o.value.as_str()).collect();
-                return Err(ApiError::validation(format!(
-                    "Invalid value for field '{}' ({}) at '{path}': '{s}' is not an active option (allowed: {})",
-                    field.id,
-                    field.name,
-                    allowed.join(", ")
-                )));
-            }
+        (FieldType::SingleSelect, Value::String(s)) if !field.options.iter().any(|o| o.active && &o.value == s) => {
+            let allowed: Vec<&str> = field.options.iter().filter(|o| o.active).map(|o| o.value.as_str()).collect();
+            return Err(ApiError::validation(format!(
+                "Invalid value for field '{}' ({}) at '{path}': '{s}' is not an active option (allowed: {})",
+                field.id,
+                field.name,
+                allowed.join(", ")
+            )));
         }
-        (FieldType::DateTime, Value::String(s)) => {
-            if crate::util::parse_ts(s).is_none() {
-                return Err(ApiError::validation(format!(
-                    "Invalid value for field '{}' ({}) at '{path}': '{s}' is not an ISO-8601 date-time (e.g. 2026-05-01T12:34:56.789Z)",
-                    field.id, field.name
-                )));
-            }
+        (FieldType::DateTime, Value::String(s)) if crate::util::parse_ts(s).is_none() => {
+            return Err(ApiError::validation(format!(
+                "Invalid value for field '{}' ({}) at '{path}': '{s}' is not an ISO-8601 date-time (e.g. 2026-05-01T12:34:56.789Z)",
+                field.id, field.name
+            )));
         }
         (FieldType::Text, Value::String(s)) if field.id == "summary" && s.chars().count() > 3000 => {
             return Err(ApiError::validation(format!("Invalid value for field 'summary' at '{path}': at most 3000 characters")));

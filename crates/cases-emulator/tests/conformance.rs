@@ -155,7 +155,7 @@ async fn create_get_update_delete_case() {
         .unwrap();
     let id = out.case_id().to_string();
     assert_eq!(out.case_arn(), format!("arn:aws:cases:us-east-1:123456789012:domain/demo-domain/case/{id}"));
-    assert_eq!(uuid_like(&id), true);
+    assert!(uuid_like(&id));
 
     let ids = [
         "title",
@@ -304,7 +304,7 @@ async fn create_case_validation() {
     // type mismatch
     let m = msg(base().fields(s(demo::FIELD_ORDER_TOTAL, "12")).send().await);
     assert!(m.contains("doubleValue"), "{m}");
-    let m = msg(base().fields(d("title", 1.0)).send().await);
+    let m = msg(base().fields(d("summary", 1.0)).send().await);
     assert!(m.contains("stringValue"), "{m}");
     // select option
     let m = msg(base().fields(s(demo::FIELD_PRIORITY, "critical")).send().await);
@@ -407,7 +407,7 @@ async fn client_token_replay_and_conflict() {
     assert_eq!(emu.state().domains[0].cases.len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_create_with_one_token_makes_one_case() {
     let (emu, c) = start().await;
     let mut tasks = Vec::new();
@@ -487,7 +487,7 @@ async fn search_cases_filters_sorts_paging() {
         .send()
         .await
         .unwrap();
-    assert_eq!(ids_of(&out), [a.clone()]);
+    assert_eq!(ids_of(&out), std::slice::from_ref(&a));
     let out = c
         .search_cases()
         .domain_id(DOMAIN)
@@ -515,7 +515,7 @@ async fn search_cases_filters_sorts_paging() {
         .unwrap();
     assert_eq!(ids_of(&out), [a.clone(), g.clone()]);
     let out = c.search_cases().domain_id(DOMAIN).search_term("gadget").send().await.unwrap();
-    assert_eq!(ids_of(&out), [b_.clone()]);
+    assert_eq!(ids_of(&out), std::slice::from_ref(&b_));
 
     // validation
     let bad = c.search_cases().domain_id(DOMAIN).max_results(101).send().await.unwrap_err();
@@ -842,4 +842,124 @@ async fn unknown_resources_are_404_with_resource_id() {
     // GetCase requires at least one field
     let e = c.get_case().domain_id(DOMAIN).case_id("c").send().await.unwrap_err();
     assert_eq!(e.code(), Some("ValidationException"));
+}
+
+#[tokio::test]
+async fn admin_write_operations() {
+    let (_emu, c) = start().await;
+    // fields: update, delete (a deleted field keeps its value on existing cases)
+    let f = c.create_field().domain_id(DOMAIN).name("Temp").r#type(FieldType::Text).description("d").send().await.unwrap();
+    let id = create_case(&c, "t", vec![s(f.field_id(), "kept")]).await;
+    c.update_field().domain_id(DOMAIN).field_id(f.field_id()).name("Temporary").send().await.unwrap();
+    let bg = c.batch_get_field().domain_id(DOMAIN).fields(fid(f.field_id())).send().await.unwrap();
+    assert_eq!(bg.fields()[0].name(), "Temporary");
+    c.delete_field().domain_id(DOMAIN).field_id(f.field_id()).send().await.unwrap();
+    let bg = c.batch_get_field().domain_id(DOMAIN).fields(fid(f.field_id())).send().await.unwrap();
+    assert!(bg.fields()[0].deleted());
+    let listed = c.list_fields().domain_id(DOMAIN).send().await.unwrap();
+    assert!(listed.fields().iter().all(|x| x.field_id() != f.field_id()));
+    assert_eq!(get_field(&c, &id, f.field_id()).await, Some(FieldValueUnion::StringValue("kept".into())));
+    let e = c
+        .create_case()
+        .domain_id(DOMAIN)
+        .template_id(demo::TEMPLATE_GENERAL_INQUIRY)
+        .fields(s("title", "t"))
+        .fields(s("customer_id", CUSTOMER))
+        .fields(s(f.field_id(), "x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ValidationException"));
+    // a system field cannot be deleted
+    let e = c.delete_field().domain_id(DOMAIN).field_id("title").send().await.unwrap_err();
+    assert_eq!(e.code(), Some("ValidationException"));
+
+    // templates: delete hides from the list, GetTemplate still works, cases can't use it
+    c.delete_template().domain_id(DOMAIN).template_id(demo::TEMPLATE_ORDER_ISSUE).send().await.unwrap();
+    let list = c.list_templates().domain_id(DOMAIN).send().await.unwrap();
+    assert_eq!(list.templates().len(), 3);
+    let got = c.get_template().domain_id(DOMAIN).template_id(demo::TEMPLATE_ORDER_ISSUE).send().await.unwrap();
+    assert!(got.deleted());
+    let e = c
+        .create_case()
+        .domain_id(DOMAIN)
+        .template_id(demo::TEMPLATE_ORDER_ISSUE)
+        .fields(s("title", "t"))
+        .fields(s("customer_id", CUSTOMER))
+        .fields(s(demo::FIELD_ORDER_NUMBER, "1"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ResourceNotFoundException"));
+
+    // custom related item update replaces fields; SearchAllRelatedItems sorts
+    let item = c
+        .create_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&id)
+        .r#type(RelatedItemType::Custom)
+        .content(RelatedItemInputContent::Custom(CustomInputContent::builder().fields(s(demo::FIELD_ORDER_NUMBER, "A")).build().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let upd = c
+        .update_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&id)
+        .related_item_id(item.related_item_id())
+        .content(RelatedItemUpdateContent::Custom(CustomUpdateContent::builder().fields(d(demo::FIELD_ORDER_TOTAL, 3.0)).build().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let Some(RelatedItemContent::Custom(cc)) = upd.content() else { panic!() };
+    assert_eq!(cc.fields().len(), 1);
+    assert_eq!(cc.fields()[0].id(), demo::FIELD_ORDER_TOTAL);
+    let e = c
+        .update_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&id)
+        .related_item_id(item.related_item_id())
+        .content(RelatedItemUpdateContent::Comment(
+            CommentUpdateContent::builder().body("x").content_type(CommentBodyTextType::Plaintext).build().unwrap(),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ValidationException"));
+    let other = create_case(&c, "second", vec![]).await;
+    c.create_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&other)
+        .r#type(RelatedItemType::Comment)
+        .content(RelatedItemInputContent::Comment(
+            CommentContent::builder().body("b").content_type(CommentBodyTextType::Plaintext).build().unwrap(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let asc = c
+        .search_all_related_items()
+        .domain_id(DOMAIN)
+        .sorts(
+            SearchAllRelatedItemsSort::builder()
+                .sort_property(SearchAllRelatedItemsSortProperty::AssociationTime)
+                .sort_order(Order::Ascending)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cases: Vec<&str> = asc.related_items().iter().flatten().map(|i| i.case_id()).collect();
+    assert_eq!(cases, [id.as_str(), other.as_str()]);
+
+    // domains: delete
+    let dom = c.create_domain().name("temp").send().await.unwrap();
+    c.delete_domain().domain_id(dom.domain_id()).send().await.unwrap();
+    let e = c.get_domain().domain_id(dom.domain_id()).send().await.unwrap_err();
+    assert_eq!(e.code(), Some("ResourceNotFoundException"));
+    // the new domain had system fields
+    let dom = c.create_domain().name("fresh").send().await.unwrap();
+    let fields = c.list_fields().domain_id(dom.domain_id()).send().await.unwrap();
+    assert_eq!(fields.fields().len(), 13);
 }

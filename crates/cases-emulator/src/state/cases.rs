@@ -630,7 +630,7 @@ impl State {
         let c = self.case(domain_id, case_id)?;
         let mut items: Vec<RelatedItem> =
             c.related_items.iter().filter(|i| search::related_item_matches_any(filters, i)).cloned().collect();
-        items.sort_by(|a, b| b.seq.cmp(&a.seq));
+        items.sort_by_key(|i| std::cmp::Reverse(i.seq));
         Ok(items)
     }
 
@@ -672,7 +672,7 @@ impl State {
             .values()
             .filter(|c| c.related_items.iter().any(|i| matches!(&i.content, RelatedContent::Contact(x) if x.contact_arn == contact_arn)))
             .collect();
-        cases.sort_by(|a, b| b.seq.cmp(&a.seq));
+        cases.sort_by_key(|c| std::cmp::Reverse(c.seq));
         Ok(cases.into_iter().map(|c| (c.id.clone(), c.template_id.clone())).collect())
     }
 

@@ -77,9 +77,10 @@ fn template_status(s: &Option<String>, path: &str) -> ApiResult<Option<TemplateS
     }
 }
 
-fn template_parts(
-    t: &CreateTemplateIn,
-) -> ApiResult<(Option<String>, Option<String>, Option<Vec<String>>, Option<Vec<TemplateRule>>, Option<Vec<Json>>)> {
+/// (description, default layout, required field ids, rules, tag propagation configurations).
+type TemplateParts = (Option<String>, Option<String>, Option<Vec<String>>, Option<Vec<TemplateRule>>, Option<Vec<Json>>);
+
+fn template_parts(t: &CreateTemplateIn) -> ApiResult<TemplateParts> {
     let description = v::opt_str(&t.description, "description", 0, 255)?;
     let layout = match &t.layout_configuration {
         Some(l) => v::opt_str(&l.default_layout, "layoutConfiguration.defaultLayout", 1, 500)?,

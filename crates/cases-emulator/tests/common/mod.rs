@@ -1,6 +1,8 @@
 //! Shared helpers: an emulator plus a real `aws-sdk-connectcases` client pointed at it.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::time::Duration;
 
 use aws_sdk_connectcases::Client;
@@ -36,7 +38,7 @@ pub fn client_no_retry(emu: &Emulator) -> Client {
 }
 
 pub async fn start() -> (Emulator, Client) {
-    let emu = Emulator::builder().seed(Seed::demo()).quotas(false).start().await.expect("emulator starts");
+    let emu = Emulator::builder().seed(Seed::demo().without_cases()).quotas(false).start().await.expect("emulator starts");
     let c = client(&emu);
     (emu, c)
 }

@@ -1,0 +1,129 @@
+//! A Lambda Runtime API on loopback, enough to run the compiled `cases-automation` binary the way
+//! Lambda does: it hands out queued invocations on `next` and collects responses and errors.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc};
+
+/// What the function answered to one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Response(Value),
+    Error {
+        error_type: String,
+        message: String,
+    },
+    /// The function failed to initialise (`/runtime/init/error`).
+    InitError {
+        error_type: String,
+        message: String,
+    },
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<VecDeque<(String, Value, u64)>>,
+    queued: Notify,
+    /// Set when the function first asks for work: initialisation is over.
+    first_next: Mutex<Option<std::time::Instant>>,
+}
+
+pub struct RuntimeApi {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    answers: tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Answer)>>,
+    next_id: Mutex<u64>,
+}
+
+type AppState = (Arc<Shared>, mpsc::UnboundedSender<(String, Answer)>);
+
+impl RuntimeApi {
+    pub async fn start() -> RuntimeApi {
+        let shared = Arc::new(Shared::default());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state((shared.clone(), tx));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        RuntimeApi { addr, shared, answers: tokio::sync::Mutex::new(rx), next_id: Mutex::new(0) }
+    }
+
+    /// Queues an invocation with `timeout` to run; returns its request id.
+    pub fn invoke(&self, payload: Value, timeout: Duration) -> String {
+        let id = {
+            let mut n = self.next_id.lock().unwrap();
+            *n += 1;
+            format!("request-{n}")
+        };
+        let deadline = (SystemTime::now() + timeout).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        self.shared.queue.lock().unwrap().push_back((id.clone(), payload, deadline));
+        self.shared.queued.notify_one();
+        id
+    }
+
+    /// The next answer, waiting at most `wait`.
+    pub async fn answer(&self, wait: Duration) -> Option<(String, Answer)> {
+        tokio::time::timeout(wait, self.answers.lock().await.recv()).await.ok().flatten()
+    }
+
+    /// When the function first asked for an invocation, if it has.
+    pub fn first_next(&self) -> Option<std::time::Instant> {
+        *self.shared.first_next.lock().unwrap()
+    }
+}
+
+async fn next(State((shared, _)): State<AppState>) -> Response {
+    shared.first_next.lock().unwrap().get_or_insert_with(std::time::Instant::now);
+    loop {
+        let notified = shared.queued.notified();
+        if let Some((id, payload, deadline)) = shared.queue.lock().unwrap().pop_front() {
+            let mut headers = HeaderMap::new();
+            headers.insert("Lambda-Runtime-Aws-Request-Id", id.parse().unwrap());
+            headers.insert("Lambda-Runtime-Deadline-Ms", deadline.to_string().parse().unwrap());
+            headers.insert(
+                "Lambda-Runtime-Invoked-Function-Arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:cases-automation".parse().unwrap(),
+            );
+            headers.insert("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000".parse().unwrap());
+            return (StatusCode::OK, headers, payload.to_string()).into_response();
+        }
+        notified.await;
+    }
+}
+
+fn parse_error(body: &Bytes) -> (String, String) {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    (value["errorType"].as_str().unwrap_or_default().to_owned(), value["errorMessage"].as_str().unwrap_or_default().to_owned())
+}
+
+async fn response(State((_, tx)): State<AppState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    let _ = tx.send((id, Answer::Response(serde_json::from_slice(&body).unwrap_or(Value::Null))));
+    StatusCode::ACCEPTED
+}
+
+async fn error(State((_, tx)): State<AppState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    let (error_type, message) = parse_error(&body);
+    let _ = tx.send((id, Answer::Error { error_type, message }));
+    StatusCode::ACCEPTED
+}
+
+async fn init_error(State((_, tx)): State<AppState>, body: Bytes) -> StatusCode {
+    let (error_type, message) = parse_error(&body);
+    let _ = tx.send(("init".into(), Answer::InitError { error_type, message }));
+    StatusCode::ACCEPTED
+}
