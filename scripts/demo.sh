@@ -115,6 +115,9 @@ for e in events:
 for who, types in by.items():
     print("  %3d events by %s (%s)" % (len(types), who, ", ".join(sorted(set(types)))))
 PY
+head -n 1 "$WORK/case-events.jsonl" >"$WORK/echo.json"
+printf '  one of them sent back to the function, as the EventBridge rule would: '
+invoke "$WORK/echo.json" | python3 -c 'import json,sys; o=json.loads(sys.stdin.read()); print(o["outcome"], "-", o.get("reason"))'
 
 echo
 echo "State, events and logs of this run: $WORK"

@@ -1,0 +1,92 @@
+//! `cases-automation plan`: every sample event, and the errors a rule author meets.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn plan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cases-automation")).arg("plan").args(args).env_remove("RULES_FILE").output().unwrap()
+}
+
+fn operations(rule: &Value) -> Vec<&str> {
+    rule["requests"].as_array().unwrap().iter().map(|r| r["operation"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn every_sample_event_plans_without_aws() {
+    let dir = format!("{}/events", env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let output = plan(&["--event", path.to_str().unwrap()]);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{name}: {e}"));
+        match name.as_str() {
+            "flow-voice-open-case.json" => {
+                let rule = &report["event"]["rules"][0];
+                assert_eq!(rule["rule"], "flow-open-case");
+                assert_eq!(operations(rule), ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem"]);
+                let create = &rule["requests"][1]["body"];
+                assert_eq!(create["performedBy"]["customEntity"], "cases-automation");
+                assert_eq!(create["clientToken"].as_str().unwrap().len(), 64);
+                assert_eq!(create["templateId"], "General inquiry", "names are shown as written");
+            }
+            "cases-case-updated-by-automation.json" => {
+                assert!(report["event"]["skipped"].as_str().unwrap().starts_with("caused by this automation"), "{report}")
+            }
+            "contact-connected-to-agent.json" => assert_eq!(report["event"]["skipped"], "no rule matches"),
+            "sqs-batch.json" => {
+                let records = report["records"].as_array().unwrap();
+                assert_eq!(records.len(), 3);
+                assert_eq!(records.iter().filter(|r| r["wouldFail"] == true).count(), 1, "{report}");
+            }
+            _ => assert!(!report["event"]["rules"].as_array().unwrap().is_empty(), "{name}: {report}"),
+        }
+    }
+}
+
+#[test]
+fn the_identity_shows_in_every_write_and_is_checked() {
+    let event = format!("{}/events/custom-order-delayed.json", env!("CARGO_MANIFEST_DIR"));
+    let output = plan(&["--event", &event, "--identity", "erp-bridge"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for request in report["event"]["rules"][0]["requests"].as_array().unwrap() {
+        if ["CreateCase", "UpdateCase", "CreateRelatedItem"].contains(&request["operation"].as_str().unwrap()) {
+            assert_eq!(request["body"]["performedBy"]["customEntity"], "erp-bridge", "{request}");
+        }
+    }
+    let output = plan(&["--event", &event, "--identity", "ends with a space "]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("must not end with a space"));
+}
+
+#[test]
+fn bad_events_and_rules_exit_non_zero_with_a_clear_message() {
+    let dir = std::env::temp_dir().join(format!("cases-automation-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let event = dir.join("event.json");
+    std::fs::write(&event, r#"{"hello": "world"}"#).unwrap();
+    let output = plan(&["--event", event.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unrecognised payload"));
+
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, "rules:\n  - name: x\n    match: { source: [a] }\n    case: { find: [] }\n").unwrap();
+    let sample = format!("{}/events/custom-order-delayed.json", env!("CARGO_MANIFEST_DIR"));
+    let output = plan(&["--event", &sample, "--rules", rules.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("rule `x`, at `case`"), "{stderr}");
+
+    // An event the rule cannot be applied to: the report says why, and the exit code is non-zero.
+    let mut broken: Value = serde_json::from_str(&std::fs::read_to_string(&sample).unwrap()).unwrap();
+    broken["detail"].as_object_mut().unwrap().remove("orderNumber");
+    std::fs::write(&event, broken.to_string()).unwrap();
+    let output = plan(&["--event", event.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["event"]["rules"][0]["error"].as_str().unwrap().contains("orderNumber"), "{report}");
+}
