@@ -1,5 +1,5 @@
 //! The Cases requests this function sends, as plain data shaped like the wire bodies of
-//! `reference/cases-api.md` §2. `plan` prints them as they are; the SDK adapter turns them into
+//! `docs/reference/cases-api.md` §2. `plan` prints them as they are; the SDK adapter turns them into
 //! `aws-sdk-connectcases` calls. Path members (`caseId`) are kept beside the body.
 
 use serde::Serialize;
