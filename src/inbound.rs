@@ -182,8 +182,9 @@ pub fn eventbridge(raw: Value) -> Result<Event, InboundError> {
     };
     let contact_arn = match kind {
         EventKind::ContactEvent => {
-            let text = |key: &str| detail.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
-            match (text("instanceArn"), text("contactId")) {
+            // Most samples spell detail keys in camelCase, a few newer ones in PascalCase.
+            let text = |keys: [&str; 2]| keys.iter().find_map(|k| detail.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()));
+            match (text(["instanceArn", "InstanceArn"]), text(["contactId", "ContactId"])) {
                 (Some(instance), Some(contact)) => Some(contact_arn(instance, contact)),
                 _ => None,
             }
@@ -269,11 +270,15 @@ mod tests {
 
     #[test]
     fn eventbridge_kinds_contacts_and_performers() {
-        let contact = json!({"id": "e-1", "source": "aws.connect", "detail-type": "Amazon Connect Contact Event",
-            "detail": {"contactId": "c-9", "instanceArn": "arn:aws:connect:r:1:instance/i"}});
-        let Inbound::EventBridge(event) = classify(contact).unwrap() else { panic!() };
-        assert_eq!((event.kind, event.key.as_str()), (EventKind::ContactEvent, "e-1"));
-        assert_eq!(event.contact_arn.as_deref(), Some("arn:aws:connect:r:1:instance/i/contact/c-9"));
+        for detail in [
+            json!({"contactId": "c-9", "instanceArn": "arn:aws:connect:r:1:instance/i"}),
+            json!({"ContactId": "c-9", "InstanceArn": "arn:aws:connect:r:1:instance/i"}),
+        ] {
+            let contact = json!({"id": "e-1", "source": "aws.connect", "detail-type": "Amazon Connect Contact Event", "detail": detail});
+            let Inbound::EventBridge(event) = classify(contact).unwrap() else { panic!() };
+            assert_eq!((event.kind, event.key.as_str()), (EventKind::ContactEvent, "e-1"));
+            assert_eq!(event.contact_arn.as_deref(), Some("arn:aws:connect:r:1:instance/i/contact/c-9"));
+        }
 
         let cases = json!({"id": "e-2", "source": "aws.cases", "detail-type": "Amazon Connect Cases Change",
             "detail": {"performedBy": {"user": {"customEntity": "bot"}}}});
