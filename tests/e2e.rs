@@ -263,3 +263,45 @@ async fn throttling_is_retried_within_the_invocation_and_then_reported_as_retrya
     let error = handle(&app, sample("custom-order-delayed.json")).await.unwrap_err();
     assert_eq!(error.error_type(), "Permanent.ValidationException", "{error}");
 }
+
+#[tokio::test]
+async fn a_rule_can_write_under_its_own_identity_and_its_changes_are_not_fed_back() {
+    let service = cases_service::start().await;
+    let client = cases_service::client(&service);
+    let rules = cases_automation::rules::RuleSet::from_yaml(
+        r#"
+rules:
+  - name: erp-relay
+    match: { source: [com.example.orders], detail-type: [Order Delayed] }
+    performedBy: erp-orders relay
+    case:
+      create:
+        template: Order issue
+        fields:
+          title: "Order {{ detail.orderNumber }}"
+          customer_id: $.detail.customerProfileArn
+          Order number: $.detail.orderNumber
+    actions:
+      - comment: "Relayed from the ERP: {{ detail.reason }}"
+"#,
+        "test rules",
+    )
+    .unwrap();
+    let config = cases_automation::config::Config::from_env(|name| match name {
+        "CASES_DOMAIN_ID" => Some(DOMAIN.into()),
+        "AUTOMATION_IDENTITY" => Some(IDENTITY.into()),
+        _ => None,
+    })
+    .unwrap();
+    let app = App::new(config, rules, cases_automation::cases::sdk::SdkCases::new(client.clone(), DOMAIN));
+
+    let outcome = handle(&app, sample("custom-order-delayed.json")).await.unwrap();
+    let case_id = outcome.pointer("/results/0/caseId").and_then(Value::as_str).unwrap();
+    let who = performers(&client, case_id).await;
+    assert_eq!(who, vec![Some(UserUnion::CustomEntity("erp-orders relay".into())); 2]);
+
+    for event in service.events() {
+        let outcome = handle(&app, event).await.unwrap();
+        assert_eq!(outcome["reason"], "caused by this automation", "{outcome}");
+    }
+}
