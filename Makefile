@@ -6,7 +6,7 @@ VENV        := .venv
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 EVENT       ?= events/flow-voice-open-case.json
 
-.PHONY: help test demo plan invoke watch emulator build fmt
+.PHONY: help test demo plan invoke watch emulator build bench fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,11 @@ invoke: $(CARGO_LAMBDA) ## Invoke the function running under `make watch` with E
 
 build: $(CARGO_LAMBDA) ## Build the arm64 release binary for Lambda (target/lambda/cases-automation/bootstrap)
 	$(CARGO_LAMBDA) lambda build --release --arm64 --bin cases-automation
+
+bench: ## Benchmarks: per-event CPU (criterion), cold start, memory, size, API calls per event, throughput
+	cargo build --release --locked --bin cases-automation --example hello_lambda
+	cargo bench --locked --bench pipeline
+	cargo bench --locked --bench system
 
 fmt: ## Format the code
 	cargo fmt --all

@@ -1,0 +1,278 @@
+//! Whole-system figures, each printed beside its target:
+//! - cold start of the release `cases-automation` binary under a Runtime API stub on loopback, to
+//!   its first request for work and to its first answer (against the local Cases service), beside
+//!   a bare `lambda_runtime` hello-world built with the same profile;
+//! - peak memory (max RSS) and binary size;
+//! - Cases API calls per event for each default rule, counted at the local Cases service, cold and
+//!   warm, against the minimum the rule needs;
+//! - throughput of one instance over SQS batches of 10, without and with the real quotas.
+//!
+//! `make bench` builds the release binaries first, then runs `cargo bench --bench system`.
+
+#[path = "../tests/support/runtime_api.rs"]
+mod runtime_api;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use cases_automation::handler::{App, Invocation};
+use cases_emulator::{Emulator, Seed};
+use runtime_api::{Answer, RuntimeApi};
+use serde_json::{Value, json};
+use tokio::process::Command;
+
+const RUNS: usize = 15;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sample(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("events").join(name)).unwrap()).unwrap()
+}
+
+fn release_binary(relative: &str) -> PathBuf {
+    let path = root().join("target/release").join(relative);
+    assert!(path.exists(), "{} is missing: run `make bench` (it builds the release binaries first)", path.display());
+    path
+}
+
+struct ColdStart {
+    init: Vec<Duration>,
+    first_answer: Vec<Duration>,
+    peak_rss_kib: Vec<u64>,
+}
+
+/// Starts `binary` `RUNS` times; each time measures the time to its first `next` request and to
+/// the answer of its first invocation (`payload(run)`), and its peak RSS after that invocation.
+async fn cold_start(binary: &Path, cases: &Emulator, payload: impl Fn(usize) -> Value) -> ColdStart {
+    let mut result = ColdStart { init: vec![], first_answer: vec![], peak_rss_kib: vec![] };
+    for run in 0..RUNS {
+        let runtime = RuntimeApi::start().await;
+        runtime.invoke(payload(run), Duration::from_secs(8));
+        let started = Instant::now();
+        let mut child = Command::new(binary)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "cases-automation")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "local")
+            .env("AWS_SECRET_ACCESS_KEY", "local")
+            .env("AWS_ENDPOINT_URL_CONNECTCASES", cases.endpoint_url())
+            .env("CASES_DOMAIN_ID", "demo-domain")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let (_, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
+        let answered = started.elapsed();
+        assert!(matches!(answer, Answer::Response(_)), "{answer:?}");
+        result.init.push(runtime.first_next().expect("asked for work") - started);
+        result.first_answer.push(answered);
+        if let Some(pid) = child.id() {
+            result.peak_rss_kib.push(peak_rss_kib(pid));
+        }
+        child.kill().await.unwrap();
+    }
+    result
+}
+
+/// `VmHWM` of a running process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap_or(0)
+}
+
+fn median(values: &[Duration]) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// A flow invocation for a new contact each time (so every run does the whole job).
+fn flow_for_contact(run: usize) -> Value {
+    let mut event = sample("flow-voice-open-case.json");
+    event["Details"]["ContactData"]["ContactId"] = json!(format!("bench-contact-{run}-{}", std::process::id()));
+    event
+}
+
+fn app(cases: &Emulator) -> App<cases_automation::cases::sdk::SdkCases> {
+    let config = cases_automation::config::Config::from_env(|name| match name {
+        "CASES_DOMAIN_ID" => Some("demo-domain".into()),
+        "AUTOMATION_IDENTITY" => Some("cases-automation".into()),
+        _ => None,
+    })
+    .unwrap();
+    let sdk = aws_sdk_connectcases::Config::builder()
+        .behavior_version(aws_sdk_connectcases::config::BehaviorVersion::latest())
+        .region(aws_sdk_connectcases::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_connectcases::config::Credentials::new("local", "local", None, None, "static"))
+        .endpoint_url(cases.endpoint_url())
+        .build();
+    let api = cases_automation::cases::sdk::SdkCases::new(aws_sdk_connectcases::Client::from_conf(sdk), "demo-domain");
+    App::new(config, cases_automation::rules::RuleSet::default_rules(), api)
+}
+
+fn invocation() -> Invocation {
+    Invocation::with_budget(Duration::from_secs(60))
+}
+
+/// Calls per operation for one invocation.
+async fn calls_for(cases: &Emulator, app: &App<cases_automation::cases::sdk::SdkCases>, event: Value) -> BTreeMap<String, u64> {
+    cases.reset_calls();
+    app.handle(event, &invocation()).await.expect("handled");
+    cases.calls()
+}
+
+fn describe(calls: &BTreeMap<String, u64>) -> (u64, String) {
+    let total = calls.values().sum();
+    (total, calls.iter().map(|(op, n)| if *n == 1 { op.clone() } else { format!("{op}×{n}") }).collect::<Vec<_>>().join(", "))
+}
+
+/// An SQS batch of `size` distinct "Order Delayed" events.
+fn order_batch(batch: usize, size: usize) -> Value {
+    let template = sample("custom-order-delayed.json");
+    let records: Vec<Value> = (0..size)
+        .map(|i| {
+            let mut event = template.clone();
+            event["id"] = json!(format!("bench-{batch}-{i}"));
+            event["detail"]["orderNumber"] = json!(format!("ORD-{batch}-{i}"));
+            json!({"messageId": format!("m-{batch}-{i}"), "eventSource": "aws:sqs", "body": event.to_string()})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+async fn throughput(cases: &Emulator, quotas: bool, batches: usize) -> (f64, usize) {
+    cases.set_quotas(quotas);
+    let app = app(cases);
+    let started = Instant::now();
+    let mut failed = 0;
+    for batch in 0..batches {
+        let response = app.handle(order_batch(batch + if quotas { 10_000 } else { 0 }, 10), &invocation()).await.unwrap();
+        failed += response["batchItemFailures"].as_array().map(Vec::len).unwrap_or(0);
+    }
+    cases.set_quotas(false);
+    ((batches * 10) as f64 / started.elapsed().as_secs_f64(), failed)
+}
+
+fn file_size(path: &Path) -> Option<(u64, u64)> {
+    let raw = std::fs::metadata(path).ok()?.len();
+    // The deployment package is a zip; deflate at the best level is what `zip -9` gives.
+    let zipped = std::process::Command::new("python3")
+        .args(["-c", "import sys,zlib; print(len(zlib.compress(open(sys.argv[1],'rb').read(), 9)))"])
+        .arg(path)
+        .output()
+        .ok()?;
+    Some((raw, String::from_utf8_lossy(&zipped.stdout).trim().parse().ok()?))
+}
+
+#[tokio::main]
+async fn main() {
+    let function = release_binary("cases-automation");
+    let hello = release_binary("examples/hello_lambda");
+    let cases = Emulator::builder().seed(Seed::demo().without_cases()).start().await.unwrap();
+    let mut rows: Vec<[String; 3]> = Vec::new();
+
+    let floor = cold_start(&hello, &cases, |_| json!({"hello": "world"})).await;
+    let ours = cold_start(&function, &cases, flow_for_contact).await;
+    let ratio = median(&ours.init).as_secs_f64() / median(&floor.init).as_secs_f64();
+    rows.push(["init to first `next`, hello-world floor (median)".into(), ms(median(&floor.init)), "-".into()]);
+    rows.push(["init to first `next`, cases-automation (median)".into(), ms(median(&ours.init)), "≤ 1.5× floor".into()]);
+    rows.push(["init ratio to the floor".into(), format!("{ratio:.2}×"), "≤ 1.5×".into()]);
+    rows.push(["first answer, hello-world (median)".into(), ms(median(&floor.first_answer)), "-".into()]);
+    rows.push([
+        "first answer, cases-automation: flow, new case + link (median)".into(),
+        ms(median(&ours.first_answer)),
+        "< 8 s flow limit".into(),
+    ]);
+    let peak = ours.peak_rss_kib.iter().max().copied().unwrap_or(0);
+    let floor_peak = floor.peak_rss_kib.iter().max().copied().unwrap_or(0);
+    rows.push(["peak RSS after the first invocation, hello-world".into(), format!("{:.1} MiB", floor_peak as f64 / 1024.0), "-".into()]);
+    rows.push([
+        "peak RSS after the first invocation, cases-automation".into(),
+        format!("{:.1} MiB", peak as f64 / 1024.0),
+        "< 30 MiB".into(),
+    ]);
+
+    for (label, path) in [
+        ("binary size, x86_64 release (raw / zipped)", function.clone()),
+        ("binary size, arm64 release (raw / zipped)", root().join("target/lambda/cases-automation/bootstrap")),
+    ] {
+        let value = match file_size(&path) {
+            Some((raw, zipped)) => format!("{:.1} MiB / {:.1} MiB", raw as f64 / 1048576.0, zipped as f64 / 1048576.0),
+            None => "not built (`make build`)".into(),
+        };
+        rows.push([label.into(), value, "zipped < 5 MiB".into()]);
+    }
+
+    // Calls per event. The first event in a process also lists fields and templates, once.
+    let priority_event = with_existing_case(&app(&cases), sample("custom-order-priority-changed.json")).await;
+    let app = app(&cases);
+    let (cold_total, cold_list) = describe(&calls_for(&cases, &app, priority_event.clone()).await);
+    rows.push([
+        "API calls, first event of a process (order-priority-update)".into(),
+        format!("{cold_total}: {cold_list}"),
+        "min 3: ListFields, ListTemplates, UpdateCase".into(),
+    ]);
+    for (name, rule, minimum) in [
+        ("flow-voice-open-case.json", "flow-open-case, new case", "4: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem"),
+        ("flow-voice-open-case.json", "flow-open-case, redelivered", "2: SearchCases, SearchRelatedItems (no write)"),
+        ("contact-disconnected-abandoned.json", "contact-abandoned-callback", "5: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem)"),
+        ("contact-disconnected-agent.json", "contact-disconnected-link, case already linked", "1: ListCasesForContact"),
+        (
+            "custom-order-delayed.json",
+            "order-delayed-comment, new case",
+            "5: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, UpdateCase",
+        ),
+        ("custom-order-priority-changed.json", "order-priority-update (warm)", "1: UpdateCase"),
+        ("cases-case-updated-by-automation.json", "self-caused change event", "0"),
+    ] {
+        let event = if name == "custom-order-priority-changed.json" { priority_event.clone() } else { sample(name) };
+        let (total, list) = describe(&calls_for(&cases, &app, event).await);
+        rows.push([format!("API calls, {rule}"), format!("{total}: {list}"), format!("min {minimum}")]);
+    }
+
+    let (free, free_failed) = throughput(&cases, false, 20).await;
+    rows.push(["throughput, SQS batches of 10, no quotas".into(), format!("{free:.0} events/s ({free_failed} failed)"), "-".into()]);
+    let (bound, bound_failed) = throughput(&cases, true, 3).await;
+    rows.push([
+        "throughput, SQS batches of 10, real quotas (CreateCase 2/s burst 10)".into(),
+        format!("{bound:.1} events/s ({bound_failed} of 30 returned for redelivery)"),
+        "≈ quota".into(),
+    ]);
+
+    println!("\n| figure | measured | target |\n|---|---|---|");
+    for [figure, measured, target] in rows {
+        println!("| {figure} | {measured} | {target} |");
+    }
+    println!("\n{} cold starts each; machine: {}", RUNS, machine());
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())))
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpu}, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+/// Points an event's `detail.caseId` at a case that exists (created by a flow through `app`).
+async fn with_existing_case(app: &App<cases_automation::cases::sdk::SdkCases>, mut event: Value) -> Value {
+    let mut flow = sample("flow-chat-null-endpoint.json");
+    flow["Details"]["ContactData"]["ContactId"] = json!("bench-existing-case");
+    let response = app.handle(flow, &invocation()).await.unwrap();
+    event["detail"]["caseId"] = response["caseId"].clone();
+    event
+}
