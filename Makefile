@@ -4,17 +4,25 @@ SHELL := /bin/bash
 
 VENV        := .venv
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
+# SAM CLI and cfn-lint, pinned to the versions the template is checked with.
+DEPLOY_VENV := .venv-deploy
+SAM         := $(DEPLOY_VENV)/bin/sam
+CFN_LINT    := $(DEPLOY_VENV)/bin/cfn-lint
 EVENT       ?= events/flow-voice-open-case.json
 
-.PHONY: help test demo plan invoke watch emulator build bench fmt
+.PHONY: help test lint demo plan invoke watch emulator build deploy bench fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-test: ## Run every check and test: format, lints, unit, handler and end-to-end tests
+test: lint ## Run every check and test: format, lints, template, unit, handler and end-to-end tests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
+
+lint: $(SAM) ## Check the SAM template offline: cfn-lint and sam validate --lint
+	$(CFN_LINT) template.yaml
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) validate --lint --template template.yaml
 
 demo: $(CARGO_LAMBDA) ## Run the function against the local Cases service with every sample event
 	scripts/demo.sh
@@ -34,6 +42,10 @@ invoke: $(CARGO_LAMBDA) ## Invoke the function running under `make watch` with E
 build: $(CARGO_LAMBDA) ## Build the arm64 release binary for Lambda (target/lambda/cases-automation/bootstrap)
 	$(CARGO_LAMBDA) lambda build --release --arm64 --bin cases-automation
 
+deploy: $(SAM) $(CARGO_LAMBDA) ## Build for Lambda (arm64) and deploy with SAM; asks for the parameters once (samconfig.toml)
+	SAM_CLI_TELEMETRY=0 $(SAM) build
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided
+
 bench: ## Benchmarks: per-event CPU (criterion), cold start, memory, size, API calls per event, throughput
 	cargo build --release --locked --bin cases-automation --example hello_lambda
 	cargo bench --locked --bench pipeline
@@ -45,3 +57,7 @@ fmt: ## Format the code
 $(CARGO_LAMBDA):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet cargo-lambda
+
+$(SAM):
+	python3 -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet cfn-lint==1.58.0 aws-sam-cli==1.170.0
