@@ -117,5 +117,16 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// What loading the rules costs at cold start, and its parts.
+fn load_rules(c: &mut Criterion) {
+    let text = cases_automation::rules::DEFAULT_RULES;
+    let mut group = c.benchmark_group("cold start: rules");
+    group.bench_function("parse YAML", |b| b.iter(|| black_box(serde_norway::from_str::<serde_json::Value>(black_box(text)).unwrap())));
+    group.bench_function("load and validate the default rules", |b| {
+        b.iter(|| black_box(RuleSet::from_yaml(black_box(text), "default").unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, load_rules);
 criterion_main!(benches);

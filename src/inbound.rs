@@ -5,8 +5,9 @@
 
 use std::fmt;
 
-use serde::Deserialize;
 use serde_json::Value;
+
+use crate::rules::value::describe_json;
 
 /// The three shapes the function is invoked with.
 #[derive(Debug, Clone)]
@@ -89,7 +90,7 @@ pub fn classify(payload: Value) -> Result<Inbound, InboundError> {
     let Some(object) = payload.as_object() else {
         return Err(err(format!(
             "unrecognised payload: expected a JSON object (contact flow, EventBridge event or SQS batch), got {}",
-            crate::rules::value::describe_json(&payload)
+            describe_json(&payload)
         )));
     };
     if object.get("Name").and_then(Value::as_str) == Some("ContactFlowEvent") || payload.pointer("/Details/ContactData").is_some() {
@@ -118,31 +119,19 @@ pub fn classify(payload: Value) -> Result<Inbound, InboundError> {
     )))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FlowView {
-    details: FlowDetails,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FlowDetails {
-    contact_data: FlowContactData,
-}
-
-#[derive(Deserialize)]
-struct FlowContactData {
-    #[serde(rename = "ContactId")]
-    contact_id: Option<Value>,
-    #[serde(rename = "InstanceARN")]
-    instance_arn: Option<Value>,
-}
-
 fn contact_flow(raw: Value) -> Result<Event, InboundError> {
-    let view = FlowView::deserialize(&raw).map_err(|e| err(format!("contact-flow invocation: {e}")))?;
-    let contact_id = non_empty_string(view.details.contact_data.contact_id.as_ref())
+    // Checked by hand rather than with serde, whose messages quote the offending value.
+    for (pointer, name) in [("/Details", "Details"), ("/Details/ContactData", "Details.ContactData")] {
+        match raw.pointer(pointer) {
+            Some(Value::Object(_)) => {}
+            Some(other) => return Err(err(format!("contact-flow invocation: `{name}` must be an object, got {}", describe_json(other)))),
+            None => return Err(err(format!("contact-flow invocation: `{name}` is missing"))),
+        }
+    }
+    let contact_data = &raw["Details"]["ContactData"];
+    let contact_id = non_empty_string(contact_data.get("ContactId"))
         .ok_or_else(|| err("contact-flow invocation: Details.ContactData.ContactId must be a non-empty string"))?;
-    let instance_arn = non_empty_string(view.details.contact_data.instance_arn.as_ref());
+    let instance_arn = non_empty_string(contact_data.get("InstanceARN"));
     let contact_arn = instance_arn.map(|instance| contact_arn(&instance, &contact_id));
     Ok(Event { raw, key: contact_id, kind: EventKind::ContactFlow, contact_arn, performer: None })
 }
@@ -202,28 +191,26 @@ pub fn eventbridge(raw: Value) -> Result<Event, InboundError> {
     Ok(Event { key: id, kind, contact_arn, performer, raw })
 }
 
-#[derive(Deserialize)]
-struct SqsRecordView {
-    #[serde(rename = "messageId")]
-    message_id: Option<String>,
-    body: Option<String>,
-}
-
 fn sqs_batch(records: &Value) -> Result<Vec<SqsRecord>, InboundError> {
     let records = records.as_array().ok_or_else(|| err("SQS batch: `Records` must be a list"))?;
     records
         .iter()
         .enumerate()
         .map(|(index, record)| {
-            let view = SqsRecordView::deserialize(record)
-                .map_err(|e| err(format!("SQS batch: record {index} is malformed ({e}); the batch cannot be acknowledged per record")))?;
-            let message_id = view
-                .message_id
-                .filter(|id| !id.is_empty())
-                .ok_or_else(|| err(format!("SQS batch: record {index} has no messageId; the batch cannot be acknowledged per record")))?;
-            let body = match view.body {
-                None => Err(err("SQS record has no body")),
-                Some(body) => serde_json::from_str::<Value>(&body)
+            let unusable = |what: String| err(format!("SQS batch: record {index} {what}; the batch cannot be acknowledged per record"));
+            if !record.is_object() {
+                return Err(unusable(format!("is {} instead of an object", describe_json(record))));
+            }
+            let message_id = match record.get("messageId") {
+                Some(Value::String(id)) if !id.is_empty() => id.clone(),
+                None | Some(Value::Null) => return Err(unusable("has no messageId".into())),
+                Some(other) => {
+                    return Err(unusable(format!("has a messageId that is {} instead of a non-empty string", describe_json(other))));
+                }
+            };
+            let body = match record.get("body") {
+                None | Some(Value::Null) => Err(err("SQS record has no body")),
+                Some(Value::String(body)) => serde_json::from_str::<Value>(body)
                     .map_err(|e| err(format!("SQS record body is not JSON ({e}); expected an EventBridge event")))
                     .and_then(|value| {
                         if value.get("Records").is_some() || value.pointer("/Details/ContactData").is_some() {
@@ -232,6 +219,9 @@ fn sqs_batch(records: &Value) -> Result<Vec<SqsRecord>, InboundError> {
                             eventbridge(value)
                         }
                     }),
+                Some(other) => {
+                    Err(err(format!("SQS record body is {} instead of text (an EventBridge event as JSON)", describe_json(other))))
+                }
             };
             Ok(SqsRecord { message_id, body })
         })
@@ -266,6 +256,8 @@ mod tests {
     fn a_flow_without_contact_id_is_refused_clearly() {
         let error = classify(flow(json!({"ContactId": 5}), json!({}))).unwrap_err();
         assert!(error.0.contains("ContactId"), "{error}");
+        let error = classify(json!({"Name": "ContactFlowEvent", "Details": {"ContactData": "+15550100"}})).unwrap_err();
+        assert!(error.0.contains("Details.ContactData") && !error.0.contains("5550100"), "described, not echoed: {error}");
     }
 
     #[test]
@@ -314,6 +306,15 @@ mod tests {
         assert!(records[0].body.is_ok());
         assert!(records[1].body.as_ref().unwrap_err().0.contains("not JSON"));
         assert!(records[2].body.as_ref().unwrap_err().0.contains("`id` is missing"));
+
+        // A body that is not text fails its record only; a record without a usable id fails the
+        // batch. Neither message quotes the value.
+        let batch = json!({"Records": [{"messageId": "m1", "eventSource": "aws:sqs", "body": {"phone": "+15550100"}}]});
+        let Inbound::SqsBatch(records) = classify(batch).unwrap() else { panic!() };
+        let error = records[0].body.as_ref().unwrap_err();
+        assert!(error.0.contains("an object instead of text") && !error.0.contains("5550100"), "{error}");
+        let error = classify(json!({"Records": [{"messageId": 15550100, "eventSource": "aws:sqs", "body": "{}"}]})).unwrap_err();
+        assert!(error.0.contains("messageId") && !error.0.contains("5550100"), "{error}");
     }
 
     #[test]

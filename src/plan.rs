@@ -81,6 +81,9 @@ pub struct PlanInput<'a, R: Resolve> {
 /// The most cases a lookup reads; only the first is used.
 const LOOKUP_PAGE: i32 = 1;
 
+/// The API's limit for ids, ARNs and SLA names (1–500 characters).
+const MAX_IDENTIFIER: usize = 500;
+
 /// Plans `rule` for the event.
 pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<RulePlan, PlanError> {
     let b = Builder { rule, input };
@@ -91,7 +94,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
     for (i, lookup) in rule.case.find.iter().enumerate() {
         let path = format!("case.find[{i}]");
         lookups.push(match lookup {
-            Lookup::Id(value) => PlannedLookup::Id(b.required_string(value, &format!("{path}.id"))?),
+            Lookup::Id(value) => PlannedLookup::Id(b.identifier(value, &format!("{path}.id"))?),
             Lookup::Contact(value) => PlannedLookup::Contact(ListCasesForContactInput {
                 contact_arn: b.contact_arn(value.as_ref(), &format!("{path}.contact"))?,
                 max_results: 10,
@@ -146,7 +149,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 relate(RelatedItemContent::Contact { contact_arn: b.contact_arn(contact_arn.as_ref(), &path)? })
             }
             Action::AttachFile { file_arn } => {
-                relate(RelatedItemContent::File { file_arn: b.required_string(file_arn, &format!("{path}.fileArn"))? })
+                relate(RelatedItemContent::File { file_arn: b.identifier(file_arn, &format!("{path}.fileArn"))? })
             }
             Action::Sla { name, field, target_values, minutes } => {
                 let minutes_path = format!("{path}.minutes");
@@ -173,7 +176,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 }
                 relate(RelatedItemContent::Sla {
                     sla_input_configuration: SlaInput {
-                        name: b.required_string(name, &format!("{path}.name"))?,
+                        name: b.identifier(name, &format!("{path}.name"))?,
                         kind: "CaseField",
                         field_id,
                         target_field_values: targets,
@@ -211,13 +214,29 @@ impl<R: Resolve> Builder<'_, R> {
         }
     }
 
+    /// A case id, ARN or SLA name: a non-empty string within the API's length limit, so that an
+    /// oversized one is refused before anything is written rather than by the API half-way.
+    fn identifier(&self, value: &CompiledValue, path: &str) -> Result<String, PlanError> {
+        let text = self.required_string(value, path)?;
+        self.within_identifier_limit(text, path)
+    }
+
+    fn within_identifier_limit(&self, text: String, path: &str) -> Result<String, PlanError> {
+        let length = text.chars().count();
+        if length > MAX_IDENTIFIER {
+            return Err(self.error(path, format!("an id, ARN or name has at most {MAX_IDENTIFIER} characters, this one has {length}")));
+        }
+        Ok(text)
+    }
+
     fn contact_arn(&self, value: Option<&CompiledValue>, path: &str) -> Result<String, PlanError> {
         match value {
-            Some(value) => self.required_string(value, path),
+            Some(value) => self.identifier(value, path),
             None => {
-                self.input.event.contact_arn.clone().ok_or_else(|| {
+                let arn = self.input.event.contact_arn.clone().ok_or_else(|| {
                     self.error(path, format!("this {} names no contact; give `contactArn` explicitly", self.input.event.kind))
-                })
+                })?;
+                self.within_identifier_limit(arn, path)
             }
         }
     }
@@ -388,6 +407,17 @@ rules:
         let error = plan(yaml, event("e-1")).unwrap_err();
         assert!(error.reason.contains("names no contact"), "{error}");
         assert_eq!(eventbridge(event("e")).unwrap().kind, EventKind::Custom);
+    }
+
+    #[test]
+    fn ids_and_arns_longer_than_the_api_allows_are_refused_before_any_call() {
+        let yaml = "rules:\n  - name: l\n    match: { source: [shop] }\n    case: { find: [ { id: \"$.detail.order\" } ] }\n";
+        let mut long = event("e-1");
+        long["detail"]["order"] = json!("o".repeat(501));
+        let error = plan(yaml, long).unwrap_err();
+        assert_eq!(error.path, "case.find[0].id");
+        assert!(error.reason.contains("501"), "{error}");
+        assert!(plan(yaml, event("e-1")).is_ok());
     }
 
     #[test]

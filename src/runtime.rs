@@ -7,6 +7,11 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -26,12 +31,45 @@ pub fn load_rules(config: &Config) -> Result<RuleSet, String> {
     }
 }
 
+/// The SDK's default HTTPS client (hyper, rustls with aws-lc, proxy settings from the
+/// environment), with its TLS set-up deferred to the first request. The SDK builds its connector,
+/// and so loads and parses the system's root certificates (the bundle and, on some systems, a
+/// directory of hundreds of files), while the client is constructed, which made the cold start
+/// several times the floor of a bare `lambda_runtime` function. Wrapping the client hides that
+/// eager hook; the connector is built, once, when the first request needs it.
+#[derive(Debug)]
+struct DeferredTlsClient(SharedHttpClient);
+
+impl DeferredTlsClient {
+    fn new() -> DeferredTlsClient {
+        DeferredTlsClient(Builder::new().build_with_connector_fn(|settings, components| {
+            let mut connector = ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        }))
+    }
+}
+
+impl HttpClient for DeferredTlsClient {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+}
+
 /// The Cases client: standard retries (throttling backs off) and per-attempt timeouts short
 /// enough that several attempts fit in a contact flow's 8 seconds.
 pub async fn cases_client() -> aws_sdk_connectcases::Client {
     let region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).unwrap_or_else(|_| "us-east-1".into());
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
+        .http_client(DeferredTlsClient::new())
+        // Lambda gives the function's credentials in the environment; building the default chain
+        // (profiles, SSO, web identity, ECS, IMDS) for them cost a third of the cold start.
+        .credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new())
         .retry_config(RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(200)))
         .timeout_config(
             TimeoutConfig::builder().connect_timeout(Duration::from_secs(1)).operation_attempt_timeout(Duration::from_secs(3)).build(),
