@@ -9,9 +9,8 @@ use std::hint::black_box;
 use cases_automation::cases::catalog::{Catalog, SYSTEM_FIELDS};
 use cases_automation::cases::model::{FieldInfo, FieldType, TemplateInfo};
 use cases_automation::inbound::{Event, Inbound, classify};
-use cases_automation::plan::{PlanInput, RulePlan, plan_rule};
+use cases_automation::plan::{RulePlan, plan_rules, select};
 use cases_automation::rules::RuleSet;
-use cases_automation::rules::value::TemplateContext;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 /// The demo domain's fields and templates, as ListFields/ListTemplates would give them.
@@ -75,15 +74,12 @@ fn pipeline(payload: &str, rules: &RuleSet, catalog: &Catalog) -> Vec<RulePlan> 
         Inbound::ContactFlow(e) | Inbound::EventBridge(e) => vec![e],
         Inbound::SqsBatch(records) => records.into_iter().filter_map(|r| r.body.ok()).collect(),
     };
+    let own = rules.identities("cases-automation");
     let mut plans = Vec::new();
     for event in &events {
-        let matched: Vec<_> = rules.matching(&event.raw).collect();
-        if matched.is_empty() {
-            continue;
+        if let Ok(matched) = select(rules, event, &own) {
+            plans.extend(plan_rules(rules, &matched, event, "cases-automation", catalog).into_iter().filter_map(Result::ok));
         }
-        let context = TemplateContext::new(&event.raw);
-        let input = PlanInput { rules, event, context: &context, identity: "cases-automation", resolve: catalog };
-        plans.extend(matched.iter().filter_map(|rule| plan_rule(rule, &input).ok()));
     }
     plans
 }

@@ -10,10 +10,9 @@ use serde_json::{Value, json};
 use crate::cases::catalog::Offline;
 use crate::config::FALLBACK_IDENTITY;
 use crate::identity::validate_identity;
-use crate::inbound::{Event, EventKind, Inbound, Performer, classify};
-use crate::plan::{PlanInput, plan_rule};
+use crate::inbound::{Event, EventKind, Inbound, classify};
+use crate::plan::{Skip, plan_rules, select};
 use crate::rules::RuleSet;
-use crate::rules::value::TemplateContext;
 
 #[derive(Parser)]
 #[command(
@@ -99,29 +98,24 @@ pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, id
 
 fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
     let head = json!({"id": event.key, "kind": event.kind.to_string()});
-    let own = std::iter::once(identity).chain(rules.rule_identities()).collect::<Vec<_>>();
-    if let (EventKind::CasesChange, Some(Performer::CustomEntity(who))) = (event.kind, &event.performer)
-        && own.contains(&who.as_str())
-    {
-        return (json!({"about": head, "skipped": format!("caused by this automation (performedBy.customEntity = {who})")}), true);
-    }
-    let matched: Vec<_> = rules.matching(&event.raw).collect();
-    if matched.is_empty() {
-        let ok = event.kind != EventKind::ContactFlow;
-        let reason = if ok { "no rule matches" } else { "no rule matches; a flow would take the Error branch" };
-        return (json!({"about": head, "skipped": reason}), ok);
-    }
-    let context = TemplateContext::new(&event.raw);
-    let input = PlanInput { rules, event, context: &context, identity, resolve: &Offline };
-    let mut ok = true;
+    let matched = match select(rules, event, &rules.identities(identity)) {
+        Ok(matched) => matched,
+        Err(Skip::SelfCaused { identity }) => {
+            return (json!({"about": head, "skipped": format!("caused by this automation (performedBy.customEntity = {identity})")}), true);
+        }
+        Err(Skip::NoRuleMatches) if event.kind == EventKind::ContactFlow => {
+            return (json!({"about": head, "skipped": "no rule matches; a flow would take the Error branch"}), false);
+        }
+        Err(skip) => return (json!({"about": head, "skipped": skip.reason()}), true),
+    };
+    let plans = plan_rules(rules, &matched, event, identity, &Offline);
+    let ok = plans.iter().all(Result::is_ok);
     let plans: Vec<Value> = matched
         .iter()
-        .map(|rule| match plan_rule(rule, &input) {
+        .zip(plans)
+        .map(|(rule, plan)| match plan {
             Ok(plan) => json!({"rule": rule.name, "performedBy": plan.performed_by.custom_entity, "requests": plan.requests()}),
-            Err(e) => {
-                ok = false;
-                json!({"rule": rule.name, "wouldFail": true, "error": e.to_string()})
-            }
+            Err(e) => json!({"rule": rule.name, "wouldFail": true, "error": e.to_string()}),
         })
         .collect();
     (

@@ -16,10 +16,9 @@ use crate::cases::CasesApi;
 use crate::config::Config;
 use crate::error::{Error, describe};
 use crate::execute::{Executor, RuleOutcome};
-use crate::inbound::{Event, EventKind, Inbound, Performer, classify};
-use crate::plan::{PlanInput, RulePlan, plan_rule};
+use crate::inbound::{Event, Inbound, classify};
+use crate::plan::{RulePlan, Skip, plan_rules, select};
 use crate::rules::RuleSet;
-use crate::rules::value::TemplateContext;
 
 /// Time kept back from the deadline to report the outcome.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
@@ -92,8 +91,7 @@ impl EventOutcome {
 
 impl<C: CasesApi> App<C> {
     pub fn new(config: Config, rules: RuleSet, api: C) -> App<C> {
-        let mut own_identities = vec![config.identity.clone()];
-        own_identities.extend(rules.rule_identities().map(str::to_owned));
+        let own_identities = rules.identities(&config.identity);
         App { config, rules, executor: Executor::new(api), own_identities, skipped_self_caused: AtomicU64::new(0) }
     }
 
@@ -166,26 +164,22 @@ impl<C: CasesApi> App<C> {
     }
 
     async fn process_inner(&self, event: &Event, deadline: Instant) -> Result<EventOutcome, Error> {
-        if let (EventKind::CasesChange, Some(Performer::CustomEntity(who))) = (event.kind, &event.performer)
-            && self.own_identities.iter().any(|own| own == who)
-        {
-            let total = self.skipped_self_caused.fetch_add(1, Ordering::Relaxed) + 1;
-            info!(event = %event.key, skipped_self_caused_total = total, "skipping a change this automation made");
-            return Ok(EventOutcome::skipped(event, "caused by this automation"));
-        }
-        let matched: Vec<_> = self.rules.matching(&event.raw).collect();
-        if matched.is_empty() {
-            return Ok(EventOutcome::skipped(event, "no rule matches"));
-        }
+        let matched = match select(&self.rules, event, &self.own_identities) {
+            Ok(matched) => matched,
+            Err(skip) => {
+                if let Skip::SelfCaused { .. } = skip {
+                    let total = self.skipped_self_caused.fetch_add(1, Ordering::Relaxed) + 1;
+                    info!(event = %event.key, skipped_self_caused_total = total, "skipping a change this automation made");
+                }
+                return Ok(EventOutcome::skipped(event, skip.reason()));
+            }
+        };
 
         let work = async {
             let catalog = self.executor.catalog().await.map_err(|e| Error::api(event, "listing the domain's fields and templates", &e))?;
-            let context = TemplateContext::new(&event.raw);
-            let input = PlanInput { rules: &self.rules, event, context: &context, identity: &self.config.identity, resolve: catalog };
             // Every rule is planned before anything is written: bad input changes nothing.
-            let plans = matched
-                .iter()
-                .map(|rule| plan_rule(rule, &input))
+            let plans = plan_rules(&self.rules, &matched, event, &self.config.identity, catalog)
+                .into_iter()
                 .collect::<Result<Vec<RulePlan>, _>>()
                 .map_err(|e| Error::plan(event, &e))?;
             let mut results = Vec::with_capacity(plans.len());

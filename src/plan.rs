@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::cases::catalog::{Resolve, coerce};
 use crate::cases::model::*;
 use crate::identity::client_token;
-use crate::inbound::Event;
+use crate::inbound::{Event, EventKind, Performer};
 use crate::rules::value::{CompiledValue, TemplateContext};
 use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
 
@@ -67,6 +67,50 @@ impl std::fmt::Display for PlanError {
 }
 
 impl std::error::Error for PlanError {}
+
+/// Why an event gets no plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// A Cases change this automation made itself (`performedBy.user.customEntity`).
+    SelfCaused {
+        identity: String,
+    },
+    NoRuleMatches,
+}
+
+impl Skip {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Skip::SelfCaused { .. } => "caused by this automation",
+            Skip::NoRuleMatches => "no rule matches",
+        }
+    }
+}
+
+/// The rules that apply to `event`, in file order, or why none do. Changes made under any of
+/// `own_identities` are skipped before any rule is matched: this is what prevents loops.
+pub fn select<'a>(rules: &'a RuleSet, event: &Event, own_identities: &[String]) -> Result<Vec<&'a Rule>, Skip> {
+    if let (EventKind::CasesChange, Some(Performer::CustomEntity(who))) = (event.kind, &event.performer)
+        && own_identities.iter().any(|own| own == who)
+    {
+        return Err(Skip::SelfCaused { identity: who.clone() });
+    }
+    let matched: Vec<&Rule> = rules.matching(&event.raw).collect();
+    if matched.is_empty() { Err(Skip::NoRuleMatches) } else { Ok(matched) }
+}
+
+/// Plans every matched rule for the event, sharing one template context.
+pub fn plan_rules<R: Resolve>(
+    rules: &RuleSet,
+    matched: &[&Rule],
+    event: &Event,
+    identity: &str,
+    resolve: &R,
+) -> Vec<Result<RulePlan, PlanError>> {
+    let context = TemplateContext::new(&event.raw);
+    let input = PlanInput { rules, event, context: &context, identity, resolve };
+    matched.iter().map(|rule| plan_rule(rule, &input)).collect()
+}
 
 /// What planning needs besides the rule: the event and how names resolve.
 pub struct PlanInput<'a, R: Resolve> {

@@ -330,13 +330,13 @@ impl RuleSet {
     }
 
     /// The rules whose pattern matches the event, in file order.
-    pub fn matching<'a>(&'a self, event: &'a Value) -> impl Iterator<Item = &'a Rule> + 'a {
+    pub fn matching<'r, 'e>(&'r self, event: &'e Value) -> impl Iterator<Item = &'r Rule> + use<'r, 'e> {
         self.rules.iter().filter(move |rule| rule.pattern.matches(event))
     }
 
-    /// Every identity a rule may write under besides the global one.
-    pub fn rule_identities(&self) -> impl Iterator<Item = &str> {
-        self.rules.iter().filter_map(|r| r.performed_by.as_deref())
+    /// Every identity the automation writes under: the global one and the rules' own.
+    pub fn identities(&self, global: &str) -> Vec<String> {
+        std::iter::once(global).chain(self.rules.iter().filter_map(|r| r.performed_by.as_deref())).map(str::to_owned).collect()
     }
 }
 
