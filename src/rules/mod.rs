@@ -308,11 +308,17 @@ impl RuleSet {
             if !names.insert(name.clone()) {
                 problem("name", "another rule has the same name; names must be unique (they are part of the idempotency token)".into());
             }
-            let spec: RuleSpec = match serde_path_to_error::deserialize(entry) {
+            // The plain deserializer is fast; the path-tracking one runs only to explain an error.
+            let spec: RuleSpec = match RuleSpec::deserialize(entry) {
                 Ok(spec) => spec,
-                Err(e) => {
-                    let path = e.path().to_string();
-                    problem(if path == "." { "(rule)" } else { &path }, e.into_inner().to_string());
+                Err(plain) => {
+                    match serde_path_to_error::deserialize::<_, RuleSpec>(entry) {
+                        Err(e) => {
+                            let path = e.path().to_string();
+                            problem(if path == "." { "(rule)" } else { &path }, e.into_inner().to_string());
+                        }
+                        Ok(_) => problem("(rule)", plain.to_string()),
+                    }
                     continue;
                 }
             };

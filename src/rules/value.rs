@@ -64,11 +64,21 @@ impl fmt::Display for ValueType {
 }
 
 /// A value as written in the rules file, before compilation.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum ValueSpec {
     Detailed(DetailedValue),
     Scalar(Value),
+}
+
+/// A mapping is the detailed form, anything else a scalar. (Written by hand: serde's untagged
+/// enums buffer and retry every value, which was most of the cost of loading rules.)
+impl<'de> Deserialize<'de> for ValueSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ValueSpec, D::Error> {
+        match Value::deserialize(deserializer)? {
+            mapping @ Value::Object(_) => serde_json::from_value(mapping).map(ValueSpec::Detailed).map_err(serde::de::Error::custom),
+            scalar => Ok(ValueSpec::Scalar(scalar)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
