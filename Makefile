@@ -40,7 +40,8 @@ invoke: $(CARGO_LAMBDA) ## Invoke the function running under `make watch` with E
 	$(CARGO_LAMBDA) lambda invoke cases-automation --invoke-address 127.0.0.1 --invoke-port 9000 --data-file $(EVENT)
 
 build: $(CARGO_LAMBDA) ## Build the arm64 release binary for Lambda (target/lambda/cases-automation/bootstrap)
-	$(CARGO_LAMBDA) lambda build --release --arm64 --bin cases-automation
+	rustup target add aarch64-unknown-linux-gnu
+	$(CARGO_LAMBDA) lambda build --release --arm64 --locked --bin cases-automation
 
 deploy: $(SAM) $(CARGO_LAMBDA) ## Build for Lambda (arm64) and deploy with SAM; asks for the parameters once (samconfig.toml)
 	SAM_CLI_TELEMETRY=0 $(SAM) build
