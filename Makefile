@@ -9,15 +9,18 @@ DEPLOY_VENV := .venv-deploy
 SAM         := $(DEPLOY_VENV)/bin/sam
 CFN_LINT    := $(DEPLOY_VENV)/bin/cfn-lint
 EVENT       ?= events/flow-voice-open-case.json
+FUZZ_CASES  ?= 20000
+CARGO_DENY  := $(HOME)/.cargo/bin/cargo-deny
 
-.PHONY: help test lint demo plan invoke watch emulator build deploy bench fmt
+.PHONY: help test lint demo plan invoke watch emulator build deploy bench fuzz reliability advisories fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-test: lint ## Run every check and test: format, lints, template, unit, handler and end-to-end tests
+test: lint $(CARGO_DENY) ## Run every check and test: format, lints, template, licences, unit, handler, end-to-end, reliability
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo deny --locked check licenses bans sources
 	cargo test --workspace --locked
 
 lint: $(SAM) ## Check the SAM template offline: cfn-lint and sam validate --lint
@@ -52,12 +55,24 @@ bench: ## Benchmarks: per-event CPU (criterion), cold start, memory, size, API c
 	cargo bench --locked --bench pipeline
 	cargo bench --locked --bench system
 
+fuzz: ## Property tests of hostile input and privacy, FUZZ_CASES cases each (about 1 min at 20000)
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --test hostile_input --test privacy
+
+reliability: ## Throttling bursts at full size (200 events under the real quotas, about 2.5 min), printing throughput
+	RELIABILITY_BURST=200 cargo test --locked --test reliability a_burst -- --nocapture
+
+advisories: $(CARGO_DENY) ## RustSec advisories (needs access to the advisory database on github.com)
+	cargo deny --locked check advisories
+
 fmt: ## Format the code
 	cargo fmt --all
 
 $(CARGO_LAMBDA):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet cargo-lambda
+
+$(CARGO_DENY):
+	cargo install --locked cargo-deny@0.20.2
 
 $(SAM):
 	python3 -m venv $(DEPLOY_VENV)

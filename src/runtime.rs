@@ -76,7 +76,17 @@ pub async fn cases_client() -> aws_sdk_connectcases::Client {
         )
         .load()
         .await;
-    aws_sdk_connectcases::Client::new(&config)
+    let config = aws_sdk_connectcases::config::Builder::from(&config).retry_partition(retry_partition()).build();
+    aws_sdk_connectcases::Client::from_conf(config)
+}
+
+/// Where the Cases client's retries draw their quota from. The SDK's default quota (500 tokens,
+/// 5 per throttled retry, refilled only by successes) runs out after ~100 throttles and then stops
+/// retrying throttled calls for the rest of a warm instance's life, although throttling is the
+/// expected answer under the Cases quotas. Retries stay bounded by the 4 attempts and the deadline.
+pub fn retry_partition() -> aws_sdk_connectcases::config::retry::RetryPartition {
+    use aws_sdk_connectcases::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom("cases-automation").token_bucket(TokenBucket::unlimited()).build()
 }
 
 /// Builds the app from the environment.

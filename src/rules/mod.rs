@@ -289,7 +289,7 @@ impl RuleSet {
             return Err(fail("rules", "the file must have a top-level `rules:` list".into()));
         };
         if let Some(extra) = document.as_object().and_then(|o| o.keys().find(|k| *k != "rules")) {
-            return Err(fail(extra, format!("unknown top-level key `{extra}`; the file has only `rules:`")));
+            return Err(fail("(top)", format!("unknown top-level key `{extra}`; the file has only `rules:`")));
         }
 
         let mut problems = Vec::new();

@@ -2,4 +2,6 @@
 
 pub mod cases_service;
 pub mod fake_cases;
+pub mod lambda;
+pub mod readback;
 pub mod runtime_api;

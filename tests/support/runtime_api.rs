@@ -32,7 +32,7 @@ pub enum Answer {
 
 #[derive(Default)]
 struct Shared {
-    queue: Mutex<VecDeque<(String, Value, u64)>>,
+    queue: Mutex<VecDeque<(String, Bytes, u64)>>,
     queued: Notify,
     /// Set when the function first asks for work: initialisation is over.
     first_next: Mutex<Option<std::time::Instant>>,
@@ -65,13 +65,18 @@ impl RuntimeApi {
 
     /// Queues an invocation with `timeout` to run; returns its request id.
     pub fn invoke(&self, payload: Value, timeout: Duration) -> String {
+        self.invoke_raw(payload.to_string().into_bytes(), timeout)
+    }
+
+    /// Queues an invocation whose payload is `body` as is (it need not be JSON, or even UTF-8).
+    pub fn invoke_raw(&self, body: Vec<u8>, timeout: Duration) -> String {
         let id = {
             let mut n = self.next_id.lock().unwrap();
             *n += 1;
             format!("request-{n}")
         };
         let deadline = (SystemTime::now() + timeout).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
-        self.shared.queue.lock().unwrap().push_back((id.clone(), payload, deadline));
+        self.shared.queue.lock().unwrap().push_back((id.clone(), Bytes::from(body), deadline));
         self.shared.queued.notify_one();
         id
     }
@@ -100,7 +105,7 @@ async fn next(State((shared, _)): State<AppState>) -> Response {
                 "arn:aws:lambda:us-east-1:123456789012:function:cases-automation".parse().unwrap(),
             );
             headers.insert("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000".parse().unwrap());
-            return (StatusCode::OK, headers, payload.to_string()).into_response();
+            return (StatusCode::OK, headers, payload).into_response();
         }
         notified.await;
     }

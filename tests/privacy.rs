@@ -1,0 +1,301 @@
+//! Privacy (SPEC §4): INFO logs carry ids and outcomes, never phone numbers, e-mail addresses or
+//! comment text; error messages describe values instead of echoing them — including the messages
+//! the Cases service sends back, which may quote what it was given.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use cases_automation::cases::catalog::Offline;
+use cases_automation::inbound::{Inbound, classify};
+use cases_automation::plan::{PlanInput, plan_rule};
+use cases_automation::rules::RuleSet;
+use cases_automation::rules::value::TemplateContext;
+use cases_emulator::{Emulator, Seed};
+use proptest::prelude::*;
+use proptest::test_runner::Config as ProptestConfig;
+use serde_json::{Value, json};
+use support::lambda::{sample, samples, spawn_function, stop_and_collect_logs};
+use support::readback;
+use support::runtime_api::{Answer, RuntimeApi};
+
+/// Keys whose values are personal or free text in the samples (names, notes, reasons, task
+/// descriptions), besides anything shaped like a phone number or an e-mail address.
+const FREE_TEXT_KEYS: &[&str] = &["note", "reason", "Description", "customerName", "customerEmail", "Name"];
+
+/// Every phone number, e-mail address and free text in `value`, SQS bodies included.
+fn personal_data(value: &Value, key: Option<&str>, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => {
+            let phone = s.starts_with('+') && s.len() >= 8 && s[1..].chars().all(|c| c.is_ascii_digit());
+            let email = s.contains('@') && s.contains('.') && !s.contains(' ');
+            let free_text = key.is_some_and(|k| FREE_TEXT_KEYS.contains(&k)) && s != "ContactFlowEvent";
+            if phone || email || free_text {
+                out.insert(s.clone());
+            }
+            if key == Some("body")
+                && let Ok(inner) = serde_json::from_str::<Value>(s)
+            {
+                personal_data(&inner, None, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| personal_data(v, key, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| personal_data(v, Some(k), out)),
+        _ => {}
+    }
+}
+
+/// Events that fail, each carrying personal data where the failure is.
+fn bad_events() -> Vec<(&'static str, Value)> {
+    let phone = "+12065550199";
+    let email = "jordan.rivera@example.com";
+    let mut bad = Vec::new();
+
+    // A value the rule needs is missing.
+    let mut e = sample("custom-order-delayed.json");
+    e["id"] = json!("bad-missing");
+    e["detail"].as_object_mut().unwrap().remove("newPromisedBy");
+    e["detail"]["reason"] = json!(format!("call me at {phone}"));
+    bad.push(("a missing value", e));
+
+    // A phone number where a Customer Profiles ARN belongs: the service refuses it (and quotes it).
+    let mut e = sample("custom-order-delayed.json");
+    e["id"] = json!("bad-customer");
+    e["detail"]["customerProfileArn"] = json!(phone);
+    e["detail"]["orderNumber"] = json!("ORD-BAD-1");
+    bad.push(("a phone number as the customer", e));
+
+    // An e-mail address as a single-select option: refused by the service, which quotes it.
+    let mut e = sample("custom-order-delayed.json");
+    e["id"] = json!("bad-priority");
+    e["detail"]["priority"] = json!(email);
+    e["detail"]["orderNumber"] = json!("ORD-BAD-2");
+    bad.push(("an e-mail address as the priority", e));
+
+    // A phone number as a date.
+    let mut e = sample("custom-order-delayed.json");
+    e["id"] = json!("bad-date");
+    e["detail"]["newPromisedBy"] = json!(phone);
+    e["detail"]["orderNumber"] = json!("ORD-BAD-3");
+    bad.push(("a phone number as a date", e));
+
+    // An e-mail address as a number.
+    let mut e = sample("custom-order-priority-changed.json");
+    e["id"] = json!("bad-total");
+    e["detail"]["orderTotal"] = json!(email);
+    bad.push(("an e-mail address as a number", e));
+
+    // Personal data where the contact-flow parser expects structure.
+    let mut e = sample("flow-voice-open-case.json");
+    e["Details"]["ContactData"] = json!(phone);
+    bad.push(("a phone number as ContactData", e));
+    let mut e = sample("flow-voice-open-case.json");
+    e["Details"]["ContactData"]["ContactId"] = json!({"email": email});
+    bad.push(("an e-mail address in the ContactId", e));
+
+    // A note longer than a comment may be.
+    let mut e = sample("flow-task-nested-params.json");
+    e["Details"]["ContactData"]["ContactId"] = json!("bad-note");
+    e["Details"]["Parameters"]["note"] = json!(format!("{phone} {}", "x".repeat(15_000)));
+    bad.push(("a note too long", e));
+
+    // SQS records with personal data where ids and bodies belong.
+    bad.push((
+        "SQS records with personal data in the wrong places",
+        json!({"Records": [
+            {"messageId": "m-1", "eventSource": "aws:sqs", "body": phone},
+            {"messageId": "m-2", "eventSource": "aws:sqs", "body": json!({"id": email, "source": 1, "detail-type": "x", "detail": {}}).to_string()},
+            {"messageId": "m-3", "eventSource": "aws:sqs", "body": json!({"id": "e", "source": "s", "detail-type": "t", "detail": phone}).to_string()},
+        ]}),
+    ));
+    bad.push((
+        "an SQS record whose id is a phone number",
+        json!({"Records": [{"messageId": 12065550199u64, "eventSource": "aws:sqs", "body": "{}"}]}),
+    ));
+    bad.push((
+        "an SQS record whose body is an object",
+        json!({"Records": [{"messageId": "m", "eventSource": "aws:sqs", "body": {"email": email}}]}),
+    ));
+    bad
+}
+
+/// The compiled binary, as Lambda runs it with JSON logs at INFO, handles every sample in
+/// `events/` (and the change events its writes cause) and a set of failing events against the
+/// local Cases service. Neither its logs nor its error answers contain a phone number, an e-mail
+/// address, a note, a reason or a comment body.
+#[tokio::test]
+async fn info_logs_and_errors_carry_no_phone_number_email_address_or_comment_text() {
+    let service = Emulator::builder().seed(Seed::demo()).start().await.unwrap();
+    let client = support::cases_service::client(&service);
+    let runtime = RuntimeApi::start().await;
+    let child = spawn_function(&runtime, &service.endpoint_url(), &[]);
+
+    let mut secrets = BTreeSet::new();
+    let mut answers = Vec::new();
+    let mut invoke = |payload: Value| {
+        personal_data(&payload, None, &mut secrets);
+        runtime.invoke(payload, Duration::from_secs(20))
+    };
+    let mut sent = 0;
+    for (_, payload) in samples() {
+        invoke(payload);
+        sent += 1;
+    }
+    for (_, payload) in bad_events() {
+        invoke(payload);
+        sent += 1;
+    }
+    for _ in 0..sent {
+        answers.push(runtime.answer(Duration::from_secs(60)).await.expect("an answer").1);
+    }
+    // The change events the writes caused, fed back as EventBridge would.
+    let echoes = service.events();
+    assert!(!echoes.is_empty());
+    for event in &echoes {
+        runtime.invoke(event.clone(), Duration::from_secs(20));
+    }
+    for _ in &echoes {
+        answers.push(runtime.answer(Duration::from_secs(60)).await.expect("an answer").1);
+    }
+    let logs = stop_and_collect_logs(child).await;
+
+    // What was written: every comment body is free text too.
+    for case in readback::all_cases(&client).await {
+        secrets.extend(readback::comments(&client, &case).await);
+    }
+    secrets.extend(["+12065550199".to_owned(), "jordan.rivera@example.com".to_owned()]);
+    assert!(secrets.len() >= 10, "{secrets:#?}");
+
+    let errors: Vec<&Answer> = answers.iter().filter(|a| matches!(a, Answer::Error { .. })).collect();
+    assert!(errors.len() >= 8, "the bad events failed: {answers:#?}");
+    let answered = format!("{answers:?}");
+    let mut leaks = Vec::new();
+    for secret in &secrets {
+        if logs.contains(secret.as_str()) {
+            leaks.push(format!("in the logs: {secret:?}"));
+        }
+        if errors.iter().any(|e| format!("{e:?}").contains(secret.as_str())) {
+            leaks.push(format!("in an error: {secret:?}"));
+        }
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}\n--- logs ---\n{logs}\n--- answers ---\n{answered}");
+
+    // The logs are not empty of meaning: JSON lines with event ids, kinds, outcomes.
+    let lines: Vec<Value> = logs.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("JSON logs")).collect();
+    let text = |line: &Value, key: &str| line.pointer(&format!("/fields/{key}")).or_else(|| line.get(key)).cloned();
+    assert!(lines.iter().any(|l| text(l, "message") == Some(json!("event handled"))), "{logs}");
+    assert!(lines.iter().any(|l| text(l, "event") == Some(json!("e0826073-2e99-4a6e-b5c6-b35d6a5e3357"))), "event ids are logged");
+    assert!(lines.iter().any(|l| text(l, "message") == Some(json!("event failed"))), "{logs}");
+    assert!(lines.iter().any(|l| text(l, "message") == Some(json!("skipping a change this automation made"))), "{logs}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error messages never echo values (property)
+// ---------------------------------------------------------------------------------------------
+
+const MARKERS: &[&str] = &["+15550100999", "pat.doe@example.org", "Confidential note 7731"];
+
+/// Slots whose values are identifiers that errors name on purpose (the event, the contact, the record).
+const ID_KEYS: &[&str] = &["id", "ContactId", "messageId", "InstanceARN", "instanceArn", "contactId"];
+
+/// Every node of `value` but the root and the identifiers, as JSON pointers.
+fn slots(value: &Value, at: String, out: &mut Vec<String>) {
+    let mut visit = |child: String, v: &Value| {
+        out.push(child.clone());
+        slots(v, child, out);
+    };
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter().filter(|(k, _)| !ID_KEYS.contains(&k.as_str())) {
+                visit(format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), v);
+            }
+        }
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| visit(format!("{at}/{i}"), v)),
+        _ => {}
+    }
+}
+
+fn bases() -> Vec<Value> {
+    let mut bases: Vec<Value> = samples().into_iter().map(|(_, v)| v).collect();
+    for record in sample("sqs-batch.json")["Records"].as_array().unwrap() {
+        if let Ok(event) = serde_json::from_str::<Value>(record["body"].as_str().unwrap()) {
+            bases.push(event);
+        }
+    }
+    bases
+}
+
+/// Every error the classifier and the planner can give for `payload`.
+fn error_messages(payload: Value) -> Vec<String> {
+    let rules = RuleSet::default_rules();
+    let mut messages = Vec::new();
+    let events = match classify(payload) {
+        Err(e) => {
+            messages.push(e.0);
+            vec![]
+        }
+        Ok(Inbound::ContactFlow(e) | Inbound::EventBridge(e)) => vec![e],
+        Ok(Inbound::SqsBatch(records)) => records
+            .into_iter()
+            .filter_map(|r| match r.body {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    messages.push(e.0);
+                    None
+                }
+            })
+            .collect(),
+    };
+    for event in events {
+        let context = TemplateContext::new(&event.raw);
+        let input = PlanInput { rules: &rules, event: &event, context: &context, identity: "cases-automation", resolve: &Offline };
+        for rule in rules.matching(&event.raw) {
+            if let Err(e) = plan_rule(rule, &input) {
+                messages.push(e.to_string());
+            }
+        }
+    }
+    messages
+}
+
+fn proptest_config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    ProptestConfig { cases, ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(proptest_config())]
+
+    /// Personal data put anywhere in a sample, in place of any value or structure (as a string,
+    /// inside a list or an object, in an oversized text), usually making the event invalid around
+    /// it: no error message of the classifier or the planner contains it.
+    #[test]
+    fn errors_describe_values_instead_of_echoing_them(
+        base in any::<usize>(),
+        slot in any::<usize>(),
+        marker in proptest::sample::select(MARKERS),
+        shape in 0..5usize,
+        as_sqs in any::<bool>(),
+    ) {
+        let bases = bases();
+        let mut payload = bases[base % bases.len()].clone();
+        let mut places = Vec::new();
+        slots(&payload, String::new(), &mut places);
+        let pointer = &places[slot % places.len()];
+        let value = match shape {
+            0 => json!(marker),
+            1 => json!([marker]),
+            2 => json!({"value": marker}),
+            3 => json!(format!("{marker} {}", "x".repeat(15_000))),
+            _ => json!({"nested": [{"deeper": marker}]}),
+        };
+        *payload.pointer_mut(pointer).unwrap() = value;
+        if as_sqs && payload.get("detail").is_some() {
+            payload = json!({"Records": [{"messageId": "m", "eventSource": "aws:sqs", "body": payload.to_string()}]});
+        }
+        for message in error_messages(payload) {
+            prop_assert!(!message.contains(marker), "{} echoed in: {}", marker, message);
+        }
+    }
+}

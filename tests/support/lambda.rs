@@ -1,0 +1,101 @@
+//! Shared by the reliability, hostile-input and privacy tests: the sample events, the function's
+//! app wired like production (the same SDK retry and timeout settings as `runtime::cases_client`),
+//! and the compiled binary started under a loopback Runtime API.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use aws_sdk_connectcases::config::retry::RetryConfig;
+use aws_sdk_connectcases::config::timeout::TimeoutConfig;
+use aws_sdk_connectcases::config::{BehaviorVersion, Credentials, Region};
+use cases_automation::cases::sdk::SdkCases;
+use cases_automation::config::Config;
+use cases_automation::handler::App;
+use cases_automation::rules::RuleSet;
+use cases_emulator::Emulator;
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+use super::cases_service::{DOMAIN, IDENTITY};
+use super::runtime_api::RuntimeApi;
+
+/// A sample payload from `events/`.
+pub fn sample(name: &str) -> Value {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// Every sample in `events/`, by file name, in name order.
+pub fn samples() -> Vec<(String, Value)> {
+    let dir = format!("{}/events", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.ends_with(".json")).collect();
+    names.sort();
+    names.into_iter().map(|n| (n.clone(), sample(&n))).collect()
+}
+
+/// The SDK client with the settings `runtime::cases_client` gives the function in Lambda: standard
+/// retries (4 attempts, 200 ms initial back-off, the function's retry quota), 1 s connect and 3 s
+/// per-attempt timeouts.
+pub fn lambda_client(service: &Emulator) -> aws_sdk_connectcases::Client {
+    let config = aws_sdk_connectcases::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "static"))
+        .endpoint_url(service.endpoint_url())
+        .retry_config(RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(200)))
+        .retry_partition(cases_automation::runtime::retry_partition())
+        .timeout_config(
+            TimeoutConfig::builder().connect_timeout(Duration::from_secs(1)).operation_attempt_timeout(Duration::from_secs(3)).build(),
+        )
+        .build();
+    aws_sdk_connectcases::Client::from_conf(config)
+}
+
+/// The function's configuration as its environment would give it, plus `extra` variables.
+pub fn config(extra: &[(&str, &str)]) -> Config {
+    Config::from_env(|name| match name {
+        "CASES_DOMAIN_ID" => Some(DOMAIN.into()),
+        "AUTOMATION_IDENTITY" => Some(IDENTITY.into()),
+        _ => extra.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()),
+    })
+    .unwrap()
+}
+
+/// One Lambda instance: its own SDK client (production settings), rules and per-process state.
+pub fn instance(service: &Emulator, rules: RuleSet, extra: &[(&str, &str)]) -> App<SdkCases> {
+    App::new(config(extra), rules, SdkCases::new(lambda_client(service), DOMAIN))
+}
+
+/// Starts the compiled binary as Lambda does, configured only through its environment
+/// (`AWS_LAMBDA_LOG_FORMAT=JSON`, `RUST_LOG=info`), plus `extra`.
+pub fn spawn_function(runtime: &RuntimeApi, cases_endpoint: &str, extra: &[(&str, &str)]) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cases-automation"));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "cases-automation")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("RUST_LOG", "info")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_ENDPOINT_URL_CONNECTCASES", cases_endpoint)
+        .env("CASES_DOMAIN_ID", DOMAIN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    command.spawn().expect("the binary starts")
+}
+
+/// Kills the process and returns everything it wrote to stdout and stderr.
+pub async fn stop_and_collect_logs(mut child: Child) -> String {
+    let _ = child.start_kill();
+    let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output()).await.expect("the process ends").unwrap();
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
