@@ -3,47 +3,18 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
+use support::lambda::sample;
 
 use serde_json::Value;
+use support::lambda::spawn_function;
 use support::runtime_api::{Answer, RuntimeApi};
-use tokio::process::{Child, Command};
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-/// Starts the binary with Lambda's environment plus `extra`.
-fn function(runtime: &RuntimeApi, cases_endpoint: &str, extra: &[(&str, &str)]) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cases-automation"));
-    command
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "cases-automation")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_ENDPOINT_URL_CONNECTCASES", cases_endpoint)
-        .env("CASES_DOMAIN_ID", "demo-domain")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (name, value) in extra {
-        command.env(name, value);
-    }
-    command.spawn().expect("the binary starts")
-}
 
 #[tokio::test]
 async fn the_binary_answers_a_flow_and_an_eventbridge_invocation() {
     let cases = support::cases_service::start().await;
     let runtime = RuntimeApi::start().await;
-    let mut child = function(&runtime, &cases.endpoint_url(), &[]);
+    let mut child = spawn_function(&runtime, &cases.endpoint_url(), &[]);
 
     let id = runtime.invoke(sample("flow-voice-open-case.json"), Duration::from_secs(8));
     let (answered, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
@@ -69,7 +40,7 @@ async fn start_up_does_not_need_the_cases_endpoint() {
     let runtime = RuntimeApi::start().await;
     // Nothing listens on port 9 (discard): any call would fail.
     let started = Instant::now();
-    let mut child = function(&runtime, "http://127.0.0.1:9", &[]);
+    let mut child = spawn_function(&runtime, "http://127.0.0.1:9", &[]);
     while runtime.first_next().is_none() {
         assert!(started.elapsed() < Duration::from_secs(20), "the function never asked for an invocation");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -92,7 +63,7 @@ async fn an_invalid_rules_file_fails_the_start_listing_every_problem() {
         "rules:\n  - name: one\n    match: { source: x }\n    case: {}\n  - name: two\n    match: { source: [x] }\n    performedBy: \"bad!\"\n    case: { find: [ { id: \"$.detail.id\" } ] }\n",
     )
     .unwrap();
-    let child = function(&runtime, "http://127.0.0.1:9", &[("RULES_FILE", rules.to_str().unwrap())]);
+    let child = spawn_function(&runtime, "http://127.0.0.1:9", &[("RULES_FILE", rules.to_str().unwrap())]);
     let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output()).await.expect("exits").unwrap();
     assert!(!output.status.success());
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));

@@ -5,17 +5,13 @@ mod support;
 
 use std::collections::HashMap;
 use std::time::Duration;
+use support::lambda::sample;
 
 use aws_sdk_connectcases::types::{FieldIdentifier, FieldValueUnion, RelatedItemContent, UserUnion};
 use cases_automation::handler::{App, Invocation};
 use cases_emulator::{ErrorKind, Fault};
 use serde_json::{Value, json};
 use support::cases_service::{self, DOMAIN, IDENTITY};
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 async fn handle<C: cases_automation::cases::CasesApi>(app: &App<C>, payload: Value) -> Result<Value, cases_automation::error::Error> {
     let invocation = Invocation {

@@ -4,6 +4,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
+use support::lambda::sample;
 
 use cases_automation::cases::ApiErrorKind;
 use cases_automation::cases::model::{FieldValue, RelatedItemContent};
@@ -23,11 +24,6 @@ fn app() -> App<FakeCases> {
     })
     .unwrap();
     App::new(config, RuleSet::default_rules(), FakeCases::new())
-}
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
 fn invocation() -> Invocation {
