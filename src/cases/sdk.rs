@@ -295,74 +295,42 @@ impl CasesApi for SdkCases {
     }
 
     async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {
-        let mut fields = Vec::new();
-        let mut next_token = None;
-        loop {
-            let output = self
-                .client
-                .list_fields()
-                .domain_id(&self.domain_id)
-                .max_results(100)
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|e| api_error("ListFields", e))?;
-            fields.extend(output.fields().iter().map(|f| FieldInfo {
-                id: f.field_id().to_owned(),
-                name: f.name().to_owned(),
-                field_type: field_type(f.r#type()),
-            }));
-            next_token = output.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
-            if next_token.is_none() {
-                return Ok(fields);
-            }
-        }
+        let pages = self
+            .client
+            .list_fields()
+            .domain_id(&self.domain_id)
+            .max_results(100)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| api_error("ListFields", e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.fields())
+            .map(|f| FieldInfo { id: f.field_id().to_owned(), name: f.name().to_owned(), field_type: field_type(f.r#type()) })
+            .collect())
     }
 
     async fn list_templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
-        let mut templates = Vec::new();
-        let mut next_token = None;
-        loop {
-            let output = self
-                .client
-                .list_templates()
-                .domain_id(&self.domain_id)
-                .max_results(100)
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|e| api_error("ListTemplates", e))?;
-            templates.extend(output.templates().iter().map(|t| TemplateInfo {
+        let pages = self
+            .client
+            .list_templates()
+            .domain_id(&self.domain_id)
+            .max_results(100)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| api_error("ListTemplates", e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.templates())
+            .map(|t| TemplateInfo {
                 id: t.template_id().to_owned(),
                 name: t.name().to_owned(),
                 active: *t.status() == t::TemplateStatus::Active,
-            }));
-            next_token = output.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
-            if next_token.is_none() {
-                return Ok(templates);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_quoted_values;
-
-    #[test]
-    fn quoted_values_are_described_and_member_paths_kept() {
-        assert_eq!(
-            redact_quoted_values("1 validation error detected: Value '+12065550199' at 'fields.1.member.value.stringValue' failed"),
-            "1 validation error detected: Value <a value of 12 characters> at 'fields.1.member.value.stringValue' failed"
-        );
-        assert_eq!(
-            redact_quoted_values(
-                "Invalid value for field 'f-1' (Priority) at 'fields[1].value': 'pat@example.org' is not an active option"
-            ),
-            "Invalid value for field <a value of 3 characters> (Priority) at 'fields[1].value': <a value of 15 characters> is not an active option"
-        );
-        assert_eq!(redact_quoted_values("got \"Jordan Rivera\" and it's over"), "got <a value of 13 characters> and it's over");
-        assert_eq!(redact_quoted_values("Rate exceeded"), "Rate exceeded");
-        assert_eq!(redact_quoted_values("'2065550199'"), "<a value of 10 characters>");
+            })
+            .collect())
     }
 }
