@@ -67,13 +67,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
 /// The plan report and whether the event itself is usable (a failing SQS record does not count).
 pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, identity: &str) -> Result<(Value, bool), String> {
     validate_identity(identity).map_err(|reason| format!("identity `{identity}` is not a valid performedBy.customEntity: {reason}"))?;
-    let rules = match rules {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read rules file {}: {e}", path.display()))?;
-            RuleSet::from_yaml(&text, &path.display().to_string()).map_err(|e| e.to_string())?
-        }
-        None => RuleSet::default_rules(),
-    };
+    let rules = crate::runtime::load_rules(rules)?;
     let text = std::fs::read_to_string(event).map_err(|e| format!("cannot read event file {}: {e}", event.display()))?;
     let payload: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
     let inbound = classify(payload).map_err(|e| format!("{}: {e}", event.display()))?;

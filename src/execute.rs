@@ -189,7 +189,7 @@ impl<C: CasesApi> Executor<C> {
 
     /// Whether the case already has this related item.
     async fn has_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<bool, ApiError> {
-        let mut search = SearchRelatedItemsInput { max_results: 25, filters: vec![input.existing_item_filter()], next_token: None };
+        let mut search = input.existing_item_search();
         for _ in 0..MAX_RELATED_ITEM_PAGES {
             let page = self.api.search_related_items(case_id, &search).await?;
             if page.items.iter().any(|item| input.is_same_as(item)) {

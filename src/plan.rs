@@ -354,10 +354,7 @@ impl RulePlan {
                 PlannedAction::Relate(body) => {
                     out.push(PlannedRequest {
                         when: "always (looks for the item before creating it)",
-                        request: CasesRequest::SearchRelatedItems {
-                            case_id: case_id.clone(),
-                            body: SearchRelatedItemsInput { max_results: 25, filters: vec![body.existing_item_filter()], next_token: None },
-                        },
+                        request: CasesRequest::SearchRelatedItems { case_id: case_id.clone(), body: body.existing_item_search() },
                     });
                     out.push(PlannedRequest {
                         when: "if the case does not have it yet",

@@ -20,12 +20,12 @@ use crate::config::Config;
 use crate::handler::{App, Invocation};
 use crate::rules::RuleSet;
 
-/// Reads the rules named by the configuration, or the shipped default.
-pub fn load_rules(config: &Config) -> Result<RuleSet, String> {
-    match &config.rules_file {
+/// Reads a YAML rules file, or gives the shipped default rules.
+pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, String> {
+    match rules_file {
         None => Ok(RuleSet::default_rules()),
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("RULES_FILE {}: cannot read it: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| format!("rules file {}: cannot read it: {e}", path.display()))?;
             RuleSet::from_yaml(&text, &path.display().to_string()).map_err(|e| e.to_string())
         }
     }
@@ -93,7 +93,7 @@ pub fn retry_partition() -> aws_sdk_connectcases::config::retry::RetryPartition 
 pub async fn app_from_env() -> Result<App<SdkCases>, String> {
     let config = Config::from_env(|name| std::env::var(name).ok())
         .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
-    let rules = load_rules(&config)?;
+    let rules = load_rules(config.rules_file.as_deref())?;
     let api = SdkCases::new(cases_client().await, config.domain_id.clone());
     tracing::info!(domain = %config.domain_id, identity = %config.identity, rules = rules.rules.len(), "ready");
     Ok(App::new(config, rules, api))
