@@ -334,3 +334,25 @@ impl CasesApi for SdkCases {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::redact_quoted_values;
+
+    #[test]
+    fn quoted_values_are_described_and_member_paths_kept() {
+        assert_eq!(
+            redact_quoted_values("1 validation error detected: Value '+12065550199' at 'fields.1.member.value.stringValue' failed"),
+            "1 validation error detected: Value <a value of 12 characters> at 'fields.1.member.value.stringValue' failed"
+        );
+        assert_eq!(
+            redact_quoted_values(
+                "Invalid value for field 'f-1' (Priority) at 'fields[1].value': 'pat@example.org' is not an active option"
+            ),
+            "Invalid value for field <a value of 3 characters> (Priority) at 'fields[1].value': <a value of 15 characters> is not an active option"
+        );
+        assert_eq!(redact_quoted_values("got \"Jordan Rivera\" and it's over"), "got <a value of 13 characters> and it's over");
+        assert_eq!(redact_quoted_values("Rate exceeded"), "Rate exceeded");
+        assert_eq!(redact_quoted_values("'2065550199'"), "<a value of 10 characters>");
+    }
+}
