@@ -209,6 +209,14 @@ impl Emulator {
         self.backend.snapshot()
     }
 
+    /// The stored profiles of Customer Profiles domain `domain`, in creation order (empty when the
+    /// domain does not exist). Same as `GET /_emulator/profiles/{domain}`.
+    pub fn profiles(&self, domain: &str) -> Vec<serde_json::Value> {
+        self.backend
+            .read(|s| Ok(s.profile_domain(domain).map(|d| d.profiles.iter().map(|p| p.to_json()).collect()).unwrap_or_default()))
+            .unwrap_or_default()
+    }
+
     /// The whole state, typed.
     pub fn state(&self) -> State {
         self.backend.state()

@@ -1,4 +1,5 @@
-//! The service errors of the Cases API, independent of HTTP.
+//! The service errors of the Cases API, independent of HTTP. The Customer Profiles operations
+//! use the same kinds; `wire::profiles` renders them in that API's error shape.
 //!
 //! [`ApiError`] is what the backend (`state`) and the validation layer return; the wire layer
 //! (`wire::errors`) turns it into an HTTP response with the status code, the
@@ -64,9 +65,14 @@ impl ErrorKind {
     }
 
     /// Parses a shape name; also accepts a few short aliases (`Throttling`, `InternalServer`,
-    /// `Validation`, `AccessDenied`, `Conflict`, `ServiceQuotaExceeded`, `ResourceNotFound`).
+    /// `Validation`, `AccessDenied`, `Conflict`, `ServiceQuotaExceeded`, `ResourceNotFound`),
+    /// and Customer Profiles' `BadRequestException` / `BadRequest` (= ValidationException, which
+    /// that API renders as BadRequestException).
     pub fn parse(s: &str) -> Option<ErrorKind> {
         let s = s.trim();
+        if s.eq_ignore_ascii_case("BadRequestException") || s.eq_ignore_ascii_case("BadRequest") {
+            return Some(ErrorKind::ValidationException);
+        }
         ErrorKind::ALL.into_iter().find(|k| {
             let n = k.name();
             n.eq_ignore_ascii_case(s) || n.trim_end_matches("Exception").eq_ignore_ascii_case(s)

@@ -23,8 +23,10 @@ use crate::error::{ApiError, ErrorKind};
 /// One fault rule.
 ///
 /// JSON form (admin API): `{"operation":"CreateCase","error":"ThrottlingException","count":3}`,
-/// `{"operation":"*","latencyMs":300}`. `operation` is an API operation name (`CreateCase`) or
-/// `*` for every operation. With `error` set, the next `count` matching calls fail (every call
+/// `{"operation":"*","latencyMs":300}`. `operation` is an API operation name (`CreateCase`,
+/// `SearchProfiles`, `CreateProfile`, `GetProfilesDomain`) or `*` for every operation. On the
+/// Customer Profiles operations the error is rendered in that API's shape (see
+/// `wire::profiles::error_code`: ValidationException → BadRequestException, …). With `error` set, the next `count` matching calls fail (every call
 /// until cleared when `count` is absent). `latencyMs` delays matching calls (for `count` calls
 /// when given, else until cleared).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,13 +84,18 @@ impl Fault {
 }
 
 /// (operation, replenish per second, burst) of the enforced quotas; others use [`DEFAULT_QUOTA`].
-pub const QUOTAS: [(&str, u32, u32); 6] = [
+/// The Customer Profiles operations are counted as `SearchProfiles`, `CreateProfile` and
+/// `GetProfilesDomain`; their published quotas were not found, so SearchProfiles and
+/// CreateProfile use 10/s burst 10 (an assumption) and GetProfilesDomain the default.
+pub const QUOTAS: [(&str, u32, u32); 8] = [
     ("CreateCase", 2, 10),
     ("UpdateCase", 2, 2),
     ("GetCase", 4, 10),
     ("CreateRelatedItem", 2, 10),
     ("SearchCases", 4, 10),
     ("BatchGetField", 8, 10),
+    ("SearchProfiles", 10, 10),
+    ("CreateProfile", 10, 10),
 ];
 
 /// (replenish per second, burst) of every other operation.

@@ -1,6 +1,8 @@
 //! A local, stateful, wire-compatible emulator of the Amazon Connect Cases API
 //! (`connectcases`, 2022-10-03), for tests and demos. The real `aws-sdk-connectcases` client
-//! talks to it over HTTP (restJson1).
+//! talks to it over HTTP (restJson1). The same listener also serves the subset of Amazon Connect
+//! Customer Profiles (`profile`, 2020-08-15) the automation uses — SearchProfiles, CreateProfile,
+//! GetDomain — for the real `aws-sdk-customerprofiles` client.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,8 +17,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout (moto-style): [`wire`] is HTTP (routing, request/response shapes, errors, admin API),
-//! [`state`] the backend model with no HTTP, [`validate`] the service-side validation,
+//! Layout (moto-style): [`wire`] is HTTP (routing, request/response shapes, errors, admin API;
+//! `wire::profiles` for Customer Profiles), [`state`] the backend model with no HTTP
+//! (`state::profiles` for profile domains), [`validate`] the service-side validation,
 //! [`faults`] fault injection/quotas/call counts, [`events`] case event streams, [`seed`] the
 //! seed format and the built-in demo seed.
 

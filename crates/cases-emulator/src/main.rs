@@ -1,4 +1,5 @@
-//! `cases-emulator`: run the local Amazon Connect Cases service.
+//! `cases-emulator`: run the local Amazon Connect Cases service (and the Customer Profiles
+//! subset the automation uses, on the same address).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,7 +7,8 @@ use std::path::PathBuf;
 use cases_emulator::{Emulator, Seed};
 use clap::Parser;
 
-/// A local, stateful Amazon Connect Cases service, wire-compatible with the AWS SDKs.
+/// A local, stateful Amazon Connect Cases service (plus SearchProfiles, CreateProfile and GetDomain
+/// of Customer Profiles), wire-compatible with the AWS SDKs.
 #[derive(Debug, Parser)]
 #[command(name = "cases-emulator", version)]
 struct Args {

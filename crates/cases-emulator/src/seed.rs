@@ -11,6 +11,13 @@
 //!   "caseEventConfiguration":{"enabled":true,"includedData":{"caseData":{"fields":[{"id":"status"}]}}},
 //!   "cases":[{"templateId":"Order issue","fields":[{"id":"title","value":{"stringValue":"…"}}]}]}]}
 //! ```
+//! Customer Profiles domains sit next to `domains` (top level), with profiles in the API's
+//! `Profile` shape (PascalCase members, validated like CreateProfile; `ProfileId` optional):
+//! ```json
+//! {"profileDomains":[{"name":"demo-profiles","defaultExpirationDays":366,
+//!   "profiles":[{"ProfileId":"f768…","FirstName":"Alex","LastName":"Morgan",
+//!                "PhoneNumber":"+12065550123","Attributes":{"tier":"gold"}}]}]}
+//! ```
 //! Every domain gets the system fields automatically; a field entry with `"namespace":"System"`
 //! (or the id of a system field) only updates its options/description. Ids are optional
 //! (random UUIDs otherwise). Wherever a field or template is referenced (requiredFields,
@@ -52,6 +59,23 @@ pub mod demo {
 
     /// A customer_id that passes validation.
     pub const CUSTOMER_ID: &str = "arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/0123456789abcdef";
+
+    /// The Customer Profiles domain of the demo seed.
+    pub const PROFILES_DOMAIN: &str = "demo-profiles";
+    /// Alex Morgan: PhoneNumber +12065550123, EmailAddress alex.morgan@example.com, AccountNumber ACC-1001.
+    pub const PROFILE_ALEX_MORGAN: &str = "f768064f958507ad239eed24c2c063fe";
+    /// Sam Lee: PhoneNumber +12065550147, AccountNumber ACC-1002.
+    pub const PROFILE_SAM_LEE: &str = "b9c48cb01720800e4ca82984fcb042d9";
+    /// Jordan Rivera: EmailAddress jordan.rivera@example.com, AccountNumber ACC-1003.
+    pub const PROFILE_JORDAN_RIVERA: &str = "5966eb44e0c6774455113dc30e9a8df5";
+    /// Casey Kim: PhoneNumber +12065550162, MobilePhoneNumber +12065550163.
+    pub const PROFILE_CASEY_KIM: &str = "a83c546dbc4d13dcd6c93f01a9f18630";
+    /// Taylor Brooks: PhoneNumber [`SHARED_PHONE`], Attributes `{"createdAt": "2025-03-01T09:00:00Z"}`.
+    pub const PROFILE_TAYLOR_BROOKS: &str = "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f";
+    /// Morgan Brooks: HomePhoneNumber [`SHARED_PHONE`], Attributes `{"createdAt": "2026-06-15T09:00:00Z"}`.
+    pub const PROFILE_MORGAN_BROOKS: &str = "1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60";
+    /// The number two demo profiles share (Taylor Brooks and Morgan Brooks): `_phone` finds both.
+    pub const SHARED_PHONE: &str = "+12065550188";
 }
 
 /// Seed loading errors.
@@ -71,6 +95,25 @@ pub enum SeedError {
 pub struct Seed {
     #[serde(default)]
     pub domains: Vec<SeedDomain>,
+    /// Customer Profiles domains.
+    #[serde(default)]
+    pub profile_domains: Vec<SeedProfileDomain>,
+}
+
+/// A Customer Profiles domain of a seed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedProfileDomain {
+    /// `DomainName` (1–64 characters of `^[a-zA-Z0-9_-]+$`).
+    pub name: String,
+    /// Default 366.
+    #[serde(default)]
+    pub default_expiration_days: Option<i32>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Profiles in the API's `Profile` shape (`ProfileId` optional: 32 lowercase hex characters).
+    #[serde(default)]
+    pub profiles: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -156,7 +199,8 @@ impl Seed {
         Seed::from_json(DEMO_SEED_JSON).expect("built-in demo seed is valid")
     }
 
-    /// The same domains, fields and templates with no cases: a clean domain for tests.
+    /// The same domains, fields and templates with no cases: a clean domain for tests. Profile
+    /// domains and their profiles are kept.
     pub fn without_cases(mut self) -> Seed {
         for domain in &mut self.domains {
             domain.cases.clear();
@@ -185,8 +229,31 @@ impl Seed {
         for sd in &self.domains {
             build_domain(&mut st, sd).map_err(|e| SeedError::Invalid(format!("domain '{}': {e}", sd.name)))?;
         }
+        for pd in &self.profile_domains {
+            build_profile_domain(&mut st, pd).map_err(|e| SeedError::Invalid(format!("profile domain '{}': {e}", pd.name)))?;
+        }
         Ok(st)
     }
+}
+
+fn build_profile_domain(st: &mut State, pd: &SeedProfileDomain) -> Result<(), String> {
+    crate::validate::profiles_name(&pd.name, "name").map_err(|e| e.message)?;
+    if let Some(days) = pd.default_expiration_days
+        && !(1..=1098).contains(&days)
+    {
+        return Err(format!("defaultExpirationDays {days} is not within 1..=1098"));
+    }
+    st.create_profile_domain(&pd.name, pd.default_expiration_days, pd.tags.clone()).map_err(|e| e.message)?;
+    for (i, p) in pd.profiles.iter().enumerate() {
+        let id = match p.get("ProfileId") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.as_str()),
+            Some(other) => return Err(format!("profiles[{i}].ProfileId must be a string, not {other}")),
+        };
+        let profile = crate::validate::create_profile(p).map_err(|e| format!("profiles[{i}]: {}", e.message))?;
+        st.create_profile(&pd.name, id, profile).map_err(|e| format!("profiles[{i}]: {}", e.message))?;
+    }
+    Ok(())
 }
 
 fn build_domain(st: &mut State, sd: &SeedDomain) -> Result<(), String> {
@@ -318,6 +385,47 @@ mod tests {
         let cfg = &d.event_configuration;
         assert_eq!(cfg["enabled"], true);
         assert_eq!(cfg["includedData"]["caseData"]["fields"][3]["id"], demo::FIELD_PRIORITY);
+    }
+
+    #[test]
+    fn demo_seed_has_the_demo_profiles() {
+        let st = Seed::demo().without_cases().build("us-east-1", "123456789012").unwrap();
+        let d = st.profile_domain(demo::PROFILES_DOMAIN).unwrap();
+        let ids: Vec<&str> = d.profiles.iter().map(|p| p.id()).collect();
+        assert_eq!(
+            ids,
+            [
+                demo::PROFILE_ALEX_MORGAN,
+                demo::PROFILE_SAM_LEE,
+                demo::PROFILE_JORDAN_RIVERA,
+                demo::PROFILE_CASEY_KIM,
+                demo::PROFILE_TAYLOR_BROOKS,
+                demo::PROFILE_MORGAN_BROOKS
+            ]
+        );
+        let alex = d.profile(demo::PROFILE_ALEX_MORGAN).unwrap();
+        assert_eq!(alex.full_name().as_deref(), Some("Alex Morgan"));
+        assert_eq!(alex.text("EmailAddress"), Some("alex.morgan@example.com"));
+        assert_eq!(alex.text("AccountNumber"), Some("ACC-1001"));
+        assert_eq!(d.profile(demo::PROFILE_CASEY_KIM).unwrap().text("MobilePhoneNumber"), Some("+12065550163"));
+        assert_eq!(d.profile(demo::PROFILE_TAYLOR_BROOKS).unwrap().text("PhoneNumber"), Some(demo::SHARED_PHONE));
+        let morgan = d.profile(demo::PROFILE_MORGAN_BROOKS).unwrap();
+        assert_eq!(morgan.text("HomePhoneNumber"), Some(demo::SHARED_PHONE));
+        assert_eq!(morgan.attribute("createdAt"), Some("2026-06-15T09:00:00Z"));
+        // the demo case customer refers to Alex Morgan's profile
+        assert!(DEMO_SEED_JSON.contains(&format!("domains/{}/profiles/{}", demo::PROFILES_DOMAIN, demo::PROFILE_ALEX_MORGAN)));
+    }
+
+    #[test]
+    fn seed_profile_domains_are_validated() {
+        let bad = |v: serde_json::Value| Seed::from_json(&v.to_string()).unwrap().build("r", "123456789012").unwrap_err().to_string();
+        assert!(bad(serde_json::json!({"profileDomains":[{"name":"bad name"}]})).contains("pattern"));
+        assert!(bad(serde_json::json!({"profileDomains":[{"name":"p","profiles":[{"FirstName":""}]}]})).contains("profiles[0]"));
+        assert!(bad(serde_json::json!({"profileDomains":[{"name":"p","profiles":[{"ProfileId":"XYZ"}]}]})).contains("ProfileId"));
+        let ok = serde_json::json!({"profileDomains":[{"name":"p","profiles":[{"FirstName":"A"}, {"ProfileId":"0123456789abcdef0123456789abcdef"}]}]});
+        let st = Seed::from_json(&ok.to_string()).unwrap().build("r", "123456789012").unwrap();
+        assert_eq!(st.profile_domains[0].profiles.len(), 2);
+        assert_eq!(st.profile_domains[0].default_expiration_days, 366);
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! [`ApiResult`]s; write operations also return the [`Change`]s they caused, which
 //! [`Backend::write`] turns into case events and persists.
 //!
+//! The Customer Profiles side (profile domains and their profiles, `profiles.rs`) lives in the
+//! same [`State`] (`profileDomains`), so it is persisted, dumped and reset with the rest.
+//!
 //! [`Backend`] wraps the state in a `Mutex` (every operation is short and synchronous, so one
 //! lock is enough and makes each request atomic, e.g. concurrent `CreateCase` calls with one
 //! `clientToken`).
@@ -14,6 +17,7 @@
 pub mod admin;
 pub mod cases;
 pub mod model;
+pub mod profiles;
 pub mod search;
 
 use std::path::PathBuf;
@@ -33,6 +37,9 @@ pub struct State {
     pub account: String,
     #[serde(default)]
     pub domains: Vec<Domain>,
+    /// Customer Profiles domains (see [`profiles`]).
+    #[serde(default)]
+    pub profile_domains: Vec<profiles::ProfileDomain>,
 }
 
 /// What a write did, for case event streams.
@@ -52,9 +59,9 @@ pub enum Change {
 }
 
 impl State {
-    /// An empty state (no domains).
+    /// An empty state (no domains, no profile domains).
     pub fn new(region: impl Into<String>, account: impl Into<String>) -> Self {
-        State { region: region.into(), account: account.into(), domains: Vec::new() }
+        State { region: region.into(), account: account.into(), domains: Vec::new(), profile_domains: Vec::new() }
     }
 
     /// `arn:aws:cases:{region}:{account}:`

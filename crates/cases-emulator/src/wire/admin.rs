@@ -1,8 +1,9 @@
-//! The admin API under `/_emulator/` (JSON; not part of the Cases API, never counted or faulted).
+//! The admin API under `/_emulator/` (JSON; not part of the Cases or Customer Profiles APIs, never
+//! counted or faulted).
 //!
 //! | method & path | what |
 //! |---|---|
-//! | `GET /_emulator/health` | `{"status":"ok","region","account","domains":[ids],"quotas":bool}` |
+//! | `GET /_emulator/health` | `{"status":"ok","region","account","domains":[ids],"profileDomains":[names],"quotas":bool}` |
 //! | `POST /_emulator/faults` | add a fault rule or a list of them (see [`crate::faults::Fault`]) |
 //! | `GET /_emulator/faults` | active rules with remaining counts |
 //! | `DELETE /_emulator/faults` | remove every rule |
@@ -12,6 +13,7 @@
 //! | `DELETE /_emulator/calls` | reset the counts |
 //! | `GET /_emulator/events` | emitted case events (oldest first) |
 //! | `DELETE /_emulator/events` | forget emitted events |
+//! | `GET /_emulator/profiles/{domain}` | the stored profiles of a Customer Profiles domain (creation order) |
 //! | `GET /_emulator/state` | full state dump |
 //! | `POST /_emulator/reset` | back to the seed (also clears events) |
 
@@ -46,6 +48,7 @@ pub fn handle(app: &App, method: &Method, segs: &[String], body: &[u8], rid: &st
                 "region": st.region,
                 "account": st.account,
                 "domains": st.domains.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+                "profileDomains": st.profile_domains.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
                 "quotas": app.faults.quotas_enabled(),
             }))
         }
@@ -93,6 +96,15 @@ pub fn handle(app: &App, method: &Method, segs: &[String], body: &[u8], rid: &st
             app.backend.events().clear();
             ok(json!([]))
         }
+        ("GET", ["profiles", domain]) => match app.backend.read(|st| st.profile_domain(domain).map(|d| d.profiles.clone())) {
+            Ok(list) => ok(Json::Array(list.into_iter().map(|p| p.to_json()).collect())),
+            Err(_) => raw_error_response(
+                404,
+                "NotFound",
+                &json!({ "__type": "NotFound", "message": format!("no Customer Profiles domain {domain}") }),
+                rid,
+            ),
+        },
         ("GET", ["state"]) => ok(app.backend.snapshot()),
         ("POST", ["reset"]) => {
             app.backend.reset();

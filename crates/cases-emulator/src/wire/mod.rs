@@ -2,12 +2,19 @@
 //!
 //! One axum fallback handler does the routing itself ([`routes`]), because the restJson1 paths
 //! need per-segment percent-decoding and both trailing-slash forms.
+//!
+//! The same listener also serves the Customer Profiles subset ([`profiles`]). Which API a
+//! request is for is decided by the SigV4 credential scope when the request is signed
+//! (`…/profile/aws4_request` vs `…/cases/aws4_request`), otherwise by method and path (the two
+//! APIs' routes do not overlap: Cases GetDomain is `POST /domains/{id}`, Customer Profiles
+//! GetDomain is `GET /domains/{name}`).
 
 pub mod admin;
 pub mod errors;
 pub mod handlers;
 pub mod input;
 pub mod output;
+pub mod profiles;
 pub mod routes;
 
 use std::sync::Arc;
@@ -20,6 +27,7 @@ use serde_json::json;
 
 use crate::faults::Faults;
 use crate::state::Backend;
+use profiles::Api;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -30,7 +38,7 @@ pub struct App {
     pub faults: Arc<Faults>,
 }
 
-/// The axum router serving the Cases API and `/_emulator/…`.
+/// The axum router serving the Cases API, the Customer Profiles subset and `/_emulator/…`.
 pub fn router(app: Arc<App>) -> Router {
     Router::new().fallback(handle).with_state(app)
 }
@@ -49,23 +57,35 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
     if segs.first().map(String::as_str) == Some("_emulator") {
         return admin::handle(&app, &parts.method, &segs[1..], &bytes, &request_id);
     }
-    let Some(op) = routes::route(&parts.method, &segs) else {
-        tracing::warn!(method = %parts.method, path = %parts.uri.path(), "unknown operation");
-        let body = json!({
-            "__type": "UnknownOperationException",
-            "message": format!("No Cases API operation for {} {}", parts.method, parts.uri.path()),
-        });
+    let query = routes::Query::parse(parts.uri.query());
+    let cases = || routes::route(&parts.method, &segs).map(|op| (Api::Cases, op));
+    let profiles = || profiles::route(&parts.method, &segs).map(|op| (Api::Profiles, op));
+    let signed = profiles::api_from_signature(&parts.headers, &query);
+    let routed = match signed {
+        Some(Api::Cases) => cases(),
+        Some(Api::Profiles) => profiles(),
+        None => cases().or_else(profiles),
+    };
+    let Some((api, op)) = routed else {
+        tracing::warn!(method = %parts.method, path = %parts.uri.path(), ?signed, "unknown operation");
+        let what = if signed == Some(Api::Profiles) { "Customer Profiles" } else { "Cases" };
+        let message = format!("No {what} API operation for {} {}", parts.method, parts.uri.path());
+        let body = if signed == Some(Api::Profiles) {
+            json!({ "Message": message })
+        } else {
+            json!({ "__type": "UnknownOperationException", "message": message })
+        };
         return errors::raw_error_response(404, "UnknownOperationException", &body, &request_id);
     };
-    let query = routes::Query::parse(parts.uri.query());
     let (latency, fault) = app.faults.before(op);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let injected = fault.is_some();
-    let result = match fault {
-        Some(e) => Err(e),
-        None => handlers::dispatch(&app.backend, op, &segs, &query, &bytes),
+    let result = match (fault, api) {
+        (Some(e), _) => Err(e),
+        (None, Api::Cases) => handlers::dispatch(&app.backend, op, &segs, &query, &bytes),
+        (None, Api::Profiles) => profiles::dispatch(&app.backend, op, &segs, &query, &bytes),
     };
     match result {
         Ok(v) => {
@@ -73,8 +93,18 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
             errors::json_response(200, &v, &request_id)
         }
         Err(e) => {
-            tracing::info!(op, status = e.kind.status(), error = e.kind.name(), injected, message = %e.message, request_id, "error");
-            errors::error_response(&e, &request_id)
+            let (status, name) = match api {
+                Api::Cases => (e.kind.status(), e.kind.name()),
+                Api::Profiles => {
+                    let (name, status) = profiles::error_code(e.kind);
+                    (status, name)
+                }
+            };
+            tracing::info!(op, status, error = name, injected, message = %e.message, request_id, "error");
+            match api {
+                Api::Cases => errors::error_response(&e, &request_id),
+                Api::Profiles => profiles::error_response(&e, &request_id),
+            }
         }
     }
 }

@@ -21,11 +21,17 @@ impl RawResponse {
 
 /// Sends one request to `base` (`http://127.0.0.1:PORT`).
 pub async fn request(base: &str, method: &str, path: &str, body: Option<&str>) -> RawResponse {
+    request_with_headers(base, method, path, &[], body).await
+}
+
+/// Sends one request with extra headers.
+pub async fn request_with_headers(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> RawResponse {
     let addr = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let body = body.unwrap_or("");
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{}\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{}{extra}\r\n{body}",
         body.len(),
         if body.is_empty() { String::new() } else { "Content-Type: application/json\r\n".to_string() }
     );
