@@ -11,7 +11,7 @@ use crate::cases::catalog::Offline;
 use crate::config::FALLBACK_IDENTITY;
 use crate::identity::validate_identity;
 use crate::inbound::{Event, EventKind, Inbound, classify};
-use crate::plan::{Skip, plan_rules, select};
+use crate::plan::{CustomerValues, Skip, plan_rules, select};
 use crate::rules::RuleSet;
 
 #[derive(Parser)]
@@ -102,7 +102,7 @@ fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
         }
         Err(skip) => return (json!({"about": head, "skipped": skip.reason()}), true),
     };
-    let plans = plan_rules(rules, &matched, event, identity, &Offline);
+    let plans = plan_rules(rules, &matched, event, identity, &Offline, CustomerValues::Placeholders);
     let ok = plans.iter().all(Result::is_ok);
     let plans: Vec<Value> = matched
         .iter()

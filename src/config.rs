@@ -21,6 +21,11 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         required: false,
         meaning: "performedBy.customEntity of every write (default: the function name)",
     },
+    EnvVar {
+        name: "PROFILES_DOMAIN_NAME",
+        required: false,
+        meaning: "the Customer Profiles domain `customer` values search (and create profiles in); unset: only profiles the event names",
+    },
     EnvVar { name: "RULES_FILE", required: false, meaning: "path of a YAML rules file replacing the shipped default rules" },
     EnvVar { name: "SQS_CONCURRENCY", required: false, meaning: "SQS records processed at once per invocation (default 4)" },
     EnvVar {
@@ -34,6 +39,7 @@ pub const ENVIRONMENT: &[EnvVar] = &[
 pub struct Config {
     pub domain_id: String,
     pub identity: String,
+    pub profiles_domain: Option<String>,
     pub rules_file: Option<PathBuf>,
     pub sqs_concurrency: usize,
     pub flow_timeout: Duration,
@@ -58,6 +64,12 @@ impl Config {
         if let Err(reason) = validate_identity(&identity) {
             problems.push(format!("AUTOMATION_IDENTITY (or the function name) is not a valid performedBy.customEntity: {reason}"));
         }
+        let profiles_domain = present("PROFILES_DOMAIN_NAME").map(|d| d.trim().to_owned());
+        if let Some(domain) = &profiles_domain
+            && !(domain.len() <= 64 && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        {
+            problems.push("PROFILES_DOMAIN_NAME must be a Customer Profiles domain name (1 to 64 of A-Z a-z 0-9 _ -)".into());
+        }
         let number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>, problems: &mut Vec<String>| match present(name) {
             None => default,
             Some(text) => match text.trim().parse::<u64>() {
@@ -72,7 +84,14 @@ impl Config {
         let flow_timeout = Duration::from_millis(number("FLOW_TIMEOUT_MS", 8000, 1000..=8000, &mut problems));
 
         if problems.is_empty() {
-            Ok(Config { domain_id, identity, rules_file: present("RULES_FILE").map(PathBuf::from), sqs_concurrency, flow_timeout })
+            Ok(Config {
+                domain_id,
+                identity,
+                profiles_domain,
+                rules_file: present("RULES_FILE").map(PathBuf::from),
+                sqs_concurrency,
+                flow_timeout,
+            })
         } else {
             Err(problems)
         }
@@ -95,11 +114,20 @@ mod tests {
         assert_eq!((c.identity.as_str(), c.sqs_concurrency, c.flow_timeout), ("my-fn", 4, Duration::from_secs(8)));
         let c = config(&[("CASES_DOMAIN_ID", "d"), ("AWS_LAMBDA_FUNCTION_NAME", "my-fn"), ("AUTOMATION_IDENTITY", "erp-bridge")]).unwrap();
         assert_eq!(c.identity, "erp-bridge");
+        assert_eq!(c.profiles_domain, None);
+        let c = config(&[("CASES_DOMAIN_ID", "d"), ("PROFILES_DOMAIN_NAME", "amazon-connect-acme")]).unwrap();
+        assert_eq!(c.profiles_domain.as_deref(), Some("amazon-connect-acme"));
     }
 
     #[test]
     fn every_problem_is_listed() {
-        let problems = config(&[("AUTOMATION_IDENTITY", "bad!"), ("SQS_CONCURRENCY", "0"), ("FLOW_TIMEOUT_MS", "9000")]).unwrap_err();
-        assert_eq!(problems.len(), 4, "{problems:#?}");
+        let problems = config(&[
+            ("AUTOMATION_IDENTITY", "bad!"),
+            ("SQS_CONCURRENCY", "0"),
+            ("FLOW_TIMEOUT_MS", "9000"),
+            ("PROFILES_DOMAIN_NAME", "no spaces please"),
+        ])
+        .unwrap_err();
+        assert_eq!(problems.len(), 5, "{problems:#?}");
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use lambda_runtime::Diagnostic;
 
 use crate::cases::ApiError;
+use crate::customers::{CustomerError, ResolveError};
 use crate::execute::ExecError;
 use crate::inbound::{Event, InboundError};
 use crate::plan::PlanError;
@@ -63,9 +64,19 @@ impl Error {
         Error::permanent("RuleDoesNotFitEvent", format!("{}: {error}", describe(event)))
     }
 
+    pub fn customer(event: &Event, error: &CustomerError) -> Error {
+        let place = format!("rule `{}`, at `{}`", error.rule, error.path);
+        match &error.error {
+            ResolveError::Api(api) => Error::api(event, &format!("{place}: looking up the customer"), api),
+            ResolveError::Unresolved(reason) => Error::permanent("CustomerNotResolved", format!("{}: {place}: {reason}", describe(event))),
+        }
+    }
+
     pub fn exec(event: &Event, error: &ExecError) -> Error {
         match error {
             ExecError::Api { rule, step, error } => Error::api(event, &format!("rule `{rule}`, at `{step}`"), error),
+            ExecError::Customer(error) => Error::customer(event, error),
+            ExecError::Plan(error) => Error::plan(event, error),
             ExecError::CaseNotFound { rule } => Error::permanent(
                 "CaseNotFound",
                 format!(

@@ -5,8 +5,8 @@
 //! is created (contacts and files by ARN, SLAs by name, comments by body and author); UpdateCase
 //! sets values, so repeating it changes nothing.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::borrow::Cow;
+use std::future::Future;
 
 use serde::Serialize;
 use tokio::sync::OnceCell;
@@ -14,7 +14,9 @@ use tokio::sync::OnceCell;
 use crate::cases::catalog::Catalog;
 use crate::cases::model::*;
 use crate::cases::{ApiError, CasesApi};
-use crate::plan::{PlannedAction, PlannedLookup, RulePlan};
+use crate::customers::CustomerError;
+use crate::locks::KeyedLocks;
+use crate::plan::{PlanError, PlannedAction, PlannedLookup, RulePlan, Step};
 use crate::rules::IfMissing;
 
 /// Pages of related items read when looking for an existing one (25 per page).
@@ -24,27 +26,8 @@ const MAX_RELATED_ITEM_PAGES: usize = 40;
 pub struct Executor<C> {
     pub api: C,
     catalog: OnceCell<Catalog>,
-    case_locks: CaseLocks,
-}
-
-/// One lock per case, held while its actions run. CreateRelatedItem has no idempotency token,
-/// so two deliveries of one event handled at the same time in this process (an SQS batch, a
-/// flow retried by Connect) would both see "no link yet" and both create one; taking turns
-/// closes that gap. Locks disappear when no one holds them.
-#[derive(Default)]
-struct CaseLocks(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
-
-impl CaseLocks {
-    fn get(&self, case_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.0.lock().expect("case lock table is never poisoned");
-        locks.retain(|_, lock| lock.strong_count() > 0);
-        if let Some(lock) = locks.get(case_id).and_then(Weak::upgrade) {
-            return lock;
-        }
-        let lock = Arc::new(tokio::sync::Mutex::new(()));
-        locks.insert(case_id.to_owned(), Arc::downgrade(&lock));
-        lock
-    }
+    /// Held while a case's actions run (see `locks`).
+    case_locks: KeyedLocks,
 }
 
 /// What one rule did.
@@ -71,6 +54,8 @@ pub enum CaseOutcome {
     Created,
     /// No case, and the rule says to skip.
     NotFound,
+    /// No customer profile, and the rule's `customer.ifNone` says to skip.
+    NoCustomer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,11 +84,16 @@ pub enum ExecError {
     CaseNotFound {
         rule: String,
     },
+    /// The rule's customer could not be looked up.
+    Customer(CustomerError),
+    /// The plan made with the customer's ARN does not fit (cannot differ from the placeholder
+    /// plan checked before, but is not assumed).
+    Plan(PlanError),
 }
 
 impl<C: CasesApi> Executor<C> {
     pub fn new(api: C) -> Executor<C> {
-        Executor { api, catalog: OnceCell::new(), case_locks: CaseLocks::default() }
+        Executor { api, catalog: OnceCell::new(), case_locks: KeyedLocks::default() }
     }
 
     /// The domain's fields and templates, listed on first use and kept for the process's life.
@@ -116,13 +106,49 @@ impl<C: CasesApi> Executor<C> {
             .await
     }
 
+    /// Runs a plan whose customers are all known.
     pub async fn run(&self, plan: &RulePlan) -> Result<RuleOutcome, ExecError> {
-        let fail = |step: String| move |error: ApiError| ExecError::Api { rule: plan.rule.clone(), step, error };
+        self.run_resolving(plan, || async { unreachable!("a plan without placeholders needs no customer") }).await
+    }
+
+    /// Runs a plan; `resolve` looks the rule's customer up and plans the rule again with it, and
+    /// is called just before the first step that needs the customer (`customer_steps`).
+    /// It gives None when the rule says to skip an event without a customer.
+    pub async fn run_resolving<F, Fut>(&self, initial: &RulePlan, resolve: F) -> Result<RuleOutcome, ExecError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<RulePlan>, ExecError>>,
+    {
+        let mut plan = Cow::Borrowed(initial);
+        let mut resolve = Some(resolve);
+        // Swaps in the plan with the customer before `step`; false means "skip the rule".
+        macro_rules! customer_before {
+            ($step:expr) => {
+                if plan.customer_steps.contains(&$step)
+                    && let Some(resolve) = resolve.take()
+                {
+                    match resolve().await? {
+                        Some(resolved) => plan = Cow::Owned(resolved),
+                        None => {
+                            return Ok(RuleOutcome {
+                                rule: initial.rule.clone(),
+                                case_id: None,
+                                case_arn: None,
+                                case: CaseOutcome::NoCustomer,
+                                actions: vec![],
+                            });
+                        }
+                    }
+                }
+            };
+        }
+        let fail = |step: String| move |error: ApiError| ExecError::Api { rule: initial.rule.clone(), step, error };
 
         let mut found = None;
-        for (i, lookup) in plan.lookups.iter().enumerate() {
+        for i in 0..plan.lookups.len() {
+            customer_before!(Step::Lookup(i));
             let step = format!("case.find[{i}]");
-            found = match lookup {
+            found = match &plan.lookups[i] {
                 PlannedLookup::Id(id) => Some((id.clone(), CaseOutcome::FromEvent)),
                 PlannedLookup::Contact(input) => {
                     let ids = self.api.list_cases_for_contact(input).await.map_err(fail(step))?;
@@ -138,6 +164,9 @@ impl<C: CasesApi> Executor<C> {
             }
         }
 
+        if found.is_none() {
+            customer_before!(Step::Create);
+        }
         let (case_id, case_arn, case) = match (found, &plan.create) {
             (Some((id, how)), _) => (id, None, how),
             (None, Some(create)) => {
@@ -155,6 +184,8 @@ impl<C: CasesApi> Executor<C> {
             }
             (None, None) => return Err(ExecError::CaseNotFound { rule: plan.rule.clone() }),
         };
+        customer_before!(Step::Actions);
+        let plan = &*plan;
 
         // A case found through this very contact is already linked to it.
         let linked_contact = plan.lookups.iter().find_map(|l| match (l, case) {

@@ -3,6 +3,7 @@
 //! EventBridge, `batchItemFailures` for SQS).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -14,20 +15,27 @@ use tracing::{info, warn};
 
 use crate::cases::CasesApi;
 use crate::config::Config;
+use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
-use crate::execute::{Executor, RuleOutcome};
+use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
 use crate::inbound::{Event, Inbound, classify};
-use crate::plan::{RulePlan, Skip, plan_rules, select};
+use crate::plan::{CustomerValues, PlanInput, RulePlan, Skip, plan_rule, plan_rules, select};
 use crate::rules::RuleSet;
+use crate::rules::value::TemplateContext;
 
 /// Time kept back from the deadline to report the outcome.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
-/// Everything that lives for the whole process: configuration, rules, the Cases client.
-pub struct App<C> {
+/// Everything that lives for the whole process: configuration, rules, the Cases client, the
+/// Customer Profiles resolver.
+pub struct App<C, P = NoProfiles> {
     pub config: Config,
     pub rules: RuleSet,
     pub executor: Executor<C>,
+    pub customers: Customers<P>,
+    /// Partition, region and account of the function, from its ARN (first invocation): where
+    /// profile ARNs built from a profile id point.
+    function_scope: OnceLock<Option<ArnScope>>,
     /// Every identity this automation writes under; their Cases change events are skipped.
     own_identities: Vec<String>,
     skipped_self_caused: AtomicU64,
@@ -90,9 +98,25 @@ impl EventOutcome {
 }
 
 impl<C: CasesApi> App<C> {
+    /// An app without a Customer Profiles domain: `customer` values work only when the event names
+    /// the profile.
     pub fn new(config: Config, rules: RuleSet, api: C) -> App<C> {
+        App::with_profiles(config, rules, api, NoProfiles)
+    }
+}
+
+impl<C: CasesApi, P: ProfilesApi> App<C, P> {
+    pub fn with_profiles(config: Config, rules: RuleSet, api: C, profiles: P) -> App<C, P> {
         let own_identities = rules.identities(&config.identity);
-        App { config, rules, executor: Executor::new(api), own_identities, skipped_self_caused: AtomicU64::new(0) }
+        App {
+            config,
+            rules,
+            executor: Executor::new(api),
+            customers: Customers::new(profiles),
+            function_scope: OnceLock::new(),
+            own_identities,
+            skipped_self_caused: AtomicU64::new(0),
+        }
     }
 
     /// Cases change events skipped because this automation caused them, since the process started.
@@ -101,6 +125,9 @@ impl<C: CasesApi> App<C> {
     }
 
     pub async fn handle(&self, payload: Value, invocation: &Invocation) -> Result<Value, Error> {
+        if let Some(arn) = &invocation.function_arn {
+            self.function_scope.get_or_init(|| ArnScope::from_function_arn(arn));
+        }
         match classify(payload).map_err(Error::invalid_event)? {
             Inbound::ContactFlow(event) => {
                 // Connect gives up after the block's timeout even if Lambda would allow more.
@@ -177,14 +204,31 @@ impl<C: CasesApi> App<C> {
 
         let work = async {
             let catalog = self.executor.catalog().await.map_err(|e| Error::api(event, "listing the domain's fields and templates", &e))?;
-            // Every rule is planned before anything is written: bad input changes nothing.
-            let plans = plan_rules(&self.rules, &matched, event, &self.config.identity, catalog)
+            let identity = &self.config.identity;
+            // Every rule is planned before anything is looked up or written: bad input changes nothing.
+            // Customers are placeholders here; each rule looks its customer up when it needs it.
+            let plans = plan_rules(&self.rules, &matched, event, identity, catalog, CustomerValues::Placeholders)
                 .into_iter()
                 .collect::<Result<Vec<RulePlan>, _>>()
                 .map_err(|e| Error::plan(event, &e))?;
+            let scope = self.function_scope.get().cloned().flatten().or_else(|| ArnScope::from_event(&event.raw));
             let mut results = Vec::with_capacity(plans.len());
-            for plan in &plans {
-                results.push(self.executor.run(plan).await.map_err(|e| Error::exec(event, &e))?);
+            for (rule, plan) in matched.iter().zip(&plans) {
+                let resolve = || async {
+                    let answers = self
+                        .customers
+                        .resolve_rules(&self.rules, &[*rule], event, scope.as_ref(), identity)
+                        .await
+                        .map_err(ExecError::Customer)?;
+                    if !answers.skipped.is_empty() {
+                        return Ok(None);
+                    }
+                    let context = TemplateContext::new(&event.raw);
+                    let customers = CustomerValues::Resolved(&answers.profiles);
+                    let input = PlanInput { rules: &self.rules, event, context: &context, identity, resolve: catalog, customers };
+                    plan_rule(rule, &input).map(Some).map_err(ExecError::Plan)
+                };
+                results.push(self.executor.run_resolving(plan, resolve).await.map_err(|e| Error::exec(event, &e))?);
             }
             Ok(EventOutcome { event_id: event.key.clone(), kind: event.kind.to_string(), outcome: "applied", reason: None, results })
         };
@@ -206,7 +250,7 @@ impl<C: CasesApi> App<C> {
         if let Some(result) = outcome.results.iter().find(|r| r.case_id.is_some()) {
             let case_id = result.case_id.clone().unwrap_or_default();
             let case_arn = result.case_arn.clone().or_else(|| self.case_arn(invocation, &case_id));
-            out.insert("caseCreated", (result.case == crate::execute::CaseOutcome::Created).to_string());
+            out.insert("caseCreated", (result.case == CaseOutcome::Created).to_string());
             if let Some(arn) = case_arn {
                 out.insert("caseArn", arn);
             }

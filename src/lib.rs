@@ -8,11 +8,13 @@
 pub mod cases;
 pub mod cli;
 pub mod config;
+pub mod customers;
 pub mod error;
 pub mod execute;
 pub mod handler;
 pub mod identity;
 pub mod inbound;
+pub mod locks;
 pub mod plan;
 pub mod rules;
 pub mod runtime;

@@ -1,12 +1,15 @@
 //! Planning: for one event and one matching rule, every value extracted and every Cases request
 //! built, without calling the API. Execution runs a plan; the `plan` command prints it.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::cases::catalog::{Resolve, coerce};
 use crate::cases::model::*;
 use crate::identity::client_token;
 use crate::inbound::{Event, EventKind, Performer};
+use crate::rules::customer::CustomerQuery;
 use crate::rules::value::{CompiledValue, TemplateContext};
 use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
 
@@ -21,6 +24,18 @@ pub struct RulePlan {
     pub create: Option<CreateCaseInput>,
     pub if_missing: IfMissing,
     pub actions: Vec<PlannedAction>,
+    /// The steps whose values include a customer that is still a placeholder: the executor looks
+    /// the customer up just before the first of them it runs, so that a case found by an earlier
+    /// lookup (by id, by contact) costs no profile search.
+    pub customer_steps: Vec<Step>,
+}
+
+/// A step of a plan, in the order the executor runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Lookup(usize),
+    Create,
+    Actions,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -106,10 +121,20 @@ pub fn plan_rules<R: Resolve>(
     event: &Event,
     identity: &str,
     resolve: &R,
+    customers: CustomerValues<'_>,
 ) -> Vec<Result<RulePlan, PlanError>> {
     let context = TemplateContext::new(&event.raw);
-    let input = PlanInput { rules, event, context: &context, identity, resolve };
+    let input = PlanInput { rules, event, context: &context, identity, resolve, customers };
     matched.iter().map(|rule| plan_rule(rule, &input)).collect()
+}
+
+/// What the rules' `customer` values stand for while planning.
+#[derive(Debug, Clone, Copy)]
+pub enum CustomerValues<'a> {
+    /// A description of the lookup (`plan`, and the check made before anything is looked up).
+    Placeholders,
+    /// The profile ARNs looked up for this event (`customers::Customers::resolve_rules`).
+    Resolved(&'a HashMap<CustomerQuery, String>),
 }
 
 /// What planning needs besides the rule: the event and how names resolve.
@@ -120,6 +145,7 @@ pub struct PlanInput<'a, R: Resolve> {
     /// The global automation identity.
     pub identity: &'a str,
     pub resolve: &'a R,
+    pub customers: CustomerValues<'a>,
 }
 
 /// The most cases a lookup reads; only the first is used.
@@ -231,7 +257,26 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
         });
     }
 
-    Ok(RulePlan { rule: rule.name.clone(), performed_by, lookups, create, if_missing: rule.case.if_missing, actions })
+    let customer_steps = match input.customers {
+        CustomerValues::Resolved(_) => Vec::new(),
+        CustomerValues::Placeholders => customer_steps(rule),
+    };
+    Ok(RulePlan { rule: rule.name.clone(), performed_by, lookups, create, if_missing: rule.case.if_missing, actions, customer_steps })
+}
+
+fn customer_steps(rule: &Rule) -> Vec<Step> {
+    let has_customer = |fields: &[(NameOrId, CompiledValue)]| fields.iter().any(|(_, v)| v.customer().is_some());
+    let mut steps: Vec<Step> = (rule.case.find.iter().enumerate())
+        .filter(|(_, l)| matches!(l, Lookup::Search { fields, .. } if has_customer(fields)))
+        .map(|(i, _)| Step::Lookup(i))
+        .collect();
+    if rule.case.create.as_ref().is_some_and(|c| has_customer(&c.fields)) {
+        steps.push(Step::Create);
+    }
+    if rule.actions.iter().any(|a| matches!(a, Action::Update { fields } if has_customer(fields))) {
+        steps.push(Step::Actions);
+    }
+    steps
 }
 
 struct Builder<'a, R: Resolve> {
@@ -246,6 +291,16 @@ impl<R: Resolve> Builder<'_, R> {
 
     fn value(&self, value: &CompiledValue, path: &str) -> Result<Option<FieldValue>, PlanError> {
         let i = self.input;
+        if let Some(customer) = value.customer() {
+            let query = customer.query(&i.event.raw, &i.rules.templates, i.context);
+            let arn = match i.customers {
+                CustomerValues::Placeholders => query.to_string(),
+                CustomerValues::Resolved(profiles) => {
+                    profiles.get(&query).cloned().ok_or_else(|| self.error(path, "the customer was not looked up for this event"))?
+                }
+            };
+            return Ok(Some(FieldValue::String(arn)));
+        }
         value.extract(&i.event.raw, &i.rules.templates, i.context).map_err(|e| self.error(path, e.to_string()))
     }
 
@@ -378,7 +433,14 @@ mod tests {
         let rules = RuleSet::from_yaml(yaml, "test").unwrap();
         let event = eventbridge(event).unwrap();
         let context = TemplateContext::new(&event.raw);
-        let input = PlanInput { rules: &rules, event: &event, context: &context, identity: "bot", resolve: &Offline };
+        let input = PlanInput {
+            rules: &rules,
+            event: &event,
+            context: &context,
+            identity: "bot",
+            resolve: &Offline,
+            customers: CustomerValues::Placeholders,
+        };
         plan_rule(&rules.rules[0], &input)
     }
 

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::cases::sdk::SdkCases;
 use crate::config::Config;
+use crate::customers::sdk::SdkProfiles;
 use crate::handler::{App, Invocation};
 use crate::rules::RuleSet;
 
@@ -60,11 +61,11 @@ impl HttpClient for DeferredTlsClient {
     }
 }
 
-/// The Cases client: standard retries (throttling backs off) and per-attempt timeouts short
-/// enough that several attempts fit in a contact flow's 8 seconds.
-pub async fn cases_client() -> aws_sdk_connectcases::Client {
+/// The shared SDK configuration: standard retries (throttling backs off) and per-attempt
+/// timeouts short enough that several attempts fit in a contact flow's 8 seconds.
+pub async fn sdk_config() -> aws_config::SdkConfig {
     let region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).unwrap_or_else(|_| "us-east-1".into());
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
         .http_client(DeferredTlsClient::new())
         // Lambda gives the function's credentials in the environment; building the default chain
@@ -75,8 +76,12 @@ pub async fn cases_client() -> aws_sdk_connectcases::Client {
             TimeoutConfig::builder().connect_timeout(Duration::from_secs(1)).operation_attempt_timeout(Duration::from_secs(3)).build(),
         )
         .load()
-        .await;
-    let config = aws_sdk_connectcases::config::Builder::from(&config).retry_partition(retry_partition()).build();
+        .await
+}
+
+/// The Cases client.
+pub fn cases_client(config: &aws_config::SdkConfig) -> aws_sdk_connectcases::Client {
+    let config = aws_sdk_connectcases::config::Builder::from(config).retry_partition(retry_partition()).build();
     aws_sdk_connectcases::Client::from_conf(config)
 }
 
@@ -90,13 +95,21 @@ pub fn retry_partition() -> aws_sdk_connectcases::config::retry::RetryPartition 
 }
 
 /// Builds the app from the environment.
-pub async fn app_from_env() -> Result<App<SdkCases>, String> {
+pub async fn app_from_env() -> Result<App<SdkCases, SdkProfiles>, String> {
     let config = Config::from_env(|name| std::env::var(name).ok())
         .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
     let rules = load_rules(config.rules_file.as_deref())?;
-    let api = SdkCases::new(cases_client().await, config.domain_id.clone());
-    tracing::info!(domain = %config.domain_id, identity = %config.identity, rules = rules.rules.len(), "ready");
-    Ok(App::new(config, rules, api))
+    let sdk = sdk_config().await;
+    let api = SdkCases::new(cases_client(&sdk), config.domain_id.clone());
+    let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
+    tracing::info!(
+        domain = %config.domain_id,
+        profiles_domain = config.profiles_domain.as_deref().unwrap_or("(none)"),
+        identity = %config.identity,
+        rules = rules.rules.len(),
+        "ready"
+    );
+    Ok(App::with_profiles(config, rules, api, profiles))
 }
 
 /// Runs the function until the runtime stops it.

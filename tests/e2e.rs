@@ -13,7 +13,10 @@ use cases_emulator::{ErrorKind, Fault};
 use serde_json::{Value, json};
 use support::cases_service::{self, DOMAIN, IDENTITY};
 
-async fn handle<C: cases_automation::cases::CasesApi>(app: &App<C>, payload: Value) -> Result<Value, cases_automation::error::Error> {
+async fn handle<C: cases_automation::cases::CasesApi, P: cases_automation::customers::ProfilesApi>(
+    app: &App<C, P>,
+    payload: Value,
+) -> Result<Value, cases_automation::error::Error> {
     let invocation = Invocation {
         deadline: std::time::Instant::now() + Duration::from_secs(20),
         function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:cases-automation".into()),

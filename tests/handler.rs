@@ -13,17 +13,18 @@ use cases_automation::handler::{App, Invocation};
 use cases_automation::rules::RuleSet;
 use serde_json::{Value, json};
 use support::fake_cases::FakeCases;
+use support::fake_profiles::FakeProfiles;
 
 const IDENTITY: &str = "cases-automation";
 
-fn app() -> App<FakeCases> {
+fn app() -> App<FakeCases, FakeProfiles> {
     let config = Config::from_env(|name| match name {
         "CASES_DOMAIN_ID" => Some("demo-domain".into()),
         "AUTOMATION_IDENTITY" => Some(IDENTITY.into()),
         _ => None,
     })
     .unwrap();
-    App::new(config, RuleSet::default_rules(), FakeCases::new())
+    App::with_profiles(config, RuleSet::default_rules(), FakeCases::new(), FakeProfiles::demo())
 }
 
 fn invocation() -> Invocation {
@@ -33,7 +34,7 @@ fn invocation() -> Invocation {
     }
 }
 
-async fn handle(app: &App<FakeCases>, payload: Value) -> Result<Value, cases_automation::error::Error> {
+async fn handle(app: &App<FakeCases, FakeProfiles>, payload: Value) -> Result<Value, cases_automation::error::Error> {
     app.handle(payload, &invocation()).await
 }
 

@@ -15,7 +15,7 @@ use cases_automation::cases::model::RelatedItemContent;
 use cases_automation::error::Error;
 use cases_automation::handler::{App, Invocation};
 use cases_automation::inbound::{Event, Inbound, classify};
-use cases_automation::plan::{PlanInput, PlannedAction, plan_rule};
+use cases_automation::plan::{CustomerValues, PlanInput, PlannedAction, plan_rule};
 use cases_automation::rules::RuleSet;
 use cases_automation::rules::pattern::Pattern;
 use cases_automation::rules::value::{TemplateContext, ValueSpec, template_environment};
@@ -24,6 +24,7 @@ use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Value, json};
 use support::cases_service;
 use support::fake_cases::FakeCases;
+use support::fake_profiles::FakeProfiles;
 use support::lambda::{sample, samples, spawn_function, stop_and_collect_logs};
 use support::runtime_api::{Answer, RuntimeApi};
 
@@ -292,8 +293,8 @@ fn arb_mutated_sample() -> impl Strategy<Value = Value> {
 static RUNTIME: LazyLock<tokio::runtime::Runtime> =
     LazyLock::new(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
 
-fn fake_app() -> App<FakeCases> {
-    App::new(support::lambda::config(&[]), RuleSet::default_rules(), FakeCases::new())
+fn fake_app() -> App<FakeCases, FakeProfiles> {
+    App::with_profiles(support::lambda::config(&[]), RuleSet::default_rules(), FakeCases::new(), FakeProfiles::demo())
 }
 
 /// Codes of errors found before anything is sent: such an event must have written nothing.
@@ -301,7 +302,7 @@ const REFUSED_BEFORE_ANY_WRITE: &[&str] = &["Permanent.InvalidEvent", "Permanent
 
 /// Handles `payload` and checks what every answer must satisfy: before the deadline, and a refused
 /// event wrote nothing.
-fn handle_checked(app: &App<FakeCases>, payload: Value, what: &str) -> Result<Value, Error> {
+fn handle_checked(app: &App<FakeCases, FakeProfiles>, payload: Value, what: &str) -> Result<Value, Error> {
     let writes_before = app.executor.api.writers().len();
     let budget = Duration::from_secs(10);
     let started = Instant::now();
@@ -328,7 +329,14 @@ fn events_of(payload: Value) -> Vec<Event> {
 /// Matches and plans every rule of `rules` for the event, checking the invariants of a plan.
 fn plan_all(rules: &RuleSet, event: &Event) {
     let context = TemplateContext::new(&event.raw);
-    let input = PlanInput { rules, event, context: &context, identity: "cases-automation", resolve: &Offline };
+    let input = PlanInput {
+        rules,
+        event,
+        context: &context,
+        identity: "cases-automation",
+        resolve: &Offline,
+        customers: CustomerValues::Placeholders,
+    };
     for rule in rules.matching(&event.raw) {
         let Ok(plan) = plan_rule(rule, &input) else { continue };
         if let Some(create) = &plan.create {
@@ -375,7 +383,7 @@ proptest! {
     /// when the event is refused.
     #[test]
     fn mutated_samples_through_the_handler(payload in arb_mutated_sample()) {
-        static APP: LazyLock<App<FakeCases>> = LazyLock::new(fake_app);
+        static APP: LazyLock<App<FakeCases, FakeProfiles>> = LazyLock::new(fake_app);
         let _ = handle_checked(&APP, payload, "a mutated sample");
     }
 
@@ -384,7 +392,7 @@ proptest! {
     fn sqs_bodies_of_any_kind_fail_one_by_one(bodies in proptest::collection::vec(
         prop_oneof![arb_string(), arb_json().prop_map(|v| v.to_string()), arb_mutated_sample().prop_map(|v| v.to_string())], 1..6)
     ) {
-        static APP: LazyLock<App<FakeCases>> = LazyLock::new(fake_app);
+        static APP: LazyLock<App<FakeCases, FakeProfiles>> = LazyLock::new(fake_app);
         let count = bodies.len();
         let response = handle_checked(&APP, sqs_batch(bodies), "an SQS batch").expect("a batch is always answered per record");
         let failures = response["batchItemFailures"].as_array().expect("batchItemFailures");

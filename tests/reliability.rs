@@ -35,7 +35,11 @@ async fn start_service(with_seeded_cases: bool, quotas: bool) -> Emulator {
     Emulator::builder().seed(seed).quotas(quotas).start().await.expect("the local Cases service starts")
 }
 
-async fn handle<C: CasesApi>(app: &App<C>, payload: Value, budget: Duration) -> Result<Value, Error> {
+async fn handle<C: CasesApi, P: cases_automation::customers::ProfilesApi>(
+    app: &App<C, P>,
+    payload: Value,
+    budget: Duration,
+) -> Result<Value, Error> {
     app.handle(payload, &Invocation { deadline: Instant::now() + budget, function_arn: Some(FUNCTION_ARN.into()) }).await
 }
 

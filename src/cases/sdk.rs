@@ -21,7 +21,7 @@ impl SdkCases {
 }
 
 /// Turns an SDK error into an `ApiError`, telling retryable failures from permanent ones.
-fn api_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> ApiError
+pub(crate) fn api_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
@@ -36,7 +36,7 @@ where
         SdkError::ServiceError(service) => match service.err().code() {
             Some("ThrottlingException") => Throttling,
             Some("InternalServerException") => ServerError,
-            Some("ValidationException") => Validation,
+            Some("ValidationException" | "BadRequestException") => Validation,
             Some("ResourceNotFoundException") => NotFound,
             Some("ConflictException") => Conflict,
             Some("AccessDeniedException") => AccessDenied,
@@ -85,7 +85,7 @@ fn is_member_path(text: &str) -> bool {
 }
 
 /// A request the SDK refused to build (a required member missing): a bug in the plan, permanent.
-fn build_error(operation: &'static str, error: impl std::fmt::Display) -> ApiError {
+pub(crate) fn build_error(operation: &'static str, error: impl std::fmt::Display) -> ApiError {
     ApiError { operation, kind: ApiErrorKind::Validation, message: format!("could not build the request: {error}") }
 }
 

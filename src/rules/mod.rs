@@ -4,6 +4,7 @@
 //! EventBridge users already write. The file is parsed into plain JSON values first, then each
 //! rule is compiled on its own, so that one start-up reports every problem in every rule.
 
+pub mod customer;
 pub mod pattern;
 pub mod value;
 
@@ -47,6 +48,34 @@ pub struct Rule {
     pub performed_by: Option<String>,
     pub case: CaseSpec,
     pub actions: Vec<Action>,
+}
+
+impl Rule {
+    /// Every `customer` value of the rule with its place in the rule, in rule order.
+    pub fn customer_sources(&self) -> Vec<(String, &customer::CompiledCustomer)> {
+        let mut found = Vec::new();
+        fn fields<'a>(found: &mut Vec<(String, &'a customer::CompiledCustomer)>, path: String, fields: &'a [(NameOrId, CompiledValue)]) {
+            for (field, value) in fields {
+                if let Some(customer) = value.customer() {
+                    found.push((format!("{path}.{field}"), customer));
+                }
+            }
+        }
+        for (i, lookup) in self.case.find.iter().enumerate() {
+            if let Lookup::Search { fields: f, .. } = lookup {
+                fields(&mut found, format!("case.find[{i}].search.fields"), f);
+            }
+        }
+        if let Some(create) = &self.case.create {
+            fields(&mut found, "case.create.fields".into(), &create.fields);
+        }
+        for (i, action) in self.actions.iter().enumerate() {
+            if let Action::Update { fields: f } = action {
+                fields(&mut found, format!("actions[{i}].update.fields"), f);
+            }
+        }
+        found
+    }
 }
 
 /// How the rule finds the case it acts on.

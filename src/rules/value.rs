@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
+use super::customer::{CompiledCustomer, CustomerSpec};
+
 /// The variants of the Cases `FieldValueUnion`, as the wire spells them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FieldValue {
@@ -92,6 +94,8 @@ pub struct DetailedValue {
     /// Used when the path or template finds nothing; `null` means "leave the field out".
     #[serde(default, deserialize_with = "some_even_if_null")]
     pub default: Option<Value>,
+    /// A Customer Profiles ARN, from the event or looked up (`rules::customer`).
+    pub customer: Option<Box<CustomerSpec>>,
 }
 
 fn some_even_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
@@ -101,9 +105,17 @@ fn some_even_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Va
 /// Where a compiled value comes from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    Path { text: String, path: JsonPath },
-    Template { text: String, name: String },
+    Path {
+        text: String,
+        path: JsonPath,
+    },
+    Template {
+        text: String,
+        name: String,
+    },
     Literal(Value),
+    /// Resolved through Customer Profiles before planning; see `rules::customer`.
+    Customer(Box<CompiledCustomer>),
 }
 
 /// A value ready to be extracted from events.
@@ -123,6 +135,8 @@ pub enum ExtractError {
     Template { source: String, reason: String },
     /// The value exists but cannot have the requested type.
     Type { source: String, expected: ValueType, found: String },
+    /// A `customer` source where only event values can be used.
+    Lookup,
 }
 
 impl fmt::Display for ExtractError {
@@ -135,6 +149,7 @@ impl fmt::Display for ExtractError {
             ExtractError::Type { source, expected, found } => {
                 write!(f, "`{source}` gave {found}, which is not a valid {expected}")
             }
+            ExtractError::Lookup => f.write_str("a `customer` lookup can only give the value of a field"),
         }
     }
 }
@@ -159,6 +174,19 @@ impl ValueSpec {
     pub fn compile(&self, name: &str, env: &mut Environment<'static>) -> Result<CompiledValue, String> {
         let (text, ty, default) = match self {
             ValueSpec::Scalar(value) => (value.clone(), None, None),
+            ValueSpec::Detailed(d) if d.customer.is_some() => {
+                let customer = d.customer.as_ref().expect("checked");
+                if d.path.is_some() || d.template.is_some() || d.value.is_some() || d.default.is_some() {
+                    return Err("`customer` is a source on its own: remove `path`, `template`, `value` and `default` \
+                                (`customer.ifNone` says what happens when there is no customer)"
+                        .into());
+                }
+                if d.ty.is_some_and(|t| t != ValueType::String) {
+                    return Err("`customer` gives a string (a profile ARN)".into());
+                }
+                let source = Source::Customer(Box::new(customer.compile(name, env)?));
+                return Ok(CompiledValue { source, ty: Some(ValueType::String), default: None });
+            }
             ValueSpec::Detailed(d) => {
                 let given = [d.path.is_some(), d.template.is_some(), d.value.is_some()];
                 let count = given.iter().filter(|g| **g).count();
@@ -206,6 +234,15 @@ impl CompiledValue {
         match &self.source {
             Source::Path { text, .. } | Source::Template { text, .. } => text.clone(),
             Source::Literal(v) => v.to_string(),
+            Source::Customer(_) => "customer".into(),
+        }
+    }
+
+    /// The customer lookup, when this value is one.
+    pub fn customer(&self) -> Option<&CompiledCustomer> {
+        match &self.source {
+            Source::Customer(customer) => Some(customer),
+            _ => None,
         }
     }
 
@@ -229,6 +266,8 @@ impl CompiledValue {
                     .map_err(|e| ExtractError::Template { source: text.clone(), reason: template_reason(&e) })?;
                 Some(Value::String(rendered))
             }
+            // Looked up before planning; the planner substitutes the answer.
+            Source::Customer(_) => return Err(ExtractError::Lookup),
         };
         match (found, &self.default) {
             (Some(v), _) => Ok(Some(v)),

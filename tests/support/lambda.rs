@@ -10,13 +10,14 @@ use aws_sdk_connectcases::config::timeout::TimeoutConfig;
 use aws_sdk_connectcases::config::{BehaviorVersion, Credentials, Region};
 use cases_automation::cases::sdk::SdkCases;
 use cases_automation::config::Config;
+use cases_automation::customers::sdk::SdkProfiles;
 use cases_automation::handler::App;
 use cases_automation::rules::RuleSet;
 use cases_emulator::Emulator;
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-use super::cases_service::{DOMAIN, IDENTITY};
+use super::cases_service::{DOMAIN, IDENTITY, LocalApp, PROFILES_DOMAIN, profiles_client};
 use super::runtime_api::RuntimeApi;
 
 /// A sample payload from `events/`.
@@ -62,9 +63,13 @@ pub fn config(extra: &[(&str, &str)]) -> Config {
     .unwrap()
 }
 
-/// One Lambda instance: its own SDK client (production settings), rules and per-process state.
-pub fn instance(service: &Emulator, rules: RuleSet, extra: &[(&str, &str)]) -> App<SdkCases> {
-    App::new(config(extra), rules, SdkCases::new(lambda_client(service), DOMAIN))
+/// One Lambda instance: its own SDK clients (production settings), rules and per-process state,
+/// with the demo profiles domain.
+pub fn instance(service: &Emulator, rules: RuleSet, extra: &[(&str, &str)]) -> LocalApp {
+    let mut config = config(extra);
+    config.profiles_domain.get_or_insert_with(|| PROFILES_DOMAIN.into());
+    let profiles = SdkProfiles::new(profiles_client(service), config.profiles_domain.clone());
+    App::with_profiles(config, rules, SdkCases::new(lambda_client(service), DOMAIN), profiles)
 }
 
 /// Starts the compiled binary as Lambda does, configured only through its environment
@@ -83,7 +88,9 @@ pub fn spawn_function(runtime: &RuntimeApi, cases_endpoint: &str, extra: &[(&str
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
         .env("AWS_ENDPOINT_URL_CONNECTCASES", cases_endpoint)
+        .env("AWS_ENDPOINT_URL_CUSTOMER_PROFILES", cases_endpoint)
         .env("CASES_DOMAIN_ID", DOMAIN)
+        .env("PROFILES_DOMAIN_NAME", PROFILES_DOMAIN)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);

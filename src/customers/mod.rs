@@ -1,0 +1,502 @@
+//! Customer resolution: a [`CustomerQuery`] (built from the event by `rules::customer`) becomes
+//! the Customer Profiles ARN that CreateCase wants as `customer_id`.
+//!
+//! A profile the event names is used without any call. Otherwise one `SearchProfiles` (the
+//! rule's keys combined with OR) finds the candidates; the rule decides what none or several
+//! mean. Search results are cached per process for [`CACHE_TTL`], so a burst of events about one
+//! caller costs one search; a profile this function creates is cached at once. Absent results
+//! are not cached: the profile may be created by someone else a moment later.
+
+pub mod sdk;
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tracing::info;
+
+use crate::cases::ApiError;
+use crate::inbound::Event;
+use crate::locks::KeyedLocks;
+use crate::rules::customer::{CustomerQuery, IfNoProfile, IfSeveral, KnownProfile, SearchKey, SearchTerm};
+use crate::rules::value::TemplateContext;
+use crate::rules::{Rule, RuleSet};
+
+/// How long a search result is reused.
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
+/// Searches kept in the cache at most.
+const CACHE_ENTRIES: usize = 10_000;
+/// Profiles read per search; `ifSeveral` looks at these (100 is the API's maximum).
+pub const SEARCH_PAGE: i32 = 100;
+
+/// One profile SearchProfiles found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileMatch {
+    pub profile_id: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A profile to create: the identifiers the event had, and who created it when.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewProfile {
+    pub phone_number: Option<String>,
+    pub email_address: Option<String>,
+    pub account_number: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// The Customer Profiles operations the function calls, on one profiles domain.
+pub trait ProfilesApi: Send + Sync {
+    /// The profiles domain, or None when none is configured (`PROFILES_DOMAIN_NAME`).
+    fn domain(&self) -> Option<&str>;
+    /// Profiles matching any of `terms` (first page, at most `max_results`).
+    fn search_profiles(&self, terms: &[SearchTerm], max_results: i32) -> impl Future<Output = Result<Vec<ProfileMatch>, ApiError>> + Send;
+    /// The new profile's id.
+    fn create_profile(&self, profile: &NewProfile) -> impl Future<Output = Result<String, ApiError>> + Send;
+}
+
+/// No profiles domain: events that name their profile still work; lookups fail with a clear error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProfiles;
+
+impl ProfilesApi for NoProfiles {
+    fn domain(&self) -> Option<&str> {
+        None
+    }
+
+    async fn search_profiles(&self, _: &[SearchTerm], _: i32) -> Result<Vec<ProfileMatch>, ApiError> {
+        unreachable!("lookups need a profiles domain, checked before searching")
+    }
+
+    async fn create_profile(&self, _: &NewProfile) -> Result<String, ApiError> {
+        unreachable!("lookups need a profiles domain, checked before creating")
+    }
+}
+
+/// `arn:{partition}:profile:{region}:{account}:`: where profile ARNs point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnScope {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+}
+
+impl ArnScope {
+    /// From the function's own ARN (`arn:aws:lambda:us-east-1:123456789012:function:name`).
+    pub fn from_function_arn(arn: &str) -> Option<ArnScope> {
+        Self::from_arn(arn, "lambda")
+    }
+
+    /// From the event: an EventBridge envelope's `region` and `account`, or a flow's instance ARN.
+    pub fn from_event(event: &Value) -> Option<ArnScope> {
+        if let (Some(region), Some(account)) = (event["region"].as_str(), event["account"].as_str()) {
+            return Some(ArnScope { partition: "aws".into(), region: region.into(), account: account.into() });
+        }
+        let instance = event["Details"]["ContactData"]["InstanceARN"].as_str().or_else(|| event["detail"]["instanceArn"].as_str())?;
+        Self::from_arn(instance, "connect")
+    }
+
+    fn from_arn(arn: &str, service: &str) -> Option<ArnScope> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        match parts.as_slice() {
+            ["arn", partition, s, region, account, _] if *s == service && !region.is_empty() && !account.is_empty() => {
+                Some(ArnScope { partition: (*partition).into(), region: (*region).into(), account: (*account).into() })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn profile_arn(&self, domain: &str, profile_id: &str) -> String {
+        format!("arn:{}:profile:{}:{}:domains/{domain}/profiles/{profile_id}", self.partition, self.region, self.account)
+    }
+}
+
+/// What a lookup gives the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// The profile's ARN.
+    Profile(String),
+    /// No customer, and the rule says to skip; the reason names keys, never values.
+    Skip(String),
+}
+
+/// Why a customer could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolveError {
+    Api(ApiError),
+    /// No usable identifier, no match, several matches, or no profiles domain configured.
+    Unresolved(String),
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::Api(error) => error.fmt(f),
+            ResolveError::Unresolved(reason) => f.write_str(reason),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Cached {
+    at: Instant,
+    matches: Arc<[ProfileMatch]>,
+}
+
+/// The resolver: the Customer Profiles client, the search cache, and the locks that make one
+/// process create a missing profile once.
+pub struct Customers<P> {
+    pub api: P,
+    cache: quick_cache::sync::Cache<Vec<SearchTerm>, Cached>,
+    creating: KeyedLocks,
+}
+
+/// The answers for one event: the ARN for each query, and the rules to skip.
+#[derive(Debug, Default)]
+pub struct Answers {
+    pub profiles: HashMap<CustomerQuery, String>,
+    /// (rule, reason)
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A resolution failure with the rule and place it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerError {
+    pub rule: String,
+    pub path: String,
+    pub error: ResolveError,
+}
+
+impl<P: ProfilesApi> Customers<P> {
+    pub fn new(api: P) -> Customers<P> {
+        Customers { api, cache: quick_cache::sync::Cache::new(CACHE_ENTRIES), creating: KeyedLocks::default() }
+    }
+
+    /// Resolves every `customer` value of the matched rules for this event. `identity` is who
+    /// creates profiles (per rule, its `performedBy` or the global identity).
+    pub async fn resolve_rules(
+        &self,
+        rules: &RuleSet,
+        matched: &[&Rule],
+        event: &Event,
+        scope: Option<&ArnScope>,
+        identity: &str,
+    ) -> Result<Answers, CustomerError> {
+        let mut answers = Answers::default();
+        let sources: Vec<_> = matched.iter().map(|rule| (rule, rule.customer_sources())).collect();
+        if sources.iter().all(|(_, s)| s.is_empty()) {
+            return Ok(answers);
+        }
+        let context = TemplateContext::new(&event.raw);
+        for (rule, sources) in sources {
+            let creator = rule.performed_by.as_deref().unwrap_or(identity);
+            for (path, customer) in sources {
+                let query = customer.query(&event.raw, &rules.templates, &context);
+                if answers.profiles.contains_key(&query) {
+                    continue;
+                }
+                match self.resolve(&query, scope, creator).await {
+                    Ok(Resolution::Profile(arn)) => {
+                        answers.profiles.insert(query, arn);
+                    }
+                    Ok(Resolution::Skip(reason)) => {
+                        info!(event = %event.key, rule = %rule.name, at = %path, reason = %reason, "no customer; rule skipped");
+                        answers.skipped.push((rule.name.clone(), reason));
+                        break;
+                    }
+                    Err(error) => return Err(CustomerError { rule: rule.name.clone(), path, error }),
+                }
+            }
+        }
+        Ok(answers)
+    }
+
+    /// The ARN of the query's customer.
+    pub async fn resolve(&self, query: &CustomerQuery, scope: Option<&ArnScope>, creator: &str) -> Result<Resolution, ResolveError> {
+        let unresolved = |reason: String| Err(ResolveError::Unresolved(reason));
+        if let Some(known) = &query.known {
+            return match known {
+                KnownProfile::Arn(arn) => Ok(Resolution::Profile(arn.clone())),
+                KnownProfile::Id(id) => match (self.api.domain(), scope) {
+                    (Some(domain), Some(scope)) => Ok(Resolution::Profile(scope.profile_arn(domain, id))),
+                    (None, _) => unresolved("the event gives a profile id, and building its ARN needs PROFILES_DOMAIN_NAME".into()),
+                    (_, None) => unresolved("the event gives a profile id, and neither it nor the function says the account".into()),
+                },
+            };
+        }
+        if query.terms.is_empty() {
+            let why =
+                if query.unusable.is_empty() { "the event has no customer identifier".to_string() } else { query.unusable.join("; ") };
+            return match query.if_none {
+                IfNoProfile::Skip => Ok(Resolution::Skip(format!("no usable customer identifier: {why}"))),
+                IfNoProfile::Fail | IfNoProfile::Create => unresolved(format!("no usable customer identifier: {why}")),
+            };
+        }
+        let (Some(domain), Some(scope)) = (self.api.domain(), scope) else {
+            return unresolved(match self.api.domain() {
+                None => {
+                    format!("looking the customer up by {} needs PROFILES_DOMAIN_NAME (the Customer Profiles domain)", query.key_names())
+                }
+                Some(_) => "neither the event nor the function says the account the profiles domain is in".into(),
+            });
+        };
+
+        let matches = self.search(&query.terms).await?;
+        let profile_id = match matches.len() {
+            0 => match query.if_none {
+                IfNoProfile::Fail => {
+                    return unresolved(format!(
+                        "no profile in {domain} matches {} (set `customer.ifNone` to skip or create)",
+                        query.key_names()
+                    ));
+                }
+                IfNoProfile::Skip => return Ok(Resolution::Skip(format!("no profile in {domain} matches {}", query.key_names()))),
+                IfNoProfile::Create => self.create(query, creator).await?,
+            },
+            1 => matches[0].profile_id.clone(),
+            n => {
+                let chosen = match query.if_several {
+                    IfSeveral::Fail => {
+                        return unresolved(format!(
+                            "{n} profiles in {domain} match {} (set `customer.ifSeveral` to first or newest)",
+                            query.key_names()
+                        ));
+                    }
+                    IfSeveral::First => &matches[0],
+                    IfSeveral::Newest => newest(&matches, &query.newest_by),
+                };
+                info!(matches = n, policy = ?query.if_several, profile = %chosen.profile_id, keys = %query.key_names(), "several profiles match");
+                chosen.profile_id.clone()
+            }
+        };
+        Ok(Resolution::Profile(scope.profile_arn(domain, &profile_id)))
+    }
+
+    /// SearchProfiles, or a result from the last [`CACHE_TTL`].
+    async fn search(&self, terms: &[SearchTerm]) -> Result<Arc<[ProfileMatch]>, ResolveError> {
+        let key = terms.to_vec();
+        if let Some(cached) = self.cache.get(&key)
+            && cached.at.elapsed() < CACHE_TTL
+        {
+            return Ok(cached.matches);
+        }
+        let matches: Arc<[ProfileMatch]> = self.api.search_profiles(terms, SEARCH_PAGE).await.map_err(ResolveError::Api)?.into();
+        if !matches.is_empty() {
+            self.cache.insert(key, Cached { at: Instant::now(), matches: matches.clone() });
+        }
+        Ok(matches)
+    }
+
+    /// CreateProfile, once per process for concurrent deliveries: whoever waited searches again.
+    async fn create(&self, query: &CustomerQuery, creator: &str) -> Result<String, ResolveError> {
+        let lock_key =
+            serde_json::to_string(&query.terms.iter().map(|t| (&t.key_name, &t.value)).collect::<Vec<_>>()).expect("strings serialize");
+        let lock = self.creating.get(&lock_key);
+        let _turn = lock.lock().await;
+        if let Some(found) = self.search(&query.terms).await?.first() {
+            return Ok(found.profile_id.clone());
+        }
+        let now = aws_sdk_customerprofiles::primitives::DateTime::from(std::time::SystemTime::now())
+            .fmt(aws_sdk_customerprofiles::primitives::DateTimeFormat::DateTime)
+            .unwrap_or_default();
+        let profile = NewProfile {
+            phone_number: query.term(&SearchKey::Phone).map(str::to_owned),
+            email_address: query.term(&SearchKey::Email).map(str::to_owned),
+            account_number: query.term(&SearchKey::Account).map(str::to_owned),
+            attributes: BTreeMap::from([("createdAt".to_owned(), now), ("createdBy".to_owned(), creator.to_owned())]),
+        };
+        let id = self.api.create_profile(&profile).await.map_err(ResolveError::Api)?;
+        info!(profile = %id, keys = %query.key_names(), "customer profile created");
+        let created = ProfileMatch { profile_id: id.clone(), attributes: profile.attributes };
+        self.cache.insert(query.terms.clone(), Cached { at: Instant::now(), matches: Arc::from([created]) });
+        Ok(id)
+    }
+}
+
+/// The match with the greatest `by` attribute (ISO 8601 times compare as text); ties and
+/// profiles without it keep SearchProfiles' order.
+fn newest<'a>(matches: &'a [ProfileMatch], by: &str) -> &'a ProfileMatch {
+    let mut best = &matches[0];
+    for candidate in &matches[1..] {
+        if candidate.attributes.get(by) > best.attributes.get(by) {
+            best = candidate;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    use crate::cases::ApiErrorKind;
+    use crate::rules::customer::CustomerSpec;
+    use crate::rules::value::template_environment;
+    use serde_json::json;
+
+    const DOMAIN: &str = "people";
+    const ID_A: &str = "0000000000000000000000000000000a";
+    const ID_B: &str = "0000000000000000000000000000000b";
+
+    /// Profiles in memory, counting calls.
+    #[derive(Default)]
+    struct Memory {
+        profiles: Mutex<Vec<(String, NewProfile)>>,
+        searches: Mutex<u32>,
+        fail_with: Option<ApiErrorKind>,
+    }
+
+    impl ProfilesApi for Memory {
+        fn domain(&self) -> Option<&str> {
+            Some(DOMAIN)
+        }
+
+        async fn search_profiles(&self, terms: &[SearchTerm], max: i32) -> Result<Vec<ProfileMatch>, ApiError> {
+            *self.searches.lock().unwrap() += 1;
+            if let Some(kind) = self.fail_with {
+                return Err(ApiError { operation: "SearchProfiles", kind, message: "no".into() });
+            }
+            let profiles = self.profiles.lock().unwrap();
+            let hit = |p: &NewProfile, t: &SearchTerm| match t.key_name.as_str() {
+                "_phone" => p.phone_number.as_deref() == Some(&t.value),
+                "_email" => p.email_address.as_deref() == Some(&t.value),
+                "_account" => p.account_number.as_deref() == Some(&t.value),
+                other => p.attributes.get(other) == Some(&t.value),
+            };
+            Ok(profiles
+                .iter()
+                .filter(|(_, p)| terms.iter().any(|t| hit(p, t)))
+                .take(max as usize)
+                .map(|(id, p)| ProfileMatch { profile_id: id.clone(), attributes: p.attributes.clone() })
+                .collect())
+        }
+
+        async fn create_profile(&self, profile: &NewProfile) -> Result<String, ApiError> {
+            let mut profiles = self.profiles.lock().unwrap();
+            let id = format!("{:032x}", profiles.len() + 100);
+            profiles.push((id.clone(), profile.clone()));
+            Ok(id)
+        }
+    }
+
+    fn with_profiles(profiles: &[(&str, &str, &str)]) -> Customers<Memory> {
+        let memory = Memory::default();
+        for (id, phone, created) in profiles {
+            let attributes = BTreeMap::from([("createdAt".to_owned(), created.to_string())]);
+            memory
+                .profiles
+                .lock()
+                .unwrap()
+                .push((id.to_string(), NewProfile { phone_number: Some(phone.to_string()), attributes, ..Default::default() }));
+        }
+        Customers::new(memory)
+    }
+
+    fn query(spec: Value, event: Value) -> CustomerQuery {
+        let mut env = template_environment();
+        let spec: CustomerSpec = serde_json::from_value(spec).unwrap();
+        let compiled = spec.compile("t", &mut env).unwrap();
+        compiled.query(&event, &env, &TemplateContext::new(&event))
+    }
+
+    fn scope() -> ArnScope {
+        ArnScope::from_function_arn("arn:aws:lambda:eu-west-2:111122223333:function:f").unwrap()
+    }
+
+    fn arn(id: &str) -> Resolution {
+        Resolution::Profile(scope().profile_arn(DOMAIN, id))
+    }
+
+    async fn resolve(customers: &Customers<Memory>, spec: Value, event: Value) -> Result<Resolution, ResolveError> {
+        customers.resolve(&query(spec, event), Some(&scope()), "bot").await
+    }
+
+    #[tokio::test]
+    async fn a_profile_in_the_event_needs_no_call() {
+        let customers = with_profiles(&[]);
+        let given = "arn:aws:profile:us-east-1:123456789012:domains/d/profiles/f768064f958507ad239eed24c2c063fe";
+        let spec = json!({"profile": "$.p", "phone": "$.phone"});
+        assert_eq!(
+            resolve(&customers, spec.clone(), json!({"p": given, "phone": "+12065550123"})).await,
+            Ok(Resolution::Profile(given.into()))
+        );
+        assert_eq!(resolve(&customers, spec, json!({"p": ID_A, "phone": "+12065550123"})).await, Ok(arn(ID_A)));
+        assert_eq!(*customers.api.searches.lock().unwrap(), 0);
+        assert_eq!(scope().profile_arn(DOMAIN, ID_A), format!("arn:aws:profile:eu-west-2:111122223333:domains/people/profiles/{ID_A}"));
+    }
+
+    #[tokio::test]
+    async fn one_match_is_the_customer_and_is_cached() {
+        let customers = with_profiles(&[(ID_A, "+12065550123", "2025")]);
+        let spec = json!({"phone": "$.phone", "country": "US"});
+        for written in ["+1 206 555 0123", "(206) 555-0123"] {
+            assert_eq!(resolve(&customers, spec.clone(), json!({"phone": written})).await, Ok(arn(ID_A)));
+        }
+        assert_eq!(*customers.api.searches.lock().unwrap(), 1, "the second lookup is served from the cache");
+    }
+
+    #[tokio::test]
+    async fn none_fails_skips_or_creates_once() {
+        let customers = with_profiles(&[]);
+        let event = json!({"phone": "+12065550999", "email": "new@example.com"});
+        let error = resolve(&customers, json!({"phone": "$.phone"}), event.clone()).await.unwrap_err();
+        assert!(error.to_string().contains("no profile in people matches _phone"), "{error}");
+        assert!(!error.to_string().contains("0999"), "{error}");
+        let skip = resolve(&customers, json!({"phone": "$.phone", "ifNone": "skip"}), event.clone()).await.unwrap();
+        assert!(matches!(skip, Resolution::Skip(_)), "{skip:?}");
+
+        let spec = json!({"phone": "$.phone", "email": "$.email", "ifNone": "create"});
+        let (first, second) = tokio::join!(resolve(&customers, spec.clone(), event.clone()), resolve(&customers, spec, event));
+        assert_eq!(first, second, "concurrent deliveries create one profile");
+        let profiles = customers.api.profiles.lock().unwrap();
+        assert_eq!(profiles.len(), 1);
+        let created = &profiles[0].1;
+        assert_eq!((created.phone_number.as_deref(), created.email_address.as_deref()), (Some("+12065550999"), Some("new@example.com")));
+        assert_eq!(created.attributes["createdBy"], "bot");
+    }
+
+    #[tokio::test]
+    async fn several_matches_follow_the_rule() {
+        let customers = with_profiles(&[(ID_A, "+12065550188", "2026-06-15T09:00:00Z"), (ID_B, "+12065550188", "2025-03-01T09:00:00Z")]);
+        let event = json!({"phone": "+12065550188"});
+        let error = resolve(&customers, json!({"phone": "$.phone"}), event.clone()).await.unwrap_err();
+        assert!(error.to_string().contains("2 profiles"), "{error}");
+        assert_eq!(resolve(&customers, json!({"phone": "$.phone", "ifSeveral": "first"}), event.clone()).await, Ok(arn(ID_A)));
+        assert_eq!(resolve(&customers, json!({"phone": "$.phone", "ifSeveral": "newest"}), event.clone()).await, Ok(arn(ID_A)));
+        let by_other = json!({"phone": "$.phone", "ifSeveral": "newest", "newestBy": "tier"});
+        assert_eq!(resolve(&customers, by_other, event).await, Ok(arn(ID_A)), "without the attribute, the first");
+    }
+
+    #[tokio::test]
+    async fn unusable_identifiers_and_missing_configuration_are_explained() {
+        let customers = with_profiles(&[]);
+        let error = resolve(&customers, json!({"phone": "$.phone"}), json!({"phone": "anonymous"})).await.unwrap_err();
+        assert!(error.to_string().contains("customer.phone ($.phone) is not a phone number"), "{error}");
+        let skip = resolve(&customers, json!({"phone": "$.phone", "ifNone": "skip"}), json!({})).await.unwrap();
+        assert!(matches!(skip, Resolution::Skip(_)));
+
+        let unconfigured = Customers::new(NoProfiles);
+        let error = unconfigured.resolve(&query(json!({"phone": "$.p"}), json!({"p": "+12065550123"})), Some(&scope()), "bot").await;
+        assert!(error.unwrap_err().to_string().contains("PROFILES_DOMAIN_NAME"));
+    }
+
+    #[tokio::test]
+    async fn service_errors_keep_their_kind() {
+        let customers = Customers::new(Memory { fail_with: Some(ApiErrorKind::Throttling), ..Default::default() });
+        let error = resolve(&customers, json!({"phone": "$.phone"}), json!({"phone": "+12065550123"})).await.unwrap_err();
+        assert!(matches!(error, ResolveError::Api(ApiError { kind: ApiErrorKind::Throttling, .. })), "{error:?}");
+    }
+
+    #[test]
+    fn scopes_from_the_function_or_the_event() {
+        assert_eq!(scope().account, "111122223333");
+        let eventbridge = json!({"region": "us-west-2", "account": "444455556666"});
+        assert_eq!(ArnScope::from_event(&eventbridge).unwrap().region, "us-west-2");
+        let flow = json!({"Details": {"ContactData": {"InstanceARN": "arn:aws:connect:ap-southeast-2:777788889999:instance/i"}}});
+        assert_eq!(ArnScope::from_event(&flow).unwrap().account, "777788889999");
+        assert_eq!(ArnScope::from_event(&json!({})), None);
+    }
+}
