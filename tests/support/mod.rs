@@ -6,3 +6,10 @@ pub mod fake_profiles;
 pub mod lambda;
 pub mod readback;
 pub mod runtime_api;
+
+/// The shipped default rules with every `from` replaced by `to` (which must occur).
+pub fn default_rules_with(from: &str, to: &str) -> String {
+    let rules = cases_automation::rules::DEFAULT_RULES;
+    assert!(rules.contains(from), "the default rules no longer contain {from:?}");
+    rules.replace(from, to)
+}
