@@ -12,7 +12,8 @@ use crate::config::FALLBACK_IDENTITY;
 use crate::identity::validate_identity;
 use crate::inbound::{Event, EventKind, Inbound, classify};
 use crate::plan::{CustomerValues, Skip, plan_rules, select};
-use crate::rules::RuleSet;
+use crate::rules::value::TemplateContext;
+use crate::rules::{Rule, RuleSet};
 
 #[derive(Parser)]
 #[command(
@@ -90,6 +91,38 @@ pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, id
     })
 }
 
+/// The Customer Profiles lookup of each `customer` value, as the function would make it.
+fn customer_lookups(rules: &RuleSet, rule: &Rule, event: &Event) -> Vec<Value> {
+    let context = TemplateContext::new(&event.raw);
+    rule.customer_sources()
+        .into_iter()
+        .map(|(at, customer)| {
+            let query = customer.query(&event.raw, &rules.templates, &context);
+            let lookup = match (&query.known, query.terms.split_first()) {
+                (Some(_), _) => json!({"uses": query.to_string(), "calls": "none: the event names the profile"}),
+                (None, None) => json!({"uses": "nothing: the event has no usable customer identifier", "unusable": query.unusable}),
+                (None, Some((first, rest))) => {
+                    let mut body = json!({"KeyName": first.key_name, "Values": [first.value]});
+                    if !rest.is_empty() {
+                        body["AdditionalSearchKeys"] =
+                            rest.iter().map(|t| json!({"KeyName": t.key_name, "Values": [t.value]})).collect::<Vec<_>>().into();
+                        body["LogicalOperator"] = json!("OR");
+                    }
+                    json!({
+                        "operation": "SearchProfiles",
+                        "when": "before the first request that needs the customer (results cached for 60 s per instance)",
+                        "body": body,
+                        "ifNone": format!("{:?}", query.if_none).to_lowercase(),
+                        "ifSeveral": format!("{:?}", query.if_several).to_lowercase(),
+                        "unusable": query.unusable,
+                    })
+                }
+            };
+            json!({"at": at, "lookup": lookup})
+        })
+        .collect()
+}
+
 fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
     let head = json!({"id": event.key, "kind": event.kind.to_string()});
     let matched = match select(rules, event, &rules.identities(identity)) {
@@ -108,7 +141,14 @@ fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
         .iter()
         .zip(plans)
         .map(|(rule, plan)| match plan {
-            Ok(plan) => json!({"rule": rule.name, "performedBy": plan.performed_by.custom_entity, "requests": plan.requests()}),
+            Ok(plan) => {
+                let mut planned = json!({"rule": rule.name, "performedBy": plan.performed_by.custom_entity, "requests": plan.requests()});
+                let customers = customer_lookups(rules, rule, event);
+                if !customers.is_empty() {
+                    planned["customerLookups"] = Value::Array(customers);
+                }
+                planned
+            }
             Err(e) => json!({"rule": rule.name, "wouldFail": true, "error": e.to_string()}),
         })
         .collect();

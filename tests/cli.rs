@@ -34,6 +34,17 @@ fn every_sample_event_plans_without_aws() {
                 assert_eq!(create["clientToken"].as_str().unwrap().len(), 64);
                 assert_eq!(create["templateId"], "General inquiry", "names are shown as written");
             }
+            "contact-disconnected-abandoned.json" => {
+                let lookup = &report["event"]["rules"][0]["customerLookups"][0];
+                assert_eq!(lookup["at"], "case.create.fields.customer_id");
+                assert_eq!(lookup["lookup"]["operation"], "SearchProfiles");
+                assert_eq!(lookup["lookup"]["body"]["KeyName"], "_phone");
+                assert_eq!(lookup["lookup"]["body"]["Values"][0], "+12065550147", "in E.164");
+            }
+            "flow-chat-null-endpoint.json" => {
+                let lookup = &report["event"]["rules"][0]["customerLookups"][0]["lookup"];
+                assert_eq!(lookup["calls"], "none: the event names the profile", "{report}");
+            }
             "cases-case-updated-by-automation.json" => {
                 assert!(report["event"]["skipped"].as_str().unwrap().starts_with("caused by this automation"), "{report}")
             }
