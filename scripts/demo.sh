@@ -46,7 +46,8 @@ grep -q "listening on" "$WORK/cases-service.log" || { cat "$WORK/cases-service.l
 
 step "Starting the function under cargo lambda watch (invoke port $INVOKE_PORT)"
 # cargo lambda passes the function only the variables it is given.
-sed "s#^AWS_ENDPOINT_URL_CONNECTCASES=.*#AWS_ENDPOINT_URL_CONNECTCASES=$ENDPOINT#" scripts/local.env >"$WORK/function.env"
+sed -e "s#^AWS_ENDPOINT_URL_CONNECTCASES=.*#AWS_ENDPOINT_URL_CONNECTCASES=$ENDPOINT#" \
+  -e "s#^AWS_ENDPOINT_URL_CUSTOMER_PROFILES=.*#AWS_ENDPOINT_URL_CUSTOMER_PROFILES=$ENDPOINT#" scripts/local.env >"$WORK/function.env"
 setsid "$CARGO_LAMBDA" lambda watch --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
   --env-file "$WORK/function.env" --bin cases-automation >"$WORK/function.log" 2>&1 &
 pids+=($!)
@@ -99,6 +100,35 @@ step "Invoking the abandoned-call event twice more (redelivery): still one case,
 for _ in 1 2; do
   invoke events/contact-disconnected-abandoned.json | python3 -c 'import json,sys; r=json.loads(sys.stdin.read())["results"][0]; print("  ", r["rule"], "case", r["caseId"], [a["action"]+":"+a["status"] for a in r["actions"]])'
 done
+
+step "Customer Profiles: the abandoned call named no profile; the caller was found by phone number"
+customer_of() {
+  python3 - "$ENDPOINT" "$1" <<'PY'
+import json, sys, urllib.request
+endpoint, case_id = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(f"{endpoint}/domains/demo-domain/cases/{case_id}", method="POST",
+                             data=json.dumps({"fields": [{"id": "customer_id"}]}).encode(), headers={"content-type": "application/json"})
+fields = json.load(urllib.request.urlopen(req))["fields"]
+arn = fields[0]["value"]["stringValue"]
+profiles = json.load(urllib.request.urlopen(f"{endpoint}/_emulator/profiles/demo-profiles"))
+profile = next((p for p in profiles if arn.endswith("/" + p["ProfileId"])), {})
+name = " ".join(filter(None, [profile.get("FirstName"), profile.get("LastName")])) or "(new profile)"
+print(f"   case {case_id}: customer_id = {arn}\n   profile: {name}, phone {profile.get('PhoneNumber')}, attributes {profile.get('Attributes', {})}")
+PY
+}
+case_id=$(invoke events/contact-disconnected-abandoned.json | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["results"][0]["caseId"])')
+customer_of "$case_id"
+echo "  A caller no profile knows: SearchProfiles finds nothing, so the rule (ifNone: create) creates one"
+python3 - "$WORK/unknown-caller.json" <<'PY'
+import json, sys
+event = json.load(open("events/contact-disconnected-abandoned.json"))
+event["id"] = "5f0c2f4e-8a9b-4c1d-9e2f-000000000111"
+event["detail"]["contactId"] = "7a6b5c4d-3e2f-4a1b-8c9d-000000000111"
+event["detail"]["customerEndpoint"]["address"] = "+12065550111"
+json.dump(event, open(sys.argv[1], "w"))
+PY
+case_id=$(invoke "$WORK/unknown-caller.json" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["results"][0]["caseId"])')
+customer_of "$case_id"
 
 step "The resulting cases, read back through the AWS SDK (GetCase, SearchRelatedItems, GetCaseAuditEvents)"
 target/debug/examples/cases_report --endpoint "$ENDPOINT" --domain demo-domain
