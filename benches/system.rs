@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use cases_automation::customers::sdk::SdkProfiles;
 use cases_automation::handler::{App, Invocation};
+
+type LocalApp = App<cases_automation::cases::sdk::SdkCases, SdkProfiles>;
 use cases_emulator::{Emulator, Seed};
 use runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
@@ -110,10 +113,11 @@ fn flow_for_contact(run: usize) -> Value {
     event
 }
 
-fn app(cases: &Emulator) -> App<cases_automation::cases::sdk::SdkCases> {
+fn app(cases: &Emulator) -> LocalApp {
     let config = cases_automation::config::Config::from_env(|name| match name {
         "CASES_DOMAIN_ID" => Some("demo-domain".into()),
         "AUTOMATION_IDENTITY" => Some("cases-automation".into()),
+        "PROFILES_DOMAIN_NAME" => Some("demo-profiles".into()),
         _ => None,
     })
     .unwrap();
@@ -124,7 +128,14 @@ fn app(cases: &Emulator) -> App<cases_automation::cases::sdk::SdkCases> {
         .endpoint_url(cases.endpoint_url())
         .build();
     let api = cases_automation::cases::sdk::SdkCases::new(aws_sdk_connectcases::Client::from_conf(sdk), "demo-domain");
-    App::new(config, cases_automation::rules::RuleSet::default_rules(), api)
+    let profiles = aws_sdk_customerprofiles::Config::builder()
+        .behavior_version(aws_sdk_customerprofiles::config::BehaviorVersion::latest())
+        .region(aws_sdk_customerprofiles::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_customerprofiles::config::Credentials::new("local", "local", None, None, "static"))
+        .endpoint_url(cases.endpoint_url())
+        .build();
+    let profiles = SdkProfiles::new(aws_sdk_customerprofiles::Client::from_conf(profiles), Some("demo-profiles".into()));
+    App::with_profiles(config, cases_automation::rules::RuleSet::default_rules(), api, profiles)
 }
 
 fn invocation() -> Invocation {
@@ -132,7 +143,7 @@ fn invocation() -> Invocation {
 }
 
 /// Calls per operation for one invocation.
-async fn calls_for(cases: &Emulator, app: &App<cases_automation::cases::sdk::SdkCases>, event: Value) -> BTreeMap<String, u64> {
+async fn calls_for(cases: &Emulator, app: &LocalApp, event: Value) -> BTreeMap<String, u64> {
     cases.reset_calls();
     app.handle(event, &invocation()).await.expect("handled");
     cases.calls()
@@ -234,7 +245,16 @@ async fn main() {
     for (name, rule, minimum) in [
         ("flow-voice-open-case.json", "flow-open-case, new case", "4: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem"),
         ("flow-voice-open-case.json", "flow-open-case, redelivered", "2: SearchCases, SearchRelatedItems (no write)"),
-        ("contact-disconnected-abandoned.json", "contact-abandoned-callback", "5: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem)"),
+        (
+            "contact-disconnected-abandoned.json",
+            "contact-abandoned-callback, caller found by phone",
+            "6: SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem)",
+        ),
+        (
+            "same caller, another call",
+            "contact-abandoned-callback, same caller again (lookup cached)",
+            "5: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem)",
+        ),
         ("contact-disconnected-agent.json", "contact-disconnected-link, case already linked", "1: ListCasesForContact"),
         (
             "custom-order-delayed.json",
@@ -244,7 +264,16 @@ async fn main() {
         ("custom-order-priority-changed.json", "order-priority-update (warm)", "1: UpdateCase"),
         ("cases-case-updated-by-automation.json", "self-caused change event", "0"),
     ] {
-        let event = if name == "custom-order-priority-changed.json" { priority_event.clone() } else { sample(name) };
+        let event = match name {
+            "custom-order-priority-changed.json" => priority_event.clone(),
+            "same caller, another call" => {
+                let mut event = sample("contact-disconnected-abandoned.json");
+                event["id"] = json!("bench-same-caller-again");
+                event["detail"]["contactId"] = json!("bench-same-caller-contact");
+                event
+            }
+            name => sample(name),
+        };
         let (total, list) = describe(&calls_for(&cases, &app, event).await);
         rows.push([format!("API calls, {rule}"), format!("{total}: {list}"), format!("min {minimum}")]);
     }
@@ -274,7 +303,7 @@ fn machine() -> String {
 }
 
 /// Points an event's `detail.caseId` at a case that exists (created by a flow through `app`).
-async fn with_existing_case(app: &App<cases_automation::cases::sdk::SdkCases>, mut event: Value) -> Value {
+async fn with_existing_case(app: &LocalApp, mut event: Value) -> Value {
     let mut flow = sample("flow-chat-null-endpoint.json");
     flow["Details"]["ContactData"]["ContactId"] = json!("bench-existing-case");
     let response = app.handle(flow, &invocation()).await.unwrap();

@@ -11,7 +11,7 @@ pub mod sdk;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -149,7 +149,8 @@ struct Cached {
 /// process create a missing profile once.
 pub struct Customers<P> {
     pub api: P,
-    cache: quick_cache::sync::Cache<Vec<SearchTerm>, Cached>,
+    /// Made on first use: most deployments' events name their profile.
+    cache: OnceLock<quick_cache::sync::Cache<Vec<SearchTerm>, Cached>>,
     creating: KeyedLocks,
 }
 
@@ -171,7 +172,11 @@ pub struct CustomerError {
 
 impl<P: ProfilesApi> Customers<P> {
     pub fn new(api: P) -> Customers<P> {
-        Customers { api, cache: quick_cache::sync::Cache::new(CACHE_ENTRIES), creating: KeyedLocks::default() }
+        Customers { api, cache: OnceLock::new(), creating: KeyedLocks::default() }
+    }
+
+    fn cache(&self) -> &quick_cache::sync::Cache<Vec<SearchTerm>, Cached> {
+        self.cache.get_or_init(|| quick_cache::sync::Cache::new(CACHE_ENTRIES))
     }
 
     /// Resolves every `customer` value of the matched rules for this event. `identity` is who
@@ -277,14 +282,14 @@ impl<P: ProfilesApi> Customers<P> {
     /// SearchProfiles, or a result from the last [`CACHE_TTL`].
     async fn search(&self, terms: &[SearchTerm]) -> Result<Arc<[ProfileMatch]>, ResolveError> {
         let key = terms.to_vec();
-        if let Some(cached) = self.cache.get(&key)
+        if let Some(cached) = self.cache().get(&key)
             && cached.at.elapsed() < CACHE_TTL
         {
             return Ok(cached.matches);
         }
         let matches: Arc<[ProfileMatch]> = self.api.search_profiles(terms, SEARCH_PAGE).await.map_err(ResolveError::Api)?.into();
         if !matches.is_empty() {
-            self.cache.insert(key, Cached { at: Instant::now(), matches: matches.clone() });
+            self.cache().insert(key, Cached { at: Instant::now(), matches: matches.clone() });
         }
         Ok(matches)
     }
@@ -310,7 +315,7 @@ impl<P: ProfilesApi> Customers<P> {
         let id = self.api.create_profile(&profile).await.map_err(ResolveError::Api)?;
         info!(profile = %id, keys = %query.key_names(), "customer profile created");
         let created = ProfileMatch { profile_id: id.clone(), attributes: profile.attributes };
-        self.cache.insert(query.terms.clone(), Cached { at: Instant::now(), matches: Arc::from([created]) });
+        self.cache().insert(query.terms.clone(), Cached { at: Instant::now(), matches: Arc::from([created]) });
         Ok(id)
     }
 }
