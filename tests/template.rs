@@ -2,6 +2,8 @@
 //! - the environment it sets is exactly what `src/config.rs` reads, with the same required-ness
 //!   and the same ranges;
 //! - its IAM policy grants the Cases actions the code calls and nothing more, on the one domain;
+//!   and the Customer Profiles actions the code calls, on the one profiles domain, only when a
+//!   profiles domain is given (CreateProfile only when profile creation is allowed);
 //! - no event can be dropped silently: every rule has a retry policy and a dead-letter queue, the
 //!   function has an on-failure destination, the SQS source reports partial batch failures with
 //!   bounded concurrency and a long enough visibility timeout, and every dead-letter queue has an
@@ -48,10 +50,21 @@ const OTHER_ACTIONS: &[&str] = &[
     "sqs:ChangeMessageVisibility",
 ];
 
+/// The Customer Profiles actions the function calls (`src/customers/sdk.rs`), on the profiles
+/// domain of `ProfilesDomainName`. The template must grant exactly these, and only when that
+/// parameter is not empty; CreateProfile only when `AllowProfileCreation` is true.
+const PROFILE_ACTIONS: &[&str] = &["profile:SearchProfiles", "profile:CreateProfile"];
+
+/// The one resource of the Customer Profiles actions: both authorize against the `domains`
+/// resource type, `arn:${Partition}:profile:${Region}:${Account}:domains/${DomainName}`
+/// (Service Authorization Reference, Amazon Connect Customer Profiles).
+const PROFILES_DOMAIN_ARN: &str = "arn:${AWS::Partition}:profile:${AWS::Region}:${AWS::AccountId}:domains/${ProfilesDomainName}";
+
 /// Actions that may be granted on `Resource: "*"` because the Service Authorization Reference
 /// lists no resource type for them. None: every action above supports resource-level
 /// permissions (Amazon Connect Cases: Domain, Case, Field, Template, RelatedItem resource types;
-/// connect:DescribeContact: the `contact` resource type; logs and sqs: log-group and queue).
+/// Customer Profiles: the `domains` resource type; connect:DescribeContact: the `contact`
+/// resource type; logs and sqs: log-group and queue).
 const NO_RESOURCE_LEVEL_ACTIONS: &[&str] = &[];
 
 /// Every Amazon Connect Cases operation, as the Rust SDK names its fluent calls. The source scan
@@ -101,6 +114,35 @@ const CASES_OPERATIONS: &[&str] = &[
     "update_related_item",
     "update_template",
 ];
+
+/// Every Amazon Connect Customer Profiles operation, as the Rust SDK names its fluent calls
+/// (aws-sdk-customerprofiles 1.136, `src/operation/`). The source scan maps each call found in a
+/// file of `src/` that uses that SDK to the action it needs.
+const PROFILES_OPERATIONS: &str = "\
+    add_profile_key associate_stream_for_segments batch_get_calculated_attribute_for_profile batch_get_profile \
+    batch_put_profile_object create_calculated_attribute_definition create_domain create_domain_layout create_event_stream \
+    create_event_trigger create_integration_workflow create_profile create_recommender create_recommender_filter \
+    create_recommender_schema create_segment_definition create_segment_estimate create_segment_snapshot create_upload_job \
+    delete_calculated_attribute_definition delete_domain delete_domain_layout delete_domain_object_type delete_event_stream \
+    delete_event_trigger delete_integration delete_profile delete_profile_key delete_profile_object delete_profile_object_type \
+    delete_recommender delete_recommender_filter delete_recommender_schema delete_segment_definition \
+    delete_segment_subscription delete_workflow detect_profile_object_type disassociate_stream_for_segments \
+    get_auto_merging_preview get_calculated_attribute_definition get_calculated_attribute_for_profile get_domain \
+    get_domain_layout get_domain_object_type get_event_stream get_event_trigger get_identity_resolution_job get_integration \
+    get_matches get_object_type_attribute_statistics get_profile_history_record get_profile_object_type \
+    get_profile_object_type_template get_profile_recommendations get_recommender get_recommender_filter \
+    get_recommender_schema get_segment_definition get_segment_estimate get_segment_membership get_segment_snapshot \
+    get_segment_subscription get_similar_profiles get_stream_for_segments get_upload_job get_upload_job_path get_workflow \
+    get_workflow_steps list_account_integrations list_calculated_attribute_definitions list_calculated_attributes_for_profile \
+    list_domain_layouts list_domain_object_types list_domains list_event_streams list_event_triggers \
+    list_identity_resolution_jobs list_integrations list_object_type_attribute_values list_object_type_attributes \
+    list_profile_attribute_values list_profile_history_records list_profile_object_type_templates list_profile_object_types \
+    list_profile_objects list_recommender_filters list_recommender_recipes list_recommender_schemas list_recommenders \
+    list_rule_based_matches list_segment_definitions list_segment_subscription_events list_tags_for_resource \
+    list_upload_jobs list_workflows merge_profiles put_domain_object_type put_integration put_profile_object \
+    put_profile_object_type put_segment_subscription search_profiles search_recommendations start_recommender \
+    start_upload_job stop_recommender stop_upload_job tag_resource untag_resource update_calculated_attribute_definition \
+    update_domain update_domain_layout update_event_trigger update_profile update_recommender";
 
 const FUNCTION: &str = "CasesAutomationFunction";
 
@@ -372,6 +414,33 @@ fn the_identity_parameter_follows_the_api_pattern() {
 }
 
 #[test]
+fn the_profiles_domain_comes_from_its_parameter_and_empty_means_none() {
+    let value = template_environment().get("PROFILES_DOMAIN_NAME").expect("template.yaml sets PROFILES_DOMAIN_NAME");
+    assert_eq!(parameter_refs(value), BTreeSet::from(["ProfilesDomainName".to_owned()]));
+    // Empty: the variable is not set at all (the code also treats a blank value as unset).
+    let args = value.get("Fn::If").and_then(Value::as_array).expect("!If [condition, !Ref ProfilesDomainName, !Ref AWS::NoValue]");
+    assert_eq!((&args[1], is_no_value(&args[2])), (&json!({ "Ref": "ProfilesDomainName" }), true));
+    let condition = args[0].as_str().expect("a condition name");
+    assert!(requires_profiles_domain(condition), "PROFILES_DOMAIN_NAME: condition {condition} must mean ProfilesDomainName is not empty");
+
+    let p = parameter("ProfilesDomainName");
+    assert_eq!(p["Default"], "", "Customer Profiles is optional");
+    // What the code accepts (src/config.rs): 1 to 64 of A-Z a-z 0-9 _ -.
+    assert_eq!(p["AllowedPattern"], "^$|^[a-zA-Z0-9_-]{1,64}$");
+    assert_eq!(config_with(&[]).unwrap().profiles_domain, None);
+    let named = config_with(&[("ProfilesDomainName", "amazon-connect-acme_2".into())]).unwrap();
+    assert_eq!(named.profiles_domain.as_deref(), Some("amazon-connect-acme_2"));
+    assert!(config_with(&[("ProfilesDomainName", "a".repeat(64))]).is_ok(), "64 characters: allowed by the template and the code");
+    assert!(config_with(&[("ProfilesDomainName", "a".repeat(65))]).is_err(), "65 characters: rejected by the template and the code");
+
+    let p = parameter("AllowProfileCreation");
+    assert_eq!(p["AllowedValues"], json!(["true", "false"]));
+    if cases_automation::rules::DEFAULT_RULES.contains("ifNone: create") {
+        assert_eq!(p["Default"], "true", "the default rules create profiles (ifNone: create): allow it by default");
+    }
+}
+
+#[test]
 fn every_shipped_rules_file_is_valid() {
     // deploy/build/Makefile copies rules/*.yaml into the package (/var/task/rules/), where the
     // RulesFile parameter can select them.
@@ -411,6 +480,65 @@ fn role_statements() -> Vec<(&'static str, &'static Value)> {
     statements
 }
 
+/// Every statement of every role's inline policies with the `Fn::If` it sits in: `(condition,
+/// true)` for the statement of the true branch, `(condition, false)` for the false branch, None
+/// for an unconditional statement.
+fn guarded_statements() -> Vec<(Option<(&'static str, bool)>, &'static Value)> {
+    let mut statements = Vec::new();
+    for (_, role) in resources_of("AWS::IAM::Role") {
+        for policy in branches(&role["Properties"]["Policies"]) {
+            for item in as_list(&policy["PolicyDocument"]["Statement"]) {
+                match item.get("Fn::If").and_then(Value::as_array) {
+                    Some(args) => {
+                        let condition = args[0].as_str().expect("a condition name");
+                        for (branch, holds) in [(&args[1], true), (&args[2], false)] {
+                            statements.extend(branches(branch).into_iter().map(|s| (Some((condition, holds)), s)));
+                        }
+                    }
+                    None => statements.extend(branches(item).into_iter().map(|s| (None, s))),
+                }
+            }
+        }
+    }
+    statements
+}
+
+/// What a condition requires: the condition itself, expanded through `Fn::And` and `!Condition`.
+fn condition_requirements(name: &str) -> Vec<&'static Value> {
+    fn expand(value: &'static Value, out: &mut Vec<&'static Value>) {
+        if let Some(name) = value.get("Condition").and_then(Value::as_str) {
+            expand(&template()["Conditions"][name], out);
+        } else if let Some(parts) = value.get("Fn::And").and_then(Value::as_array) {
+            parts.iter().for_each(|part| expand(part, out));
+        } else {
+            out.push(value);
+        }
+    }
+    let condition = template()["Conditions"].get(name).unwrap_or_else(|| panic!("no condition {name}"));
+    let mut out = Vec::new();
+    expand(condition, &mut out);
+    out
+}
+
+/// Whether `value` is `!Equals [!Ref parameter, literal]` (either way round).
+fn equals_parameter(value: &Value, parameter: &str, literal: &str) -> bool {
+    let Some([a, b]) = value.get("Fn::Equals").and_then(Value::as_array).map(Vec::as_slice) else { return false };
+    let reference = json!({ "Ref": parameter });
+    (a == &reference && b == literal) || (b == &reference && a == literal)
+}
+
+/// Whether a condition can only hold when ProfilesDomainName is not empty.
+fn requires_profiles_domain(condition: &str) -> bool {
+    condition_requirements(condition)
+        .into_iter()
+        .any(|c| c["Fn::Not"].get(0).is_some_and(|e| equals_parameter(e, "ProfilesDomainName", "")))
+}
+
+/// Whether a condition can only hold when AllowProfileCreation is true.
+fn requires_profile_creation(condition: &str) -> bool {
+    condition_requirements(condition).into_iter().any(|c| equals_parameter(c, "AllowProfileCreation", "true"))
+}
+
 #[test]
 fn the_function_runs_under_the_role_of_the_template_and_nothing_else() {
     let properties = &function()["Properties"];
@@ -421,6 +549,7 @@ fn the_function_runs_under_the_role_of_the_template_and_nothing_else() {
 #[test]
 fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_only() {
     let mut granted_cases = BTreeSet::new();
+    let mut granted_profiles = BTreeSet::new();
     for (role, statement) in role_statements() {
         let actions: Vec<&str> = as_list(&statement["Action"]).into_iter().map(|a| a.as_str().expect("action names are strings")).collect();
         let arns: Vec<String> = branches(&statement["Resource"]).into_iter().map(render).collect();
@@ -428,7 +557,7 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
         for action in &actions {
             assert!(!action.contains('*'), "{role}: wildcard action {action}");
             assert!(
-                CASES_ACTIONS.contains(action) || OTHER_ACTIONS.contains(action),
+                CASES_ACTIONS.contains(action) || PROFILE_ACTIONS.contains(action) || OTHER_ACTIONS.contains(action),
                 "{role}: {action} is not an action the function needs"
             );
         }
@@ -453,6 +582,15 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
                 assert!(rest.is_empty() || rest == "/*", "{role}: Cases resource {resource}: the domain, or domain/${{CasesDomainId}}/*");
             }
         }
+        if actions.iter().any(|a| a.starts_with("profile:")) {
+            assert!(actions.iter().all(|a| a.starts_with("profile:")), "{role}: keep Customer Profiles actions in their own statements");
+            granted_profiles.extend(actions.iter().map(|a| a.to_string()));
+            assert_eq!(
+                arns,
+                [PROFILES_DOMAIN_ARN],
+                "{role}: Customer Profiles actions on the profiles domain only, not its profiles or others"
+            );
+        }
         if actions.contains(&"connect:DescribeContact") {
             assert_eq!(actions, ["connect:DescribeContact"]);
             for resource in &arns {
@@ -476,6 +614,39 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
     }
     let used: BTreeSet<String> = CASES_ACTIONS.iter().map(|a| a.to_string()).collect();
     assert_eq!(granted_cases, used, "the role must grant exactly the Cases actions the function uses");
+    let used: BTreeSet<String> = PROFILE_ACTIONS.iter().map(|a| a.to_string()).collect();
+    assert_eq!(granted_profiles, used, "the role must grant exactly the Customer Profiles actions the function uses");
+}
+
+#[test]
+fn profile_statements_exist_only_with_a_profiles_domain_and_creation_only_when_allowed() {
+    let mut granted = BTreeSet::new();
+    for (guard, statement) in guarded_statements() {
+        let actions: Vec<&str> = as_list(&statement["Action"]).into_iter().filter_map(Value::as_str).collect();
+        if !actions.iter().any(|a| a.starts_with("profile:")) {
+            continue;
+        }
+        let sid = statement["Sid"].as_str().unwrap_or("a statement");
+        let Some((condition, true)) = guard else {
+            panic!("{sid} grants {actions:?} whatever ProfilesDomainName is: put it in !If [condition, statement, !Ref AWS::NoValue]")
+        };
+        assert!(requires_profiles_domain(condition), "{sid}: its condition {condition} must require a non-empty ProfilesDomainName");
+        let creation_only = requires_profile_creation(condition);
+        for action in actions {
+            match action {
+                "profile:CreateProfile" => {
+                    assert!(creation_only, "{sid}: CreateProfile must depend on AllowProfileCreation (condition {condition})")
+                }
+                "profile:SearchProfiles" => {
+                    assert!(!creation_only, "{sid}: SearchProfiles must not depend on AllowProfileCreation (condition {condition})")
+                }
+                _ => {}
+            }
+            granted.insert(action);
+        }
+    }
+    let expected: BTreeSet<&str> = PROFILE_ACTIONS.iter().copied().collect();
+    assert_eq!(granted, expected, "with a profiles domain (and creation allowed) the role grants both actions");
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -510,6 +681,27 @@ fn every_cases_call_in_the_source_is_an_action_the_template_grants() {
     for action in &called {
         assert!(CASES_ACTIONS.contains(&action.as_str()), "src/ calls {action}, which template.yaml does not grant");
     }
+}
+
+#[test]
+fn the_customer_profiles_calls_in_the_source_are_exactly_the_actions_the_template_grants() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut called = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if !text.contains("aws_sdk_customerprofiles") {
+            continue;
+        }
+        for operation in PROFILES_OPERATIONS.split_whitespace() {
+            if text.contains(&format!(".{operation}()")) {
+                called.insert(format!("profile:{}", pascal(operation)));
+            }
+        }
+    }
+    assert!(called.contains("profile:SearchProfiles"), "the scan should find the SDK calls in src/customers/sdk.rs: {called:?}");
+    let granted: BTreeSet<String> = PROFILE_ACTIONS.iter().map(|a| a.to_string()).collect();
+    assert_eq!(called, granted, "src/ calls these Customer Profiles operations; template.yaml must grant exactly them");
 }
 
 // ---------------------------------------------------------------------------------------------
