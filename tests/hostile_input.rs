@@ -298,7 +298,8 @@ fn fake_app() -> App<FakeCases, FakeProfiles> {
 }
 
 /// Codes of errors found before anything is sent: such an event must have written nothing.
-const REFUSED_BEFORE_ANY_WRITE: &[&str] = &["Permanent.InvalidEvent", "Permanent.RuleDoesNotFitEvent", "Permanent.NoRuleMatched"];
+const REFUSED_BEFORE_ANY_WRITE: &[&str] =
+    &["Permanent.InvalidEvent", "Permanent.RuleDoesNotFitEvent", "Permanent.NoRuleMatched", "Permanent.CustomerNotResolved"];
 
 /// Handles `payload` and checks what every answer must satisfy: before the deadline, and a refused
 /// event wrote nothing.
@@ -315,6 +316,18 @@ fn handle_checked(app: &App<FakeCases, FakeProfiles>, payload: Value, what: &str
         }
     }
     result
+}
+
+#[test]
+fn a_date_that_is_not_a_date_is_refused_before_the_comment_before_it_is_written() {
+    let app = fake_app();
+    let mut event = sample("custom-order-delayed.json");
+    event["detail"]["newPromisedBy"] = json!("next week, probably");
+    let error = handle_checked(&app, event, "a DateTime value that is not a date").unwrap_err();
+    assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent");
+    assert!(error.message.contains("actions[1].update.fields.Promised by") && error.message.contains("RFC 3339"), "{error}");
+    assert!(!error.message.contains("probably"), "{error}");
+    assert!(app.executor.api.writers().is_empty(), "the comment of actions[0] was not written");
 }
 
 /// Every event the payload holds, classified (bad SQS records dropped).
@@ -360,6 +373,26 @@ fn plan_all(rules: &RuleSet, event: &Event) {
 
 proptest! {
     #![proptest_config(proptest_config())]
+
+    /// Phone numbers, e-mail addresses and other customer identifiers of any shape: normalised or
+    /// refused with a reason that does not repeat them; never a panic (libphonenumber's parser
+    /// included).
+    #[test]
+    fn customer_identifiers_of_any_shape(
+        text in prop_oneof![any::<String>(), "[+]?[0-9 ()+.-]{0,40}", "(tel:)?[+][0-9]{1,3}[ -]?[0-9]{1,14}([;,]ext=[0-9]{1,6})?"],
+    ) {
+        use cases_automation::rules::customer::{known_profile, normalise_email, normalise_phone, normalise_plain};
+        let echoed = |reason: &str| text.trim().chars().count() >= 6 && reason.contains(text.trim());
+        if let Err(reason) = normalise_phone(&text, None) {
+            prop_assert!(!echoed(&reason), "{reason}");
+        } else {
+            let e164 = normalise_phone(&text, None).unwrap();
+            prop_assert!(e164.starts_with('+') && e164[1..].chars().all(|c| c.is_ascii_digit()), "{e164}");
+        }
+        for reason in [normalise_email(&text).err(), normalise_plain(&text).err(), known_profile(&text).err()].into_iter().flatten() {
+            prop_assert!(!echoed(&reason), "{reason}");
+        }
+    }
 
     /// The classifier takes any JSON value: a trigger, or an error that says what was expected.
     #[test]

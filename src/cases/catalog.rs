@@ -104,9 +104,18 @@ pub fn coerce(value: FieldValue, ty: Option<FieldType>) -> Result<FieldValue, St
             _ => Err("a Boolean field needs true or false".into()),
         },
         (User, FieldValue::UserArn(arn) | FieldValue::String(arn)) => Ok(FieldValue::UserArn(arn)),
-        (Text | DateTime | SingleSelect | Url, FieldValue::String(s)) => Ok(FieldValue::String(s)),
-        (Text | DateTime | SingleSelect | Url, FieldValue::Double(n)) => Ok(FieldValue::String(format_number(n))),
-        (Text | DateTime | SingleSelect | Url, FieldValue::Boolean(b)) => Ok(FieldValue::String(b.to_string())),
+        // Checked here, so that a bad date is refused before the rule's first write, not by
+        // UpdateCase after a comment was already added.
+        (DateTime, FieldValue::String(s)) => match time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339) {
+            Ok(_) => Ok(FieldValue::String(s.trim().to_owned())),
+            Err(_) => Err(format!(
+                "a DateTime field needs an RFC 3339 date and time such as 2026-12-05T12:00:00Z, got a string of {} characters",
+                s.chars().count()
+            )),
+        },
+        (Text | SingleSelect | Url, FieldValue::String(s)) => Ok(FieldValue::String(s)),
+        (Text | SingleSelect | Url, FieldValue::Double(n)) => Ok(FieldValue::String(format_number(n))),
+        (Text | SingleSelect | Url, FieldValue::Boolean(b)) => Ok(FieldValue::String(b.to_string())),
         (Other, value) => Ok(value),
         (ty, value) => Err(format!("a {ty:?} field cannot take {}", variant_name(&value))),
     }
@@ -167,5 +176,15 @@ mod tests {
         assert!(coerce(FieldValue::String("abc".into()), Some(Number)).is_err());
         assert!(coerce(FieldValue::Boolean(true), Some(Number)).is_err());
         assert_eq!(coerce(FieldValue::Boolean(true), None), Ok(FieldValue::Boolean(true)));
+        assert_eq!(
+            coerce(FieldValue::String("2026-12-05T12:00:00Z".into()), Some(DateTime)),
+            Ok(FieldValue::String("2026-12-05T12:00:00Z".into()))
+        );
+        assert!(coerce(FieldValue::String("2026-12-05T12:00:00.5+01:00".into()), Some(DateTime)).is_ok());
+        for not_a_date in ["next tuesday", "2027-01-31", "2027-13-05T12:00:00Z"] {
+            let error = coerce(FieldValue::String(not_a_date.into()), Some(DateTime)).unwrap_err();
+            assert!(error.contains("RFC 3339") && !error.contains(not_a_date), "{error}");
+        }
+        assert!(coerce(FieldValue::Double(1_733_400_000.0), Some(DateTime)).is_err());
     }
 }
