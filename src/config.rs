@@ -26,6 +26,11 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         required: false,
         meaning: "the Customer Profiles domain `customer` values search (and create profiles in); unset: only profiles the event names",
     },
+    EnvVar {
+        name: "PROFILES_ALLOW_CREATE",
+        required: false,
+        meaning: "whether `customer.ifNone: create` may create profiles (true or false, default true)",
+    },
     EnvVar { name: "RULES_FILE", required: false, meaning: "path of a YAML rules file replacing the shipped default rules" },
     EnvVar { name: "SQS_CONCURRENCY", required: false, meaning: "SQS records processed at once per invocation (default 4)" },
     EnvVar {
@@ -40,6 +45,7 @@ pub struct Config {
     pub domain_id: String,
     pub identity: String,
     pub profiles_domain: Option<String>,
+    pub profiles_allow_create: bool,
     pub rules_file: Option<PathBuf>,
     pub sqs_concurrency: usize,
     pub flow_timeout: Duration,
@@ -70,6 +76,15 @@ impl Config {
         {
             problems.push("PROFILES_DOMAIN_NAME must be a Customer Profiles domain name (1 to 64 of A-Z a-z 0-9 _ -)".into());
         }
+        let profiles_allow_create = match present("PROFILES_ALLOW_CREATE").map(|v| v.trim().to_ascii_lowercase()) {
+            None => true,
+            Some(v) if v == "true" => true,
+            Some(v) if v == "false" => false,
+            Some(_) => {
+                problems.push("PROFILES_ALLOW_CREATE must be true or false".into());
+                true
+            }
+        };
         let number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>, problems: &mut Vec<String>| match present(name) {
             None => default,
             Some(text) => match text.trim().parse::<u64>() {
@@ -88,6 +103,7 @@ impl Config {
                 domain_id,
                 identity,
                 profiles_domain,
+                profiles_allow_create,
                 rules_file: present("RULES_FILE").map(PathBuf::from),
                 sqs_concurrency,
                 flow_timeout,
@@ -117,6 +133,8 @@ mod tests {
         assert_eq!(c.profiles_domain, None);
         let c = config(&[("CASES_DOMAIN_ID", "d"), ("PROFILES_DOMAIN_NAME", "amazon-connect-acme")]).unwrap();
         assert_eq!(c.profiles_domain.as_deref(), Some("amazon-connect-acme"));
+        assert!(c.profiles_allow_create);
+        assert!(!config(&[("CASES_DOMAIN_ID", "d"), ("PROFILES_ALLOW_CREATE", "False")]).unwrap().profiles_allow_create);
     }
 
     #[test]
@@ -126,8 +144,9 @@ mod tests {
             ("SQS_CONCURRENCY", "0"),
             ("FLOW_TIMEOUT_MS", "9000"),
             ("PROFILES_DOMAIN_NAME", "no spaces please"),
+            ("PROFILES_ALLOW_CREATE", "maybe"),
         ])
         .unwrap_err();
-        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert_eq!(problems.len(), 6, "{problems:#?}");
     }
 }

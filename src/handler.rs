@@ -108,11 +108,12 @@ impl<C: CasesApi> App<C> {
 impl<C: CasesApi, P: ProfilesApi> App<C, P> {
     pub fn with_profiles(config: Config, rules: RuleSet, api: C, profiles: P) -> App<C, P> {
         let own_identities = rules.identities(&config.identity);
+        let customers = Customers::new(profiles).allow_create(config.profiles_allow_create);
         App {
             config,
             rules,
             executor: Executor::new(api),
-            customers: Customers::new(profiles),
+            customers,
             function_scope: OnceLock::new(),
             own_identities,
             skipped_self_caused: AtomicU64::new(0),

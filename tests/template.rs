@@ -438,6 +438,11 @@ fn the_profiles_domain_comes_from_its_parameter_and_empty_means_none() {
     if cases_automation::rules::DEFAULT_RULES.contains("ifNone: create") {
         assert_eq!(p["Default"], "true", "the default rules create profiles (ifNone: create): allow it by default");
     }
+    // The function is told, so that a rule that would create says so instead of meeting AccessDenied.
+    let allow = template_environment().get("PROFILES_ALLOW_CREATE").expect("template.yaml sets PROFILES_ALLOW_CREATE");
+    assert_eq!(allow, &json!({ "Ref": "AllowProfileCreation" }));
+    assert!(!config_with(&[("AllowProfileCreation", "false".into())]).unwrap().profiles_allow_create);
+    assert!(config_with(&[]).unwrap().profiles_allow_create);
 }
 
 #[test]

@@ -149,6 +149,8 @@ struct Cached {
 /// process create a missing profile once.
 pub struct Customers<P> {
     pub api: P,
+    /// Whether `ifNone: create` may create profiles (`PROFILES_ALLOW_CREATE`).
+    allow_create: bool,
     /// Made on first use: most deployments' events name their profile.
     cache: OnceLock<quick_cache::sync::Cache<Vec<SearchTerm>, Cached>>,
     creating: KeyedLocks,
@@ -172,7 +174,13 @@ pub struct CustomerError {
 
 impl<P: ProfilesApi> Customers<P> {
     pub fn new(api: P) -> Customers<P> {
-        Customers { api, cache: OnceLock::new(), creating: KeyedLocks::default() }
+        Customers { api, allow_create: true, cache: OnceLock::new(), creating: KeyedLocks::default() }
+    }
+
+    /// Turns `ifNone: create` into a clear error (the deployment did not grant CreateProfile).
+    pub fn allow_create(mut self, allow: bool) -> Customers<P> {
+        self.allow_create = allow;
+        self
     }
 
     fn cache(&self) -> &quick_cache::sync::Cache<Vec<SearchTerm>, Cached> {
@@ -258,6 +266,12 @@ impl<P: ProfilesApi> Customers<P> {
                     ));
                 }
                 IfNoProfile::Skip => return Ok(Resolution::Skip(format!("no profile in {domain} matches {}", query.key_names()))),
+                IfNoProfile::Create if !self.allow_create => {
+                    return unresolved(format!(
+                        "no profile in {domain} matches {}, and creating profiles is turned off (PROFILES_ALLOW_CREATE=false)",
+                        query.key_names()
+                    ));
+                }
                 IfNoProfile::Create => self.create(query, creator).await?,
             },
             1 => matches[0].profile_id.clone(),
@@ -452,6 +466,10 @@ mod tests {
         assert!(!error.to_string().contains("0999"), "{error}");
         let skip = resolve(&customers, json!({"phone": "$.phone", "ifNone": "skip"}), event.clone()).await.unwrap();
         assert!(matches!(skip, Resolution::Skip(_)), "{skip:?}");
+        let not_allowed = with_profiles(&[]).allow_create(false);
+        let error = resolve(&not_allowed, json!({"phone": "$.phone", "ifNone": "create"}), event.clone()).await.unwrap_err();
+        assert!(error.to_string().contains("PROFILES_ALLOW_CREATE=false"), "{error}");
+        assert!(not_allowed.api.profiles.lock().unwrap().is_empty());
 
         let spec = json!({"phone": "$.phone", "email": "$.email", "ifNone": "create"});
         let (first, second) = tokio::join!(resolve(&customers, spec.clone(), event.clone()), resolve(&customers, spec, event));
