@@ -243,23 +243,27 @@ async fn main() {
         "min 3: ListFields, ListTemplates, UpdateCase".into(),
     ]);
     for (name, rule, minimum) in [
-        ("flow-voice-open-case.json", "flow-open-case, new case", "4: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem"),
+        (
+            "flow-voice-open-case.json",
+            "flow-open-case, new case",
+            "5: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems",
+        ),
         ("flow-voice-open-case.json", "flow-open-case, redelivered", "2: SearchCases, SearchRelatedItems (no write)"),
         (
             "contact-disconnected-abandoned.json",
             "contact-abandoned-callback, caller found by phone",
-            "6: SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem)",
+            "8: SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem, SearchRelatedItems)",
         ),
         (
             "same caller, another call",
             "contact-abandoned-callback, same caller again (lookup cached)",
-            "5: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem)",
+            "7: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem, SearchRelatedItems)",
         ),
         ("contact-disconnected-agent.json", "contact-disconnected-link, case already linked", "1: ListCasesForContact"),
         (
             "custom-order-delayed.json",
             "order-delayed-comment, new case",
-            "5: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, UpdateCase",
+            "6: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems, UpdateCase",
         ),
         ("custom-order-priority-changed.json", "order-priority-update (warm)", "1: UpdateCase"),
         ("cases-case-updated-by-automation.json", "self-caused change event", "0"),

@@ -10,6 +10,7 @@ use std::future::Future;
 
 use serde::Serialize;
 use tokio::sync::OnceCell;
+use tracing::info;
 
 use crate::cases::catalog::Catalog;
 use crate::cases::model::*;
@@ -208,8 +209,14 @@ impl<C: CasesApi> Executor<C> {
                     if already_linked || self.has_related_item(&case_id, input).await.map_err(fail(step.clone()))? {
                         ActionStatus::AlreadyDone
                     } else {
-                        self.api.create_related_item(&case_id, input).await.map_err(fail(step))?;
-                        ActionStatus::Done
+                        let created = self.api.create_related_item(&case_id, input).await.map_err(fail(step.clone()))?;
+                        if self.is_later_duplicate(&case_id, input, &created).await.map_err(fail(step.clone()))? {
+                            self.api.delete_related_item(&case_id, &created).await.map_err(fail(step))?;
+                            info!(case = %case_id, item = %created, action = action.kind(), "removed the duplicate of an item created at the same moment");
+                            ActionStatus::AlreadyDone
+                        } else {
+                            ActionStatus::Done
+                        }
                     }
                 }
             };
@@ -220,17 +227,47 @@ impl<C: CasesApi> Executor<C> {
 
     /// Whether the case already has this related item.
     async fn has_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<bool, ApiError> {
+        Ok(!self.items_like(case_id, input, true).await?.is_empty())
+    }
+
+    /// The case's items that are this item (all of them, or the first found).
+    async fn items_like(&self, case_id: &str, input: &CreateRelatedItemInput, first_only: bool) -> Result<Vec<RelatedItem>, ApiError> {
         let mut search = input.existing_item_search();
+        let mut found = Vec::new();
         for _ in 0..MAX_RELATED_ITEM_PAGES {
             let page = self.api.search_related_items(case_id, &search).await?;
-            if page.items.iter().any(|item| input.is_same_as(item)) {
-                return Ok(true);
+            found.extend(page.items.into_iter().filter(|item| input.is_same_as(item)));
+            if first_only && !found.is_empty() {
+                break;
             }
             match page.next_token {
                 Some(token) if !token.is_empty() => search.next_token = Some(token),
-                _ => return Ok(false),
+                _ => break,
             }
         }
-        Ok(false)
+        Ok(found)
+    }
+
+    /// Whether the item just created duplicates one created at the same moment by another
+    /// delivery of the event in another instance (the look before creating is not atomic, and
+    /// CreateRelatedItem has no idempotency token). Of two, the earliest is kept: the later
+    /// creator always sees the earlier item when it looks again, and removes its own. Files cannot
+    /// be removed (DeleteRelatedItem refuses them), so they are not looked at again.
+    async fn is_later_duplicate(&self, case_id: &str, input: &CreateRelatedItemInput, created: &str) -> Result<bool, ApiError> {
+        if matches!(input.content, RelatedItemContent::File { .. }) {
+            return Ok(false);
+        }
+        let items = self.items_like(case_id, input, false).await?;
+        if items.len() < 2 || !items.iter().any(|i| i.related_item_id == created) {
+            return Ok(false);
+        }
+        let earliest = items
+            .iter()
+            .min_by(|a, b| {
+                let time = |i: &RelatedItem| i.association_time.unwrap_or((i64::MAX, u32::MAX));
+                time(a).cmp(&time(b)).then_with(|| a.related_item_id.cmp(&b.related_item_id))
+            })
+            .expect("at least two items");
+        Ok(earliest.related_item_id != created)
     }
 }

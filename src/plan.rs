@@ -415,6 +415,12 @@ impl RulePlan {
                         when: "if the case does not have it yet",
                         request: CasesRequest::CreateRelatedItem { case_id: case_id.clone(), body: body.clone() },
                     });
+                    if !matches!(body.content, RelatedItemContent::File { .. }) {
+                        out.push(PlannedRequest {
+                            when: "after creating it (looks again; removes its own item, DeleteRelatedItem, if another instance created the same one first)",
+                            request: CasesRequest::SearchRelatedItems { case_id: case_id.clone(), body: body.existing_item_search() },
+                        });
+                    }
                 }
             }
         }
@@ -481,7 +487,16 @@ rules:
             plan.requests().iter().map(|r| serde_json::to_value(r).unwrap()["operation"].as_str().unwrap().to_owned()).collect();
         assert_eq!(
             operations,
-            ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems", "CreateRelatedItem"]
+            [
+                "SearchCases",
+                "CreateCase",
+                "SearchRelatedItems",
+                "CreateRelatedItem",
+                "SearchRelatedItems",
+                "SearchRelatedItems",
+                "CreateRelatedItem",
+                "SearchRelatedItems"
+            ]
         );
         let PlannedAction::Relate(comment) = &plan.actions[0] else { panic!() };
         assert_eq!(comment.content, RelatedItemContent::Comment { body: "Delayed: storm".into(), content_type: "Text/Plain" });

@@ -28,7 +28,10 @@ fn every_sample_event_plans_without_aws() {
             "flow-voice-open-case.json" => {
                 let rule = &report["event"]["rules"][0];
                 assert_eq!(rule["rule"], "flow-open-case");
-                assert_eq!(operations(rule), ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem"]);
+                assert_eq!(
+                    operations(rule),
+                    ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems"]
+                );
                 let create = &rule["requests"][1]["body"];
                 assert_eq!(create["performedBy"]["customEntity"], "cases-automation");
                 assert_eq!(create["clientToken"].as_str().unwrap().len(), 64);

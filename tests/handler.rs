@@ -97,7 +97,8 @@ async fn a_flow_creates_the_case_links_the_contact_and_returns_ids() {
     assert_eq!(response["actions"], "linkContact:done");
     assert_eq!(
         app.executor.api.calls(),
-        ["ListFields", "ListTemplates", "SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem"]
+        ["ListFields", "ListTemplates", "SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems"],
+        "the item is looked for again after creating it: another instance may have created it at the same moment"
     );
     let case = &app.executor.api.cases()[0];
     assert_eq!(case.template_id, "t-general", "the template is resolved by name");

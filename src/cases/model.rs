@@ -197,6 +197,9 @@ pub struct RelatedItem {
     /// `performedBy.customEntity`, when the item was created by a custom entity.
     pub performed_by: Option<String>,
     pub comment_body: Option<String>,
+    /// When the item was added (seconds, nanoseconds since the epoch): the earliest of two
+    /// duplicates is the one kept.
+    pub association_time: Option<(i64, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

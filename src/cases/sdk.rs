@@ -272,9 +272,22 @@ impl CasesApi for SdkCases {
                     Some(t::RelatedItemContent::Comment(c)) => Some(c.body().to_owned()),
                     _ => None,
                 },
+                association_time: Some((item.association_time().secs(), item.association_time().subsec_nanos())),
             })
             .collect();
         Ok(RelatedItemsPage { items, next_token: output.next_token().map(str::to_owned) })
+    }
+
+    async fn delete_related_item(&self, case_id: &str, related_item_id: &str) -> Result<(), ApiError> {
+        self.client
+            .delete_related_item()
+            .domain_id(&self.domain_id)
+            .case_id(case_id)
+            .related_item_id(related_item_id)
+            .send()
+            .await
+            .map_err(|e| api_error("DeleteRelatedItem", e))?;
+        Ok(())
     }
 
     async fn create_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<String, ApiError> {

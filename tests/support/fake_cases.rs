@@ -13,6 +13,8 @@ pub struct StoredItem {
     pub id: String,
     pub content: RelatedItemContent,
     pub performed_by: String,
+    /// Creation order, standing for the association time.
+    pub sequence: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +31,7 @@ struct State {
     tokens: HashMap<String, String>,
     calls: Vec<String>,
     writers: Vec<String>,
+    items_created: u64,
     failures: HashMap<&'static str, (ApiErrorKind, usize)>,
     latency: Option<Duration>,
 }
@@ -214,6 +217,7 @@ impl CasesApi for FakeCases {
                     RelatedItemContent::Comment { body, .. } => Some(body.clone()),
                     _ => None,
                 },
+                association_time: Some((item.sequence as i64, 0)),
             })
             .collect();
         Ok(RelatedItemsPage { items, next_token: None })
@@ -223,14 +227,25 @@ impl CasesApi for FakeCases {
         self.enter("CreateRelatedItem").await?;
         let mut state = self.state.lock().unwrap();
         state.writers.push(input.performed_by.custom_entity.clone());
+        state.items_created += 1;
+        let sequence = state.items_created;
         let case = state.cases.iter_mut().find(|c| c.id == case_id).ok_or_else(|| Self::not_found("CreateRelatedItem"))?;
-        let id = format!("{case_id}/item-{}", case.items.len() + 1);
+        let id = format!("{case_id}/item-{sequence}");
         case.items.push(StoredItem {
             id: id.clone(),
             content: input.content.clone(),
             performed_by: input.performed_by.custom_entity.clone(),
+            sequence,
         });
         Ok(id)
+    }
+
+    async fn delete_related_item(&self, case_id: &str, related_item_id: &str) -> Result<(), ApiError> {
+        self.enter("DeleteRelatedItem").await?;
+        let mut state = self.state.lock().unwrap();
+        let case = state.cases.iter_mut().find(|c| c.id == case_id).ok_or_else(|| Self::not_found("DeleteRelatedItem"))?;
+        case.items.retain(|item| item.id != related_item_id);
+        Ok(())
     }
 
     async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {

@@ -6,8 +6,20 @@ use crate::error::{ApiError, ApiResult};
 
 /// The current time as an RFC 3339 UTC string with milliseconds and a `Z`
 /// (`2026-05-01T12:34:56.789Z`), the only form smithy-rs accepts for `date-time` members.
+/// Strictly increasing: two writes never share a millisecond, so "which came first" (e.g. the
+/// association times of two related items) always has an answer.
 pub fn now_ts() -> String {
-    format_ts(OffsetDateTime::now_utc())
+    static LAST: std::sync::Mutex<Option<OffsetDateTime>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let clock = OffsetDateTime::now_utc();
+    let mut now = clock.replace_nanosecond(u32::from(clock.millisecond()) * 1_000_000).unwrap_or(clock);
+    if let Some(previous) = *last
+        && now <= previous
+    {
+        now = previous + time::Duration::milliseconds(1);
+    }
+    *last = Some(now);
+    format_ts(now)
 }
 
 /// Formats a time as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
