@@ -1,6 +1,6 @@
-//! Cold start: configuration, rules and the Cases client, built once; then the Lambda loop.
-//! Nothing here touches the network, so the function reaches its first invocation even when the
-//! Cases endpoint is unreachable.
+//! Cold start: configuration, rules and the SDK configuration (the clients are built on first use);
+//! then the Lambda loop. Nothing here touches the network, so the function reaches its first
+//! invocation even when the Cases endpoint is unreachable.
 
 use std::time::Duration;
 
@@ -79,12 +79,6 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-/// The Cases client.
-pub fn cases_client(config: &aws_config::SdkConfig) -> aws_sdk_connectcases::Client {
-    let config = aws_sdk_connectcases::config::Builder::from(config).retry_partition(retry_partition()).build();
-    aws_sdk_connectcases::Client::from_conf(config)
-}
-
 /// Where the Cases client's retries draw their quota from. The SDK's default quota (500 tokens,
 /// 5 per throttled retry, refilled only by successes) runs out after ~100 throttles and then stops
 /// retrying throttled calls for the rest of a warm instance's life, although throttling is the
@@ -100,7 +94,7 @@ pub async fn app_from_env() -> Result<App<SdkCases, SdkProfiles>, String> {
         .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
     let rules = load_rules(config.rules_file.as_deref())?;
     let sdk = sdk_config().await;
-    let api = SdkCases::new(cases_client(&sdk), config.domain_id.clone());
+    let api = SdkCases::lazy(sdk.clone(), config.domain_id.clone());
     let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
     tracing::info!(
         domain = %config.domain_id,

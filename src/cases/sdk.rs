@@ -1,5 +1,7 @@
 //! `CasesApi` over `aws-sdk-connectcases`: the one place that knows the SDK's types.
 
+use std::sync::OnceLock;
+
 use aws_sdk_connectcases as cases;
 use aws_sdk_connectcases::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_connectcases::types as t;
@@ -7,16 +9,31 @@ use aws_sdk_connectcases::types as t;
 use super::model::*;
 use super::{ApiError, ApiErrorKind, CasesApi};
 
-/// The SDK client bound to one Cases domain. Built once per process; cheap to share.
-#[derive(Clone, Debug)]
+/// The SDK client bound to one Cases domain, built once per process. In Lambda it is built on
+/// first use: constructing it (mostly the SDK's endpoint partition table) was a sixth of the cold
+/// start, and events skipped before any call (self-caused changes, no matching rule) never need it.
+#[derive(Debug)]
 pub struct SdkCases {
-    client: cases::Client,
+    client: OnceLock<cases::Client>,
+    config: Option<aws_config::SdkConfig>,
     domain_id: String,
 }
 
 impl SdkCases {
     pub fn new(client: cases::Client, domain_id: impl Into<String>) -> SdkCases {
-        SdkCases { client, domain_id: domain_id.into() }
+        SdkCases { client: OnceLock::from(client), config: None, domain_id: domain_id.into() }
+    }
+
+    /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
+    pub fn lazy(config: aws_config::SdkConfig, domain_id: impl Into<String>) -> SdkCases {
+        SdkCases { client: OnceLock::new(), config: Some(config), domain_id: domain_id.into() }
+    }
+
+    fn client(&self) -> &cases::Client {
+        self.client.get_or_init(|| {
+            let config = self.config.as_ref().expect("a client or a config is given at construction");
+            cases::Client::from_conf(cases::config::Builder::from(config).retry_partition(crate::runtime::retry_partition()).build())
+        })
     }
 }
 
@@ -194,7 +211,7 @@ impl CasesApi for SdkCases {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let output = self
-            .client
+            .client()
             .search_cases()
             .domain_id(&self.domain_id)
             .max_results(input.max_results)
@@ -208,7 +225,7 @@ impl CasesApi for SdkCases {
 
     async fn list_cases_for_contact(&self, input: &ListCasesForContactInput) -> Result<Vec<String>, ApiError> {
         let output = self
-            .client
+            .client()
             .list_cases_for_contact()
             .domain_id(&self.domain_id)
             .contact_arn(&input.contact_arn)
@@ -222,7 +239,7 @@ impl CasesApi for SdkCases {
     async fn create_case(&self, input: &CreateCaseInput) -> Result<CreatedCase, ApiError> {
         const OP: &str = "CreateCase";
         let output = self
-            .client
+            .client()
             .create_case()
             .domain_id(&self.domain_id)
             .template_id(&input.template_id)
@@ -237,7 +254,7 @@ impl CasesApi for SdkCases {
 
     async fn update_case(&self, case_id: &str, input: &UpdateCaseInput) -> Result<(), ApiError> {
         const OP: &str = "UpdateCase";
-        self.client
+        self.client()
             .update_case()
             .domain_id(&self.domain_id)
             .case_id(case_id)
@@ -251,7 +268,7 @@ impl CasesApi for SdkCases {
 
     async fn search_related_items(&self, case_id: &str, input: &SearchRelatedItemsInput) -> Result<RelatedItemsPage, ApiError> {
         let output = self
-            .client
+            .client()
             .search_related_items()
             .domain_id(&self.domain_id)
             .case_id(case_id)
@@ -279,7 +296,7 @@ impl CasesApi for SdkCases {
     }
 
     async fn delete_related_item(&self, case_id: &str, related_item_id: &str) -> Result<(), ApiError> {
-        self.client
+        self.client()
             .delete_related_item()
             .domain_id(&self.domain_id)
             .case_id(case_id)
@@ -294,7 +311,7 @@ impl CasesApi for SdkCases {
         const OP: &str = "CreateRelatedItem";
         let (kind, content) = related_item_content(OP, &input.content)?;
         let output = self
-            .client
+            .client()
             .create_related_item()
             .domain_id(&self.domain_id)
             .case_id(case_id)
@@ -309,7 +326,7 @@ impl CasesApi for SdkCases {
 
     async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {
         let pages = self
-            .client
+            .client()
             .list_fields()
             .domain_id(&self.domain_id)
             .max_results(100)
@@ -327,7 +344,7 @@ impl CasesApi for SdkCases {
 
     async fn list_templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
         let pages = self
-            .client
+            .client()
             .list_templates()
             .domain_id(&self.domain_id)
             .max_results(100)
