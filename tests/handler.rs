@@ -106,6 +106,21 @@ async fn a_flow_creates_the_case_links_the_contact_and_returns_ids() {
 }
 
 #[tokio::test]
+async fn the_looks_for_existing_items_are_made_together_and_the_writes_in_order() {
+    let app = app();
+    handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap();
+    let calls = app.executor.api.calls();
+    let after_create: Vec<&str> = calls.iter().skip_while(|c| *c != "CreateCase").skip(1).map(String::as_str).collect();
+    assert_eq!(
+        after_create,
+        ["SearchRelatedItems", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems"],
+        "both looks first (issued together), then each item is created and looked at again, in rule order"
+    );
+    let items = &app.executor.api.cases()[0].items;
+    assert!(matches!(items[0].content, RelatedItemContent::Contact { .. }) && matches!(items[1].content, RelatedItemContent::Sla { .. }));
+}
+
+#[tokio::test]
 async fn names_are_listed_once_per_process() {
     let app = app();
     handle(&app, sample("flow-voice-open-case.json")).await.unwrap();
