@@ -126,15 +126,19 @@ impl<C: CasesApi> Executor<C> {
         // Swaps in the plan with the customer before `step`; false means "skip the rule".
         macro_rules! customer_before {
             ($step:expr) => {
+                customer_before!($step, None)
+            };
+            ($step:expr, $case_id:expr) => {
                 if plan.customer_steps.contains(&$step)
                     && let Some(resolve) = resolve.take()
                 {
                     match resolve().await? {
                         Some(resolved) => plan = Cow::Owned(resolved),
                         None => {
+                            // The case found or created before the lookup is still reported.
                             return Ok(RuleOutcome {
                                 rule: initial.rule.clone(),
-                                case_id: None,
+                                case_id: $case_id,
                                 case_arn: None,
                                 case: CaseOutcome::NoCustomer,
                                 actions: vec![],
@@ -186,7 +190,7 @@ impl<C: CasesApi> Executor<C> {
             }
             (None, None) => return Err(ExecError::CaseNotFound { rule: plan.rule.clone() }),
         };
-        customer_before!(Step::Actions);
+        customer_before!(Step::Actions, Some(case_id.clone()));
         let plan = &*plan;
 
         // A case found through this very contact is already linked to it.

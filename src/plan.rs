@@ -9,7 +9,7 @@ use crate::cases::catalog::{Resolve, coerce};
 use crate::cases::model::*;
 use crate::identity::client_token;
 use crate::inbound::{Event, EventKind, Performer};
-use crate::rules::customer::CustomerQuery;
+use crate::rules::customer::{CustomerQuery, IfNoProfile};
 use crate::rules::value::{CompiledValue, TemplateContext};
 use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
 
@@ -294,6 +294,11 @@ impl<R: Resolve> Builder<'_, R> {
         if let Some(customer) = value.customer() {
             let query = customer.query(&i.event.raw, &i.rules.templates, i.context);
             let arn = match i.customers {
+                // Without any identifier the lookup cannot succeed: refused here, before any write.
+                CustomerValues::Placeholders if query.known.is_none() && query.terms.is_empty() && query.if_none != IfNoProfile::Skip => {
+                    let why = if query.unusable.is_empty() { "the rule names none".to_string() } else { query.unusable.join("; ") };
+                    return Err(self.error(path, format!("no usable customer identifier: {why}")));
+                }
                 CustomerValues::Placeholders => query.to_string(),
                 CustomerValues::Resolved(profiles) => {
                     profiles.get(&query).cloned().ok_or_else(|| self.error(path, "the customer was not looked up for this event"))?

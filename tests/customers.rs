@@ -75,15 +75,17 @@ async fn an_unknown_caller_gets_one_new_profile_across_redeliveries_and_instance
 #[tokio::test]
 async fn several_matches_follow_the_rule() {
     let service = cases_service::start().await;
-    // The default rule takes the newest (by the profiles' createdAt attribute).
+    // The default rule takes the oldest (by the profiles' createdAt attribute): a choice later
+    // profiles do not change.
     let app = cases_service::app(&service);
     let out = handle(&app, abandoned_call_from(demo::SHARED_PHONE, "e-shared-1")).await.unwrap();
     let case_id = out["results"][0]["caseId"].as_str().unwrap().to_owned();
-    assert_eq!(customer_of(&service, &case_id).await, profile_arn(demo::PROFILE_MORGAN_BROOKS));
+    assert_eq!(customer_of(&service, &case_id).await, profile_arn(demo::PROFILE_TAYLOR_BROOKS));
 
-    // `first` takes SearchProfiles' order; `fail` refuses the event and writes nothing.
-    for (policy, expected) in [("first", Some(demo::PROFILE_TAYLOR_BROOKS)), ("fail", None)] {
-        let rules = RuleSet::from_yaml(&support::default_rules_with("ifSeveral: newest", &format!("ifSeveral: {policy}")), "test").unwrap();
+    // `newest` the other one; `first` takes SearchProfiles' order; `fail` refuses the event and writes nothing.
+    for (policy, expected) in [("newest", Some(demo::PROFILE_MORGAN_BROOKS)), ("first", Some(demo::PROFILE_TAYLOR_BROOKS)), ("fail", None)]
+    {
+        let rules = RuleSet::from_yaml(&support::default_rules_with("ifSeveral: oldest", &format!("ifSeveral: {policy}")), "test").unwrap();
         let app = instance(&service, rules, &[]);
         let before = writes(&service);
         let result = handle(&app, abandoned_call_from(demo::SHARED_PHONE, &format!("e-shared-{policy}"))).await;
@@ -110,7 +112,7 @@ async fn malformed_numbers_get_a_clear_error_and_nothing_is_searched_or_written(
     let app = cases_service::app(&service);
     for (n, bad) in ["+1 206 5", "+999 12345", "+1 (206) 555-01234567890123"].into_iter().enumerate() {
         let error = handle(&app, abandoned_call_from(bad, &format!("e-bad-{n}"))).await.unwrap_err();
-        assert_eq!(error.error_type(), "Permanent.CustomerNotResolved", "{bad}: {error}");
+        assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent", "{bad}: {error}");
         assert!(error.message.contains("customer.phone ($.detail.customerEndpoint.address)"), "{error}");
         assert!(!error.message.contains(bad) && !error.message.contains("206"), "no number in errors: {error}");
     }

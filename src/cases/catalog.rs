@@ -4,6 +4,8 @@
 //! listed once (ListFields, ListTemplates) on first use and kept for the life of the process.
 //! `plan` runs without the API: it resolves only the system fields, whose ids are fixed.
 
+use time::format_description::well_known::Rfc3339;
+
 use super::model::{FieldInfo, FieldType, FieldValue, TemplateInfo};
 
 /// Turns names into ids and gives field types.
@@ -106,8 +108,9 @@ pub fn coerce(value: FieldValue, ty: Option<FieldType>) -> Result<FieldValue, St
         (User, FieldValue::UserArn(arn) | FieldValue::String(arn)) => Ok(FieldValue::UserArn(arn)),
         // Checked here, so that a bad date is refused before the rule's first write, not by
         // UpdateCase after a comment was already added.
-        (DateTime, FieldValue::String(s)) => match time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339) {
-            Ok(_) => Ok(FieldValue::String(s.trim().to_owned())),
+        // Sent in UTC (`…Z`): Cases compares and sorts DateTime values as text.
+        (DateTime, FieldValue::String(s)) => match time::OffsetDateTime::parse(s.trim(), &Rfc3339) {
+            Ok(t) => Ok(FieldValue::String(t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_else(|_| s.trim().to_owned()))),
             Err(_) => Err(format!(
                 "a DateTime field needs an RFC 3339 date and time such as 2026-12-05T12:00:00Z, got a string of {} characters",
                 s.chars().count()
@@ -180,7 +183,10 @@ mod tests {
             coerce(FieldValue::String("2026-12-05T12:00:00Z".into()), Some(DateTime)),
             Ok(FieldValue::String("2026-12-05T12:00:00Z".into()))
         );
-        assert!(coerce(FieldValue::String("2026-12-05T12:00:00.5+01:00".into()), Some(DateTime)).is_ok());
+        assert_eq!(
+            coerce(FieldValue::String("2026-12-05T12:00:00.5+01:00".into()), Some(DateTime)),
+            Ok(FieldValue::String("2026-12-05T11:00:00.5Z".into()))
+        );
         for not_a_date in ["next tuesday", "2027-01-31", "2027-13-05T12:00:00Z"] {
             let error = coerce(FieldValue::String(not_a_date.into()), Some(DateTime)).unwrap_err();
             assert!(error.contains("RFC 3339") && !error.contains(not_a_date), "{error}");

@@ -91,7 +91,10 @@ impl ArnScope {
 
     /// From the event: an EventBridge envelope's `region` and `account`, or a flow's instance ARN.
     pub fn from_event(event: &Value) -> Option<ArnScope> {
-        if let (Some(region), Some(account)) = (event["region"].as_str(), event["account"].as_str()) {
+        if let (Some(region), Some(account)) = (event["region"].as_str(), event["account"].as_str())
+            && is_account(account)
+            && !region.is_empty()
+        {
             return Some(ArnScope { partition: "aws".into(), region: region.into(), account: account.into() });
         }
         let instance = event["Details"]["ContactData"]["InstanceARN"].as_str().or_else(|| event["detail"]["instanceArn"].as_str())?;
@@ -101,7 +104,7 @@ impl ArnScope {
     fn from_arn(arn: &str, service: &str) -> Option<ArnScope> {
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
         match parts.as_slice() {
-            ["arn", partition, s, region, account, _] if *s == service && !region.is_empty() && !account.is_empty() => {
+            ["arn", partition, s, region, account, _] if *s == service && !region.is_empty() && is_account(account) => {
                 Some(ArnScope { partition: (*partition).into(), region: (*region).into(), account: (*account).into() })
             }
             _ => None,
@@ -111,6 +114,10 @@ impl ArnScope {
     pub fn profile_arn(&self, domain: &str, profile_id: &str) -> String {
         format!("arn:{}:profile:{}:{}:domains/{domain}/profiles/{profile_id}", self.partition, self.region, self.account)
     }
+}
+
+fn is_account(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// What a lookup gives the rule.
@@ -272,23 +279,9 @@ impl<P: ProfilesApi> Customers<P> {
                         query.key_names()
                     ));
                 }
-                IfNoProfile::Create => self.create(query, creator).await?,
+                IfNoProfile::Create => self.create(query, creator, domain).await?,
             },
-            1 => matches[0].profile_id.clone(),
-            n => {
-                let chosen = match query.if_several {
-                    IfSeveral::Fail => {
-                        return unresolved(format!(
-                            "{n} profiles in {domain} match {} (set `customer.ifSeveral` to first or newest)",
-                            query.key_names()
-                        ));
-                    }
-                    IfSeveral::First => &matches[0],
-                    IfSeveral::Newest => newest(&matches, &query.newest_by),
-                };
-                info!(matches = n, policy = ?query.if_several, profile = %chosen.profile_id, keys = %query.key_names(), "several profiles match");
-                chosen.profile_id.clone()
-            }
+            _ => choose(&matches, query, domain)?,
         };
         Ok(Resolution::Profile(scope.profile_arn(domain, &profile_id)))
     }
@@ -308,14 +301,26 @@ impl<P: ProfilesApi> Customers<P> {
         Ok(matches)
     }
 
-    /// CreateProfile, once per process for concurrent deliveries: whoever waited searches again.
-    async fn create(&self, query: &CustomerQuery, creator: &str) -> Result<String, ResolveError> {
+    /// CreateProfile with the identifiers the event has. In one process, concurrent deliveries
+    /// take turns and whoever waited finds the new profile. Across instances, two deliveries at the
+    /// same moment can each create one: each then searches again and takes the oldest of the
+    /// profiles it sees (by `createdAt`, then id), so both use the same customer and a later
+    /// redelivery with `ifSeveral: oldest` too; the other profile stays unused.
+    async fn create(&self, query: &CustomerQuery, creator: &str, domain: &str) -> Result<String, ResolveError> {
+        if [SearchKey::Phone, SearchKey::Email, SearchKey::Account].iter().all(|key| query.term(key).is_none()) {
+            let why = if query.unusable.is_empty() { String::new() } else { format!(" ({})", query.unusable.join("; ")) };
+            return Err(ResolveError::Unresolved(format!(
+                "no profile in {domain} matches {}, and the event has no phone number, e-mail or account number to create one with{why}",
+                query.key_names()
+            )));
+        }
         let lock_key =
             serde_json::to_string(&query.terms.iter().map(|t| (&t.key_name, &t.value)).collect::<Vec<_>>()).expect("strings serialize");
         let lock = self.creating.get(&lock_key);
         let _turn = lock.lock().await;
-        if let Some(found) = self.search(&query.terms).await?.first() {
-            return Ok(found.profile_id.clone());
+        let found = self.search(&query.terms).await?;
+        if !found.is_empty() {
+            return choose(&found, query, domain);
         }
         let now = aws_sdk_customerprofiles::primitives::DateTime::from(std::time::SystemTime::now())
             .fmt(aws_sdk_customerprofiles::primitives::DateTimeFormat::DateTime)
@@ -328,10 +333,47 @@ impl<P: ProfilesApi> Customers<P> {
         };
         let id = self.api.create_profile(&profile).await.map_err(ResolveError::Api)?;
         info!(profile = %id, keys = %query.key_names(), "customer profile created");
-        let created = ProfileMatch { profile_id: id.clone(), attributes: profile.attributes };
-        self.cache().insert(query.terms.clone(), Cached { at: Instant::now(), matches: Arc::from([created]) });
-        Ok(id)
+        let seen = self.api.search_profiles(&query.terms, SEARCH_PAGE).await.map_err(ResolveError::Api)?;
+        let chosen = match oldest(&seen, CREATED_AT) {
+            Some(oldest) if seen.len() > 1 => {
+                info!(profile = %oldest.profile_id, created = %id, matches = seen.len(), "another delivery created the customer at the same moment; using the oldest");
+                oldest.clone()
+            }
+            _ => ProfileMatch { profile_id: id, attributes: profile.attributes },
+        };
+        self.cache().insert(query.terms.clone(), Cached { at: Instant::now(), matches: Arc::from(seen.into_boxed_slice()) });
+        Ok(chosen.profile_id)
     }
+}
+
+/// The attribute profiles this function creates get, with the time (RFC 3339, UTC).
+const CREATED_AT: &str = "createdAt";
+
+/// One of several matching profiles, as the rule says.
+fn choose(matches: &[ProfileMatch], query: &CustomerQuery, domain: &str) -> Result<String, ResolveError> {
+    if let [only] = matches {
+        return Ok(only.profile_id.clone());
+    }
+    let chosen = match query.if_several {
+        IfSeveral::Fail => {
+            return Err(ResolveError::Unresolved(format!(
+                "{} profiles in {domain} match {} (set `customer.ifSeveral` to first, oldest or newest)",
+                matches.len(),
+                query.key_names()
+            )));
+        }
+        IfSeveral::First => &matches[0],
+        IfSeveral::Newest => newest(matches, &query.newest_by),
+        IfSeveral::Oldest => oldest(matches, &query.newest_by).expect("several matches"),
+    };
+    info!(matches = matches.len(), policy = ?query.if_several, profile = %chosen.profile_id, keys = %query.key_names(), "several profiles match");
+    Ok(chosen.profile_id.clone())
+}
+
+/// The match with the smallest `by` attribute, then the smallest id; profiles without the
+/// attribute come first (they were not created by this function, so they are older than anything it created).
+fn oldest<'a>(matches: &'a [ProfileMatch], by: &str) -> Option<&'a ProfileMatch> {
+    matches.iter().min_by(|a, b| a.attributes.get(by).cmp(&b.attributes.get(by)).then_with(|| a.profile_id.cmp(&b.profile_id)))
 }
 
 /// The match with the greatest `by` attribute (ISO 8601 times compare as text); ties and

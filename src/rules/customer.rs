@@ -71,6 +71,9 @@ pub enum IfSeveral {
     /// so the time has to be an attribute of the profile (profiles this function creates get
     /// `createdAt`).
     Newest,
+    /// The profile whose `newestBy` attribute is smallest (profiles without it first): a choice
+    /// that profiles created later do not change, so redeliveries keep choosing the same customer.
+    Oldest,
 }
 
 /// The attribute `ifSeveral: newest` compares when the rule names none.
@@ -125,8 +128,12 @@ pub const MAX_SEARCH_KEYS: usize = 5;
 impl CustomerSpec {
     /// Compiles the section; `name` prefixes the names of its templates.
     pub fn compile(&self, name: &str, env: &mut Environment<'static>) -> Result<CompiledCustomer, String> {
-        let mut compile =
-            |key: &str, spec: &ValueSpec| spec.compile(&format!("{name}.{key}"), env).map_err(|e| format!("customer.{key}: {e}"));
+        let mut compile = |key: &str, spec: &ValueSpec| {
+            if spec.is_customer() {
+                return Err(format!("customer.{key}: a `customer` value cannot be nested in another"));
+            }
+            spec.compile(&format!("{name}.{key}"), env).map_err(|e| format!("customer.{key}: {e}"))
+        };
         let profile = self.profile.as_ref().map(|spec| compile("profile", spec)).transpose()?;
         let mut keys = Vec::new();
         for (key, spec) in [(SearchKey::Phone, &self.phone), (SearchKey::Email, &self.email), (SearchKey::Account, &self.account)] {
@@ -137,6 +144,11 @@ impl CustomerSpec {
         for (key_name, spec) in &self.keys {
             if key_name.is_empty() || key_name.len() > 255 || !key_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
                 return Err(format!("customer.keys: `{key_name}` is not a search key name (1 to 255 of A-Z a-z 0-9 _ -)"));
+            }
+            if key_name.starts_with('_') {
+                return Err(format!(
+                    "customer.keys: `{key_name}` is a predefined key; use `phone`, `email` or `account` (normalised), or your own key name"
+                ));
             }
             keys.push((SearchKey::Custom(key_name.clone()), compile(&format!("keys.{key_name}"), spec)?));
         }
@@ -158,8 +170,8 @@ impl CustomerSpec {
         if self.if_none == IfNoProfile::Create && keys.iter().all(|(k, _)| matches!(k, SearchKey::Custom(_))) {
             return Err("customer.ifNone: `create` needs `phone`, `email` or `account` to create the profile with".into());
         }
-        if self.newest_by.is_some() && self.if_several != IfSeveral::Newest {
-            return Err("customer.newestBy: only used with `ifSeveral: newest`".into());
+        if self.newest_by.is_some() && !matches!(self.if_several, IfSeveral::Newest | IfSeveral::Oldest) {
+            return Err("customer.newestBy: only used with `ifSeveral: newest` or `oldest`".into());
         }
         Ok(CompiledCustomer {
             profile,
@@ -440,6 +452,8 @@ mod tests {
             (json!({"keys": {"bad key": "$.k"}}), "search key name"),
             (json!({"keys": {"k": "$.k"}, "ifNone": "create"}), "needs `phone`"),
             (json!({"phone": "$.p", "newestBy": "x"}), "only used with"),
+            (json!({"keys": {"_phone": "$.p"}}), "predefined key"),
+            (json!({"phone": {"customer": {"phone": "$.p"}}}), "cannot be nested"),
             (json!({"phone": "$..["}), "customer.phone"),
         ] {
             let error = compile(bad.clone()).map(|_| ()).unwrap_err();

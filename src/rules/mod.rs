@@ -417,6 +417,12 @@ fn compile_rule(spec: RuleSpec, env: &mut Environment<'static>, problem: &mut im
     }
 
     let mut value = |path: String, spec: &ValueSpec| -> Option<CompiledValue> {
+        // A customer is looked up only for field values (search, create, update); elsewhere it
+        // would be sent as its placeholder.
+        if spec.is_customer() && !path.contains(".fields.") {
+            problem(&path, "a `customer` value can only be the value of a field (in search, create or update fields)".into());
+            return None;
+        }
         match spec.compile(&format!("{name}/{path}"), env) {
             Ok(v) => Some(v),
             Err(reason) => {
@@ -577,6 +583,25 @@ rules:
         }
         let text = err.to_string();
         assert!(text.contains("test.yaml") && text.contains("rule `c`"), "{text}");
+    }
+
+    #[test]
+    fn customer_values_are_only_for_fields() {
+        let yaml = r#"
+rules:
+  - name: c
+    match: { source: [x] }
+    case:
+      find: [ { id: { customer: { phone: $.p } } } ]
+      create: { template: t, fields: { title: t, customer_id: { customer: { phone: $.p } } } }
+    actions:
+      - comment: { customer: { phone: $.p } }
+      - sla: { name: s, minutes: 5, field: f, targetValues: [ { customer: { phone: $.p } } ] }
+      - update: { fields: { customer_id: { customer: { email: $.e } } } }
+"#;
+        let err = RuleSet::from_yaml(yaml, "test").unwrap_err();
+        let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["case.find[0].id", "actions[0].comment", "actions[1].sla.targetValues[0]"], "{err}");
     }
 
     #[test]

@@ -170,6 +170,11 @@ impl TemplateContext {
 }
 
 impl ValueSpec {
+    /// Whether this is a `customer` value (allowed only as the value of a field).
+    pub fn is_customer(&self) -> bool {
+        matches!(self, ValueSpec::Detailed(d) if d.customer.is_some())
+    }
+
     /// Compiles the value; templates are added to `env` under `name`.
     pub fn compile(&self, name: &str, env: &mut Environment<'static>) -> Result<CompiledValue, String> {
         let (text, ty, default) = match self {
