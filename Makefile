@@ -45,7 +45,7 @@ invoke: $(CARGO_LAMBDA) ## Invoke the function running under `make watch` with E
 build: $(CARGO_LAMBDA) ## Build the arm64 release binary for Lambda (target/lambda/cases-automation/bootstrap)
 	rustup target add aarch64-unknown-linux-gnu
 	# The zig that cargo-lambda cross-links with is installed beside it in $(VENV)/bin.
-	PATH="$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --arm64 --locked --bin cases-automation
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --arm64 --locked --bin cases-automation
 
 deploy: $(SAM) $(CARGO_LAMBDA) ## Build for Lambda (arm64) and deploy with SAM; asks for the parameters once (samconfig.toml)
 	SAM_CLI_TELEMETRY=0 $(SAM) build

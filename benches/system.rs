@@ -109,7 +109,7 @@ fn flow_for_contact(run: usize) -> Value {
     let mut event = sample("flow-voice-open-case.json");
     event["Details"]["ContactData"]["ContactId"] = json!(format!("bench-contact-{run}-{}", std::process::id()));
     event["Details"]["Parameters"]["customerProfileArn"] =
-        json!(format!("arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/bench{run:027}"));
+        json!(format!("arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/{run:032x}"));
     event
 }
 
