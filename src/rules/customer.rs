@@ -262,7 +262,10 @@ impl CompiledCustomer {
             }
         });
         let mut terms = Vec::new();
-        for (key, value) in &self.keys {
+        // A profile the event names is used as is: its other identifiers are not needed (and
+        // normalising a phone number loads libphonenumber's tables).
+        let keys = if known.is_some() { &[][..] } else { &self.keys[..] };
+        for (key, value) in keys {
             let normalised = match value.extract_string(event, env, ctx) {
                 Ok(Some(text)) => match key {
                     SearchKey::Phone => normalise_phone(&text, self.country),
@@ -438,9 +441,13 @@ mod tests {
         assert_eq!(q.unusable.len(), 1, "{:?}", q.unusable);
         assert!(q.unusable[0].starts_with("customer.email"), "{:?}", q.unusable);
 
-        let q = query(spec.clone(), json!({"arn": "f768064f958507ad239eed24c2c063fe", "phone": "anonymous"}));
+        let q = query(spec.clone(), json!({"arn": "f768064f958507ad239eed24c2c063fe", "phone": "+12065550147"}));
         assert_eq!(q.known, Some(KnownProfile::Id("f768064f958507ad239eed24c2c063fe".into())));
-        assert!(q.terms.iter().all(|t| t.key_name != "_phone"));
+        assert!(q.terms.is_empty(), "a named profile needs no search terms");
+
+        let q = query(spec.clone(), json!({"arn": "not-a-profile", "phone": "anonymous"}));
+        assert_eq!(q.known, None);
+        assert!(q.unusable.iter().any(|u| u.starts_with("customer.profile")), "{:?}", q.unusable);
         assert!(q.unusable.iter().any(|u| u.starts_with("customer.phone") && !u.contains("anonymous")), "{:?}", q.unusable);
     }
 
