@@ -96,7 +96,8 @@ fn customer_lookups(rules: &RuleSet, rule: &Rule, event: &Event) -> Vec<Value> {
     let context = TemplateContext::new(&event.raw);
     rule.customer_sources()
         .into_iter()
-        .map(|(at, customer)| {
+        .map(|source| {
+            let (at, customer) = (source.path, source.customer);
             let query = customer.query(&event.raw, &rules.templates, &context);
             let lookup = match (&query.known, query.terms.split_first()) {
                 (Some(_), _) => json!({"uses": query.to_string(), "calls": "none: the event names the profile"}),

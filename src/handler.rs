@@ -19,7 +19,7 @@ use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
 use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
 use crate::inbound::{Event, Inbound, classify};
-use crate::plan::{CustomerValues, PlanInput, RulePlan, Skip, plan_rule, plan_rules, select};
+use crate::plan::{CustomerValues, PlanInput, RulePlan, Skip, plan_rule, select};
 use crate::rules::RuleSet;
 use crate::rules::value::TemplateContext;
 
@@ -206,27 +206,29 @@ impl<C: CasesApi, P: ProfilesApi> App<C, P> {
         let work = async {
             let catalog = self.executor.catalog().await.map_err(|e| Error::api(event, "listing the domain's fields and templates", &e))?;
             let identity = &self.config.identity;
+            let context = TemplateContext::new(&event.raw);
+            let input = PlanInput {
+                rules: &self.rules,
+                event,
+                context: &context,
+                identity,
+                resolve: catalog,
+                customers: CustomerValues::Placeholders,
+            };
             // Every rule is planned before anything is looked up or written: bad input changes nothing.
             // Customers are placeholders here; each rule looks its customer up when it needs it.
-            let plans = plan_rules(&self.rules, &matched, event, identity, catalog, CustomerValues::Placeholders)
-                .into_iter()
+            let plans = matched
+                .iter()
+                .map(|rule| plan_rule(rule, &input))
                 .collect::<Result<Vec<RulePlan>, _>>()
                 .map_err(|e| Error::plan(event, &e))?;
             let scope = self.function_scope.get().cloned().flatten().or_else(|| ArnScope::from_event(&event.raw));
             let mut results = Vec::with_capacity(plans.len());
             for (rule, plan) in matched.iter().zip(&plans) {
                 let resolve = || async {
-                    let answers = self
-                        .customers
-                        .resolve_rules(&self.rules, &[*rule], event, scope.as_ref(), identity)
-                        .await
-                        .map_err(ExecError::Customer)?;
-                    if !answers.skipped.is_empty() {
-                        return Ok(None);
-                    }
-                    let context = TemplateContext::new(&event.raw);
-                    let customers = CustomerValues::Resolved(&answers.profiles);
-                    let input = PlanInput { rules: &self.rules, event, context: &context, identity, resolve: catalog, customers };
+                    let customers = self.customers.resolve_rule(&self.rules, rule, event, &context, scope.as_ref(), identity).await;
+                    let Some(profiles) = customers.map_err(ExecError::Customer)? else { return Ok(None) };
+                    let input = PlanInput { customers: CustomerValues::Resolved(&profiles), ..input };
                     plan_rule(rule, &input).map(Some).map_err(ExecError::Plan)
                 };
                 results.push(self.executor.run_resolving(plan, resolve).await.map_err(|e| Error::exec(event, &e))?);

@@ -9,6 +9,7 @@ use crate::cases::catalog::{Resolve, coerce};
 use crate::cases::model::*;
 use crate::identity::client_token;
 use crate::inbound::{Event, EventKind, Performer};
+pub use crate::rules::Step;
 use crate::rules::customer::{CustomerQuery, IfNoProfile};
 use crate::rules::value::{CompiledValue, TemplateContext};
 use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
@@ -28,14 +29,6 @@ pub struct RulePlan {
     /// the customer up just before the first of them it runs, so that a case found by an earlier
     /// lookup (by id, by contact) costs no profile search.
     pub customer_steps: Vec<Step>,
-}
-
-/// A step of a plan, in the order the executor runs them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    Lookup(usize),
-    Create,
-    Actions,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -265,17 +258,8 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
 }
 
 fn customer_steps(rule: &Rule) -> Vec<Step> {
-    let has_customer = |fields: &[(NameOrId, CompiledValue)]| fields.iter().any(|(_, v)| v.customer().is_some());
-    let mut steps: Vec<Step> = (rule.case.find.iter().enumerate())
-        .filter(|(_, l)| matches!(l, Lookup::Search { fields, .. } if has_customer(fields)))
-        .map(|(i, _)| Step::Lookup(i))
-        .collect();
-    if rule.case.create.as_ref().is_some_and(|c| has_customer(&c.fields)) {
-        steps.push(Step::Create);
-    }
-    if rule.actions.iter().any(|a| matches!(a, Action::Update { fields } if has_customer(fields))) {
-        steps.push(Step::Actions);
-    }
+    let mut steps: Vec<Step> = rule.customer_sources().into_iter().map(|source| source.step).collect();
+    steps.dedup();
     steps
 }
 

@@ -2,6 +2,7 @@
 //! then the Lambda loop. Nothing here touches the network, so the function reaches its first
 //! invocation even when the Cases endpoint is unreachable.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -86,6 +87,35 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 pub fn retry_partition() -> aws_sdk_connectcases::config::retry::RetryPartition {
     use aws_sdk_connectcases::config::retry::{RetryPartition, TokenBucket};
     RetryPartition::custom("cases-automation").token_bucket(TokenBucket::unlimited()).build()
+}
+
+/// An SDK client built once, on first use, from the shared SDK configuration (or given ready-made,
+/// e.g. by tests). Building one costs the SDK's endpoint partition table, which the cold start
+/// need not pay: events skipped before any call never need a client.
+#[derive(Debug)]
+pub struct LazyClient<C> {
+    client: OnceLock<C>,
+    config: Option<(aws_config::SdkConfig, BuildClient<C>)>,
+}
+
+/// Makes a service client from the shared SDK configuration.
+pub type BuildClient<C> = fn(&aws_config::SdkConfig) -> C;
+
+impl<C> LazyClient<C> {
+    pub fn ready(client: C) -> LazyClient<C> {
+        LazyClient { client: OnceLock::from(client), config: None }
+    }
+
+    pub fn lazy(config: aws_config::SdkConfig, build: BuildClient<C>) -> LazyClient<C> {
+        LazyClient { client: OnceLock::new(), config: Some((config, build)) }
+    }
+
+    pub fn get(&self) -> &C {
+        self.client.get_or_init(|| {
+            let (config, build) = self.config.as_ref().expect("a client or a config is given at construction");
+            build(config)
+        })
+    }
 }
 
 /// Builds the app from the environment.

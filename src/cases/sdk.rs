@@ -1,39 +1,37 @@
 //! `CasesApi` over `aws-sdk-connectcases`: the one place that knows the SDK's types.
 
-use std::sync::OnceLock;
-
 use aws_sdk_connectcases as cases;
 use aws_sdk_connectcases::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_connectcases::types as t;
 
 use super::model::*;
 use super::{ApiError, ApiErrorKind, CasesApi};
+use crate::runtime::{LazyClient, retry_partition};
 
 /// The SDK client bound to one Cases domain, built once per process. In Lambda it is built on
 /// first use: constructing it (mostly the SDK's endpoint partition table) was a sixth of the cold
 /// start, and events skipped before any call (self-caused changes, no matching rule) never need it.
 #[derive(Debug)]
 pub struct SdkCases {
-    client: OnceLock<cases::Client>,
-    config: Option<aws_config::SdkConfig>,
+    client: LazyClient<cases::Client>,
     domain_id: String,
 }
 
 impl SdkCases {
     pub fn new(client: cases::Client, domain_id: impl Into<String>) -> SdkCases {
-        SdkCases { client: OnceLock::from(client), config: None, domain_id: domain_id.into() }
+        SdkCases { client: LazyClient::ready(client), domain_id: domain_id.into() }
     }
 
     /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
     pub fn lazy(config: aws_config::SdkConfig, domain_id: impl Into<String>) -> SdkCases {
-        SdkCases { client: OnceLock::new(), config: Some(config), domain_id: domain_id.into() }
+        let build = |config: &aws_config::SdkConfig| {
+            cases::Client::from_conf(cases::config::Builder::from(config).retry_partition(retry_partition()).build())
+        };
+        SdkCases { client: LazyClient::lazy(config, build), domain_id: domain_id.into() }
     }
 
     fn client(&self) -> &cases::Client {
-        self.client.get_or_init(|| {
-            let config = self.config.as_ref().expect("a client or a config is given at construction");
-            cases::Client::from_conf(cases::config::Builder::from(config).retry_partition(crate::runtime::retry_partition()).build())
-        })
+        self.client.get()
     }
 }
 

@@ -163,13 +163,9 @@ pub struct Customers<P> {
     creating: KeyedLocks,
 }
 
-/// The answers for one event: the ARN for each query, and the rules to skip.
-#[derive(Debug, Default)]
-pub struct Answers {
-    pub profiles: HashMap<CustomerQuery, String>,
-    /// (rule, reason)
-    pub skipped: Vec<(String, String)>,
-}
+/// The customers of one rule for one event: the ARN for each of its queries, or None when the
+/// rule says to skip an event without a customer.
+pub type RuleCustomers = Option<HashMap<CustomerQuery, String>>;
 
 /// A resolution failure with the rule and place it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,43 +190,38 @@ impl<P: ProfilesApi> Customers<P> {
         self.cache.get_or_init(|| quick_cache::sync::Cache::new(CACHE_ENTRIES))
     }
 
-    /// Resolves every `customer` value of the matched rules for this event. `identity` is who
-    /// creates profiles (per rule, its `performedBy` or the global identity).
-    pub async fn resolve_rules(
+    /// Resolves every `customer` value of `rule` for this event (`context` is the event's
+    /// template context, built once per event). Profiles are created by the rule's `performedBy`,
+    /// else `identity`.
+    pub async fn resolve_rule(
         &self,
         rules: &RuleSet,
-        matched: &[&Rule],
+        rule: &Rule,
         event: &Event,
+        context: &TemplateContext,
         scope: Option<&ArnScope>,
         identity: &str,
-    ) -> Result<Answers, CustomerError> {
-        let mut answers = Answers::default();
-        let sources: Vec<_> = matched.iter().map(|rule| (rule, rule.customer_sources())).collect();
-        if sources.iter().all(|(_, s)| s.is_empty()) {
-            return Ok(answers);
-        }
-        let context = TemplateContext::new(&event.raw);
-        for (rule, sources) in sources {
-            let creator = rule.performed_by.as_deref().unwrap_or(identity);
-            for (path, customer) in sources {
-                let query = customer.query(&event.raw, &rules.templates, &context);
-                if answers.profiles.contains_key(&query) {
-                    continue;
+    ) -> Result<RuleCustomers, CustomerError> {
+        let creator = rule.performed_by.as_deref().unwrap_or(identity);
+        let mut profiles = HashMap::new();
+        for source in rule.customer_sources() {
+            let (path, customer) = (source.path, source.customer);
+            let query = customer.query(&event.raw, &rules.templates, context);
+            if profiles.contains_key(&query) {
+                continue;
+            }
+            match self.resolve(&query, scope, creator).await {
+                Ok(Resolution::Profile(arn)) => {
+                    profiles.insert(query, arn);
                 }
-                match self.resolve(&query, scope, creator).await {
-                    Ok(Resolution::Profile(arn)) => {
-                        answers.profiles.insert(query, arn);
-                    }
-                    Ok(Resolution::Skip(reason)) => {
-                        info!(event = %event.key, rule = %rule.name, at = %path, reason = %reason, "no customer; rule skipped");
-                        answers.skipped.push((rule.name.clone(), reason));
-                        break;
-                    }
-                    Err(error) => return Err(CustomerError { rule: rule.name.clone(), path, error }),
+                Ok(Resolution::Skip(reason)) => {
+                    info!(event = %event.key, rule = %rule.name, at = %path, reason = %reason, "no customer; rule skipped");
+                    return Ok(None);
                 }
+                Err(error) => return Err(CustomerError { rule: rule.name.clone(), path, error }),
             }
         }
-        Ok(answers)
+        Ok(Some(profiles))
     }
 
     /// The ARN of the query's customer.

@@ -1,7 +1,6 @@
 //! `ProfilesApi` over `aws-sdk-customerprofiles`: the one place that knows that SDK's types.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use aws_sdk_customerprofiles as profiles;
 use aws_sdk_customerprofiles::types::{AdditionalSearchKey, LogicalOperator};
@@ -10,37 +9,30 @@ use super::{NewProfile, ProfileMatch, ProfilesApi};
 use crate::cases::ApiError;
 use crate::cases::sdk::{api_error, build_error};
 use crate::rules::customer::SearchTerm;
+use crate::runtime::{LazyClient, retry_partition};
 
 /// The SDK client bound to one profiles domain. The client is built on first use: most events
 /// name their profile, and a deployment without Customer Profiles never needs it.
 pub struct SdkProfiles {
-    client: OnceLock<profiles::Client>,
-    config: Option<aws_config::SdkConfig>,
+    client: LazyClient<profiles::Client>,
     domain: Option<String>,
 }
 
 impl SdkProfiles {
     pub fn new(client: profiles::Client, domain: Option<String>) -> SdkProfiles {
-        SdkProfiles { client: OnceLock::from(client), config: None, domain }
+        SdkProfiles { client: LazyClient::ready(client), domain }
     }
 
-    /// Builds the client from `config` when the first call needs it.
+    /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
     pub fn lazy(config: aws_config::SdkConfig, domain: Option<String>) -> SdkProfiles {
-        SdkProfiles { client: OnceLock::new(), config: Some(config), domain }
+        let build = |config: &aws_config::SdkConfig| {
+            profiles::Client::from_conf(profiles::config::Builder::from(config).retry_partition(retry_partition()).build())
+        };
+        SdkProfiles { client: LazyClient::lazy(config, build), domain }
     }
 
     fn client(&self) -> &profiles::Client {
-        self.client.get_or_init(|| {
-            let config = self.config.as_ref().expect("a client or a config is given at construction");
-            let config = profiles::config::Builder::from(config)
-                .retry_partition(
-                    profiles::config::retry::RetryPartition::custom("cases-automation-profiles")
-                        .token_bucket(profiles::config::retry::TokenBucket::unlimited())
-                        .build(),
-                )
-                .build();
-            profiles::Client::from_conf(config)
-        })
+        self.client.get()
     }
 
     fn domain_name(&self, operation: &'static str) -> Result<&str, ApiError> {

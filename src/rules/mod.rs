@@ -52,30 +52,42 @@ pub struct Rule {
 
 impl Rule {
     /// Every `customer` value of the rule with its place in the rule, in rule order.
-    pub fn customer_sources(&self) -> Vec<(String, &customer::CompiledCustomer)> {
-        let mut found = Vec::new();
-        fn fields<'a>(found: &mut Vec<(String, &'a customer::CompiledCustomer)>, path: String, fields: &'a [(NameOrId, CompiledValue)]) {
-            for (field, value) in fields {
-                if let Some(customer) = value.customer() {
-                    found.push((format!("{path}.{field}"), customer));
-                }
-            }
+    pub fn customer_sources(&self) -> Vec<CustomerSource<'_>> {
+        fn fields<'r>(found: &mut Vec<CustomerSource<'r>>, step: Step, path: String, fields: &'r [(NameOrId, CompiledValue)]) {
+            let customers = fields.iter().filter_map(|(field, value)| Some((field, value.customer()?)));
+            found.extend(customers.map(|(field, customer)| CustomerSource { step, path: format!("{path}.{field}"), customer }));
         }
+        let mut found = Vec::new();
         for (i, lookup) in self.case.find.iter().enumerate() {
             if let Lookup::Search { fields: f, .. } = lookup {
-                fields(&mut found, format!("case.find[{i}].search.fields"), f);
+                fields(&mut found, Step::Lookup(i), format!("case.find[{i}].search.fields"), f);
             }
         }
         if let Some(create) = &self.case.create {
-            fields(&mut found, "case.create.fields".into(), &create.fields);
+            fields(&mut found, Step::Create, "case.create.fields".into(), &create.fields);
         }
         for (i, action) in self.actions.iter().enumerate() {
             if let Action::Update { fields: f } = action {
-                fields(&mut found, format!("actions[{i}].update.fields"), f);
+                fields(&mut found, Step::Actions, format!("actions[{i}].update.fields"), f);
             }
         }
         found
     }
+}
+
+/// A step of a rule, in the order the executor runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Lookup(usize),
+    Create,
+    Actions,
+}
+
+/// A `customer` value of a rule: the step it belongs to and its place in the rule.
+pub struct CustomerSource<'r> {
+    pub step: Step,
+    pub path: String,
+    pub customer: &'r customer::CompiledCustomer,
 }
 
 /// How the rule finds the case it acts on.
