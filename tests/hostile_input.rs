@@ -468,7 +468,7 @@ proptest! {
     fn values_compile_and_extract_from_anything(spec in arb_value_spec(), event in arb_json()) {
         let mut env = template_environment();
         if let Ok(spec) = serde_json::from_value::<ValueSpec>(spec)
-            && let Ok(compiled) = spec.compile("fuzz", &mut env)
+            && let Ok(compiled) = spec.compile(&mut env)
         {
             let context = TemplateContext::new(&event);
             let _ = compiled.extract(&event, &env, &context);

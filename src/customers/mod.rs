@@ -450,7 +450,7 @@ mod tests {
     fn query(spec: Value, event: Value) -> CustomerQuery {
         let mut env = template_environment();
         let spec: CustomerSpec = serde_json::from_value(spec).unwrap();
-        let compiled = spec.compile("t", &mut env).unwrap();
+        let compiled = spec.compile(&mut env).unwrap();
         compiled.query(&event, &env, &TemplateContext::new(&event))
     }
 

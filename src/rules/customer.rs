@@ -126,19 +126,19 @@ pub struct CompiledCustomer {
 pub const MAX_SEARCH_KEYS: usize = 5;
 
 impl CustomerSpec {
-    /// Compiles the section; `name` prefixes the names of its templates.
-    pub fn compile(&self, name: &str, env: &mut Environment<'static>) -> Result<CompiledCustomer, String> {
-        let mut compile = |key: &str, spec: &ValueSpec| {
+    /// Compiles the section; its templates are added to `env`.
+    pub fn compile(&self, env: &mut Environment<'static>) -> Result<CompiledCustomer, String> {
+        let mut compile = |key: &dyn std::fmt::Display, spec: &ValueSpec| {
             if spec.is_customer() {
                 return Err(format!("customer.{key}: a `customer` value cannot be nested in another"));
             }
-            spec.compile(&format!("{name}.{key}"), env).map_err(|e| format!("customer.{key}: {e}"))
+            spec.compile(env).map_err(|e| format!("customer.{key}: {e}"))
         };
-        let profile = self.profile.as_ref().map(|spec| compile("profile", spec)).transpose()?;
+        let profile = self.profile.as_ref().map(|spec| compile(&"profile", spec)).transpose()?;
         let mut keys = Vec::new();
         for (key, spec) in [(SearchKey::Phone, &self.phone), (SearchKey::Email, &self.email), (SearchKey::Account, &self.account)] {
             if let Some(spec) = spec {
-                keys.push((key.clone(), compile(key.key_name().trim_start_matches('_'), spec)?));
+                keys.push((key.clone(), compile(&key.key_name().trim_start_matches('_'), spec)?));
             }
         }
         for (key_name, spec) in &self.keys {
@@ -150,7 +150,7 @@ impl CustomerSpec {
                     "customer.keys: `{key_name}` is a predefined key; use `phone`, `email` or `account` (normalised), or your own key name"
                 ));
             }
-            keys.push((SearchKey::Custom(key_name.clone()), compile(&format!("keys.{key_name}"), spec)?));
+            keys.push((SearchKey::Custom(key_name.clone()), compile(&format_args!("keys.{key_name}"), spec)?));
         }
         if profile.is_none() && keys.is_empty() {
             return Err("customer: give `profile` or at least one of `phone`, `email`, `account`, `keys`".into());
@@ -378,7 +378,7 @@ mod tests {
     fn compile(spec: Value) -> Result<(CompiledCustomer, Environment<'static>), String> {
         let mut env = template_environment();
         let spec: CustomerSpec = serde_json::from_value(spec).map_err(|e| e.to_string())?;
-        let compiled = spec.compile("t", &mut env)?;
+        let compiled = spec.compile(&mut env)?;
         Ok((compiled, env))
     }
 

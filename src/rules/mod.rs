@@ -4,6 +4,7 @@
 //! EventBridge users already write. The file is parsed into plain JSON values first, then each
 //! rule is compiled on its own, so that one start-up reports every problem in every rule.
 
+mod at;
 pub mod customer;
 pub mod pattern;
 pub mod value;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::identity::validate_identity;
+use at::At;
 use pattern::Pattern;
 use value::{CompiledValue, ValueSpec};
 
@@ -428,36 +430,32 @@ fn compile_rule(spec: RuleSpec, env: &mut Environment<'static>, problem: &mut im
         problem("performedBy", reason);
     }
 
-    let mut value = |path: String, spec: &ValueSpec| -> Option<CompiledValue> {
-        // A customer is looked up only for field values (search, create, update); elsewhere it
+    let mut value = |at: At, spec: &ValueSpec| -> Option<CompiledValue> {
+        // A customer is looked up only for field values (search, create or update); elsewhere it
         // would be sent as its placeholder.
-        if spec.is_customer() && !path.contains(".fields.") {
-            problem(&path, "a `customer` value can only be the value of a field (in search, create or update fields)".into());
+        if spec.is_customer() && !at.in_fields() {
+            problem(&at.to_string(), "a `customer` value can only be the value of a field (in search, create or update fields)".into());
             return None;
         }
-        match spec.compile(&format!("{name}/{path}"), env) {
-            Ok(v) => Some(v),
-            Err(reason) => {
-                problem(&path, reason);
-                None
-            }
-        }
+        spec.compile(env).map_err(|reason| problem(&at.to_string(), reason)).ok()
     };
-    let fields = |path: &str, map: &BTreeMap<String, ValueSpec>, value: &mut dyn FnMut(String, &ValueSpec) -> Option<CompiledValue>| {
-        map.iter().filter_map(|(field, spec)| Some((field.clone(), value(format!("{path}.{field}"), spec)?))).collect::<Vec<_>>()
+    let fields = |at: At, map: &BTreeMap<String, ValueSpec>, value: &mut dyn FnMut(At, &ValueSpec) -> Option<CompiledValue>| {
+        map.iter().filter_map(|(field, spec)| Some((field.clone(), value(at.key(field), spec)?))).collect::<Vec<_>>()
     };
 
+    let (case_at, actions_at) = (At::Root("case"), At::Root("actions"));
+    let find_at = case_at.key("find");
     let mut find = Vec::new();
     for (i, lookup) in spec.case.find.iter().enumerate() {
-        let path = format!("case.find[{i}]");
+        let at = find_at.index(i);
         match lookup {
-            LookupSpec::Id(v) => find.extend(value(format!("{path}.id"), v).map(Lookup::Id)),
+            LookupSpec::Id(v) => find.extend(value(at.key("id"), v).map(Lookup::Id)),
             LookupSpec::Contact(c) => {
-                let arn = c.as_ref().and_then(|c| c.contact_arn.as_ref()).and_then(|v| value(format!("{path}.contact.contactArn"), v));
+                let arn = c.as_ref().and_then(|c| c.contact_arn.as_ref()).and_then(|v| value(at.key("contact").key("contactArn"), v));
                 find.push(Lookup::Contact(arn));
             }
             LookupSpec::Search(s) => {
-                let fields = fields(&format!("{path}.search.fields"), &s.fields, &mut value);
+                let fields = fields(at.key("search").key("fields"), &s.fields, &mut value);
                 find.push(Lookup::Search { fields, sort: s.sort.clone() });
             }
         }
@@ -466,28 +464,29 @@ fn compile_rule(spec: RuleSpec, env: &mut Environment<'static>, problem: &mut im
         .case
         .create
         .as_ref()
-        .map(|c| CreateCase { template: c.template.clone(), fields: fields("case.create.fields", &c.fields, &mut value) });
+        .map(|c| CreateCase { template: c.template.clone(), fields: fields(case_at.key("create").key("fields"), &c.fields, &mut value) });
 
     let mut actions = Vec::new();
     for (i, action) in spec.actions.iter().enumerate() {
-        let path = format!("actions[{i}]");
+        let at = actions_at.index(i);
         let compiled = match action {
-            ActionSpec::Update(f) => Some(Action::Update { fields: fields(&format!("{path}.update.fields"), &f.fields, &mut value) }),
-            ActionSpec::Comment(body) => value(format!("{path}.comment"), body).map(|body| Action::Comment { body }),
+            ActionSpec::Update(f) => Some(Action::Update { fields: fields(at.key("update").key("fields"), &f.fields, &mut value) }),
+            ActionSpec::Comment(body) => value(at.key("comment"), body).map(|body| Action::Comment { body }),
             ActionSpec::LinkContact(c) => Some(Action::LinkContact {
                 contact_arn: c
                     .as_ref()
                     .and_then(|c| c.contact_arn.as_ref())
-                    .and_then(|v| value(format!("{path}.linkContact.contactArn"), v)),
+                    .and_then(|v| value(at.key("linkContact").key("contactArn"), v)),
             }),
             ActionSpec::AttachFile(f) => {
-                value(format!("{path}.attachFile.fileArn"), &f.file_arn).map(|file_arn| Action::AttachFile { file_arn })
+                value(at.key("attachFile").key("fileArn"), &f.file_arn).map(|file_arn| Action::AttachFile { file_arn })
             }
             ActionSpec::Sla(s) => {
-                let name = value(format!("{path}.sla.name"), &s.name);
-                let minutes = value(format!("{path}.sla.minutes"), &s.minutes);
-                let targets: Vec<_> =
-                    s.target_values.iter().enumerate().filter_map(|(j, v)| value(format!("{path}.sla.targetValues[{j}]"), v)).collect();
+                let sla = at.key("sla");
+                let name = value(sla.key("name"), &s.name);
+                let minutes = value(sla.key("minutes"), &s.minutes);
+                let targets_at = sla.key("targetValues");
+                let targets: Vec<_> = s.target_values.iter().enumerate().filter_map(|(j, v)| value(targets_at.index(j), v)).collect();
                 match (name, minutes) {
                     (Some(name), Some(minutes)) => Some(Action::Sla { name, field: s.field.clone(), target_values: targets, minutes }),
                     _ => None,

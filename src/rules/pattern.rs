@@ -8,6 +8,8 @@
 
 use serde_json::{Map, Value};
 
+use super::at::At;
+
 /// A compiled pattern: a conjunction of field conditions, or `$or` alternatives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pattern {
@@ -55,7 +57,7 @@ impl Pattern {
     /// Compiles a pattern, collecting every problem rather than stopping at the first.
     pub fn compile(pattern: &Value) -> Result<Pattern, Vec<PatternError>> {
         let mut errors = Vec::new();
-        let compiled = compile_object(pattern, "match", &mut errors);
+        let compiled = compile_object(pattern, At::Root("match"), &mut errors);
         if errors.is_empty() { Ok(compiled) } else { Err(errors) }
     }
 
@@ -162,44 +164,42 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
     true
 }
 
-fn compile_object(value: &Value, path: &str, errors: &mut Vec<PatternError>) -> Pattern {
+fn compile_object(value: &Value, at: At, errors: &mut Vec<PatternError>) -> Pattern {
     let mut pattern = Pattern::any();
     let Some(object) = value.as_object() else {
-        errors.push(PatternError { path: path.into(), reason: "a pattern must be an object".into() });
+        errors.push(PatternError { path: at.to_string(), reason: "a pattern must be an object".into() });
         return pattern;
     };
     for (key, value) in object {
-        let child = format!("{path}.{key}");
+        let child = at.key(key);
         if key == "$or" {
             match value.as_array() {
                 Some(items) if items.len() >= 2 => {
-                    let alternatives =
-                        items.iter().enumerate().map(|(i, item)| compile_object(item, &format!("{child}[{i}]"), errors)).collect();
+                    let alternatives = items.iter().enumerate().map(|(i, item)| compile_object(item, child.index(i), errors)).collect();
                     pattern.any_of.push(alternatives);
                 }
-                _ => errors.push(PatternError { path: child, reason: "`$or` takes a list of at least two patterns".into() }),
+                _ => errors.push(PatternError { path: child.to_string(), reason: "`$or` takes a list of at least two patterns".into() }),
             }
             continue;
         }
         match value {
-            Value::Object(_) => pattern.fields.push((key.clone(), Node::Nested(compile_object(value, &child, errors)))),
-            Value::Array(items) if items.is_empty() => {
-                errors.push(PatternError { path: child, reason: "an empty list matches nothing; list at least one value".into() })
-            }
+            Value::Object(_) => pattern.fields.push((key.clone(), Node::Nested(compile_object(value, child, errors)))),
+            Value::Array(items) if items.is_empty() => errors
+                .push(PatternError { path: child.to_string(), reason: "an empty list matches nothing; list at least one value".into() }),
             Value::Array(items) => {
-                let matchers =
-                    items.iter().enumerate().filter_map(|(i, item)| compile_matcher(item, &format!("{child}[{i}]"), errors)).collect();
+                let matchers = items.iter().enumerate().filter_map(|(i, item)| compile_matcher(item, child.index(i), errors)).collect();
                 pattern.fields.push((key.clone(), Node::Leaf(matchers)));
             }
-            _ => errors.push(PatternError { path: child, reason: format!("values in a pattern must be in a list, e.g. [{value}]") }),
+            _ => errors
+                .push(PatternError { path: child.to_string(), reason: format!("values in a pattern must be in a list, e.g. [{value}]") }),
         }
     }
     pattern
 }
 
-fn compile_matcher(item: &Value, path: &str, errors: &mut Vec<PatternError>) -> Option<Matcher> {
+fn compile_matcher(item: &Value, at: At, errors: &mut Vec<PatternError>) -> Option<Matcher> {
     let mut fail = |reason: String| {
-        errors.push(PatternError { path: path.into(), reason });
+        errors.push(PatternError { path: at.to_string(), reason });
         None
     };
     let object = match item {

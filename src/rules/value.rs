@@ -73,13 +73,66 @@ pub enum ValueSpec {
 }
 
 /// A mapping is the detailed form, anything else a scalar. (Written by hand: serde's untagged
-/// enums buffer and retry every value, which was most of the cost of loading rules.)
+/// enums buffer and retry every value, and going through a JSON value first builds and drops a
+/// tree for every mapping; both showed in the cold start.)
 impl<'de> Deserialize<'de> for ValueSpec {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ValueSpec, D::Error> {
-        match Value::deserialize(deserializer)? {
-            mapping @ Value::Object(_) => serde_json::from_value(mapping).map(ValueSpec::Detailed).map_err(serde::de::Error::custom),
-            scalar => Ok(ValueSpec::Scalar(scalar)),
-        }
+        deserializer.deserialize_any(ValueSpecVisitor)
+    }
+}
+
+struct ValueSpecVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueSpecVisitor {
+    type Value = ValueSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value: a JSON path, a template, a literal, or a mapping with `path`, `template`, `value` or `customer`")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ValueSpec, A::Error> {
+        DetailedValue::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(ValueSpec::Detailed)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<ValueSpec, A::Error> {
+        // Refused when compiled, with the rule and field named.
+        Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(ValueSpec::Scalar)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ValueSpec, E> {
+        Ok(ValueSpec::Scalar(Value::String(v.to_owned())))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<ValueSpec, E> {
+        Ok(ValueSpec::Scalar(Value::String(v)))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ValueSpec, E> {
+        Ok(ValueSpec::Scalar(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ValueSpec, E> {
+        Ok(ValueSpec::Scalar(Value::from(v)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ValueSpec, E> {
+        Ok(ValueSpec::Scalar(Value::from(v)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ValueSpec, E> {
+        Ok(ValueSpec::Scalar(Value::from(v)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<ValueSpec, E> {
+        Ok(ValueSpec::Scalar(Value::Null))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<ValueSpec, E> {
+        Ok(ValueSpec::Scalar(Value::Null))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<ValueSpec, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
@@ -109,10 +162,8 @@ pub enum Source {
         text: String,
         path: Path,
     },
-    Template {
-        text: String,
-        name: String,
-    },
+    /// Registered in the environment under its own text, so identical templates are shared.
+    Template(String),
     Literal(Value),
     /// Resolved through Customer Profiles before planning; see `rules::customer`.
     Customer(Box<CompiledCustomer>),
@@ -175,8 +226,8 @@ impl ValueSpec {
         matches!(self, ValueSpec::Detailed(d) if d.customer.is_some())
     }
 
-    /// Compiles the value; templates are added to `env` under `name`.
-    pub fn compile(&self, name: &str, env: &mut Environment<'static>) -> Result<CompiledValue, String> {
+    /// Compiles the value; templates are added to `env`.
+    pub fn compile(&self, env: &mut Environment<'static>) -> Result<CompiledValue, String> {
         let (text, ty, default) = match self {
             ValueSpec::Scalar(value) => (value.clone(), None, None),
             ValueSpec::Detailed(d) if d.customer.is_some() => {
@@ -189,7 +240,7 @@ impl ValueSpec {
                 if d.ty.is_some_and(|t| t != ValueType::String) {
                     return Err("`customer` gives a string (a profile ARN)".into());
                 }
-                let source = Source::Customer(Box::new(customer.compile(name, env)?));
+                let source = Source::Customer(Box::new(customer.compile(env)?));
                 return Ok(CompiledValue { source, ty: Some(ValueType::String), default: None });
             }
             ValueSpec::Detailed(d) => {
@@ -202,7 +253,7 @@ impl ValueSpec {
                 let source = if let Some(path) = &d.path {
                     Source::Path { text: path.clone(), path: parse_path(path)? }
                 } else if let Some(template) = &d.template {
-                    add_template(env, name, template)?
+                    add_template(env, template)?
                 } else if let Some(value) = &d.value {
                     Source::Literal(value.clone())
                 } else {
@@ -213,7 +264,7 @@ impl ValueSpec {
         };
         let source = match &text {
             Value::String(s) if s.starts_with('$') => Source::Path { text: s.clone(), path: parse_path(s)? },
-            Value::String(s) if s.contains("{{") || s.contains("{%") => add_template(env, name, s)?,
+            Value::String(s) if s.contains("{{") || s.contains("{%") => add_template(env, s)?,
             Value::Array(_) | Value::Object(_) => {
                 return Err("a value is a string, number, boolean, null, or a mapping with `path`, `template` or `value`".into());
             }
@@ -269,17 +320,20 @@ fn member_chain(text: &str) -> Option<Vec<String>> {
         .collect()
 }
 
-fn add_template(env: &mut Environment<'static>, name: &str, source: &str) -> Result<Source, String> {
-    env.add_template_owned(name.to_owned(), source.to_owned())
-        .map_err(|e| format!("invalid template `{source}`: {}", e.detail().unwrap_or(&e.to_string())))?;
-    Ok(Source::Template { text: source.into(), name: name.into() })
+/// Adds a template named by its own text: one compiled template serves every value that uses it.
+fn add_template(env: &mut Environment<'static>, source: &str) -> Result<Source, String> {
+    if env.get_template(source).is_err() {
+        env.add_template_owned(source.to_owned(), source.to_owned())
+            .map_err(|e| format!("invalid template `{source}`: {}", e.detail().unwrap_or(&e.to_string())))?;
+    }
+    Ok(Source::Template(source.to_owned()))
 }
 
 impl CompiledValue {
     /// A short description of where the value comes from, for errors and plans.
     pub fn describe(&self) -> String {
         match &self.source {
-            Source::Path { text, .. } | Source::Template { text, .. } => text.clone(),
+            Source::Path { text, .. } | Source::Template(text) => text.clone(),
             Source::Literal(v) => v.to_string(),
             Source::Customer(_) => "customer".into(),
         }
@@ -306,9 +360,9 @@ impl CompiledValue {
                     many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
                 }
             }
-            Source::Template { text, name } => {
+            Source::Template(text) => {
                 let rendered = env
-                    .get_template(name)
+                    .get_template(text)
                     .and_then(|t| t.render(&ctx.0))
                     .map_err(|e| ExtractError::Template { source: text.clone(), reason: template_reason(&e) })?;
                 Some(Value::String(rendered))
@@ -389,10 +443,13 @@ pub fn describe_json(value: &Value) -> String {
     }
 }
 
-/// Templates fail on undefined variables instead of rendering them empty.
+/// Templates fail on undefined variables instead of rendering them empty, and never escape:
+/// they make plain-text field values, and a template is named by its text, whose ending
+/// (`.html`, `.json`) would otherwise switch escaping on.
 pub fn template_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env
 }
 
@@ -404,7 +461,7 @@ mod tests {
     fn compile(spec: Value) -> (CompiledValue, Environment<'static>) {
         let mut env = template_environment();
         let spec: ValueSpec = serde_json::from_value(spec).unwrap();
-        let compiled = spec.compile("t", &mut env).unwrap();
+        let compiled = spec.compile(&mut env).unwrap();
         (compiled, env)
     }
 
@@ -426,6 +483,21 @@ mod tests {
         assert_eq!(extract(json!("open"), &event), Ok(Some(FieldValue::String("open".into()))));
         assert_eq!(extract(json!(3), &event), Ok(Some(FieldValue::Double(3.0))));
         assert_eq!(extract(json!(null), &event), Ok(Some(FieldValue::empty())));
+    }
+
+    #[test]
+    fn identical_templates_share_one_and_nothing_is_escaped() {
+        let event = json!({"detail": {"page": "<b>Q&A</b>"}});
+        let mut env = template_environment();
+        // Ends in `.html`: minijinja's default would escape a template named like that.
+        let text = json!("{{ detail.page }} in index.html");
+        let specs: Vec<ValueSpec> = (0..2).map(|_| serde_json::from_value(text.clone()).unwrap()).collect();
+        let compiled: Vec<_> = specs.iter().map(|spec| spec.compile(&mut env).unwrap()).collect();
+        assert_eq!(env.templates().count(), 1);
+        for value in compiled {
+            let rendered = value.extract(&event, &env, &TemplateContext::new(&event));
+            assert_eq!(rendered, Ok(Some(FieldValue::String("<b>Q&A</b> in index.html".into()))));
+        }
     }
 
     #[test]
@@ -477,7 +549,7 @@ mod tests {
         let mut env = template_environment();
         for bad in [json!("$..["), json!("{{ unclosed"), json!({"path": "$.a", "value": 1}), json!([1])] {
             let spec: ValueSpec = serde_json::from_value(bad.clone()).unwrap();
-            assert!(spec.compile("x", &mut env).is_err(), "{bad} should not compile");
+            assert!(spec.compile(&mut env).is_err(), "{bad} should not compile");
         }
     }
 
