@@ -26,7 +26,7 @@ use runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-const RUNS: usize = 15;
+const RUNS: usize = 31;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -48,43 +48,51 @@ struct ColdStart {
     peak_rss_kib: Vec<u64>,
 }
 
-/// Starts `binary` `RUNS` times; each time measures the time to its first `next` request and to
-/// the answer of its first invocation (`payload(run)`), and its peak RSS after that invocation.
-async fn cold_start(binary: &Path, cases: &Emulator, payload: impl Fn(usize) -> Value) -> ColdStart {
-    let mut result = ColdStart { init: vec![], first_answer: vec![], peak_rss_kib: vec![] };
-    for run in 0..RUNS {
-        let runtime = RuntimeApi::start().await;
-        runtime.invoke(payload(run), Duration::from_secs(8));
-        let started = Instant::now();
-        let mut child = Command::new(binary)
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "cases-automation")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "local")
-            .env("AWS_SECRET_ACCESS_KEY", "local")
-            .env("AWS_ENDPOINT_URL_CONNECTCASES", cases.endpoint_url())
-            .env("CASES_DOMAIN_ID", "demo-domain")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let (_, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
-        let answered = started.elapsed();
-        assert!(matches!(answer, Answer::Response(_)), "{answer:?}");
-        result.init.push(runtime.first_next().expect("asked for work") - started);
-        result.first_answer.push(answered);
-        if let Some(pid) = child.id() {
-            result.peak_rss_kib.push(peak_rss_kib(pid));
-        }
-        child.kill().await.unwrap();
+/// Starts `binary` once: the time to its first `next` request and to the answer of its first
+/// invocation (`payload`), and its peak RSS after that invocation.
+async fn start_once(binary: &Path, cases: &Emulator, payload: Value, into: &mut ColdStart) {
+    let runtime = RuntimeApi::start().await;
+    runtime.invoke(payload, Duration::from_secs(8));
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "cases-automation")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_ENDPOINT_URL_CONNECTCASES", cases.endpoint_url())
+        .env("CASES_DOMAIN_ID", "demo-domain")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let (_, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
+    let answered = started.elapsed();
+    assert!(matches!(answer, Answer::Response(_)), "{answer:?}");
+    into.init.push(runtime.first_next().expect("asked for work") - started);
+    into.first_answer.push(answered);
+    if let Some(pid) = child.id() {
+        into.peak_rss_kib.push(peak_rss_kib(pid));
     }
-    result
+    child.kill().await.unwrap();
+}
+
+/// Starts the hello-world floor and the function `RUNS` times each, alternately, so that a
+/// drift of the machine (frequency, page cache, other load) weighs on both alike.
+async fn cold_starts(hello: &Path, function: &Path, cases: &Emulator) -> (ColdStart, ColdStart) {
+    let empty = || ColdStart { init: vec![], first_answer: vec![], peak_rss_kib: vec![] };
+    let (mut floor, mut ours) = (empty(), empty());
+    for run in 0..RUNS {
+        start_once(hello, cases, json!({"hello": "world"}), &mut floor).await;
+        start_once(function, cases, flow_for_contact(run), &mut ours).await;
+    }
+    (floor, ours)
 }
 
 /// `VmHWM` of a running process, in KiB.
@@ -199,8 +207,7 @@ async fn main() {
     let cases = Emulator::builder().seed(Seed::demo().without_cases()).start().await.unwrap();
     let mut rows: Vec<[String; 3]> = Vec::new();
 
-    let floor = cold_start(&hello, &cases, |_| json!({"hello": "world"})).await;
-    let ours = cold_start(&function, &cases, flow_for_contact).await;
+    let (floor, ours) = cold_starts(&hello, &function, &cases).await;
     let ratio = median(&ours.init).as_secs_f64() / median(&floor.init).as_secs_f64();
     rows.push(["init to first `next`, hello-world floor (median)".into(), ms(median(&floor.init)), "-".into()]);
     rows.push(["init to first `next`, cases-automation (median)".into(), ms(median(&ours.init)), "≤ 1.5× floor".into()]);
