@@ -78,16 +78,8 @@ pub fn spawn_function(runtime: &RuntimeApi, cases_endpoint: &str, extra: &[(&str
     let mut command = Command::new(env!("CARGO_BIN_EXE_cases-automation"));
     command
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "cases-automation")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .envs(runtime.lambda_environment(cases_endpoint))
         .env("RUST_LOG", "info")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_ENDPOINT_URL_CONNECTCASES", cases_endpoint)
         .env("AWS_ENDPOINT_URL_CUSTOMER_PROFILES", cases_endpoint)
         .env("CASES_DOMAIN_ID", DOMAIN)
         .env("PROFILES_DOMAIN_NAME", PROFILES_DOMAIN)

@@ -48,6 +48,23 @@ pub struct RuntimeApi {
 type AppState = (Arc<Shared>, mpsc::UnboundedSender<(String, Answer)>);
 
 impl RuntimeApi {
+    /// The environment Lambda gives a function served by this Runtime API, with local credentials
+    /// and the Cases endpoint; callers add their own settings (logging, domains) to it.
+    pub fn lambda_environment(&self, cases_endpoint: &str) -> Vec<(&'static str, String)> {
+        [
+            ("AWS_LAMBDA_RUNTIME_API", self.addr.to_string()),
+            ("AWS_LAMBDA_FUNCTION_NAME", "cases-automation".into()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "local".into()),
+            ("AWS_SECRET_ACCESS_KEY", "local".into()),
+            ("AWS_ENDPOINT_URL_CONNECTCASES", cases_endpoint.into()),
+        ]
+        .into()
+    }
+
     pub async fn start() -> RuntimeApi {
         let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::unbounded_channel();
