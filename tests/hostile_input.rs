@@ -1247,6 +1247,9 @@ rules:
         }
     }
     assert!(missing.is_empty(), "not reported: {missing:#?}\nreported:\n{error}");
+    // A mistake inside a detailed value is reported at the key that is wrong, not at the value.
+    let unknown_key = ("value-mapping-with-an-unknown-key".to_owned(), "actions[0].comment.nested".to_owned());
+    assert!(found.contains(&unknown_key), "reported:\n{error}");
     let text = error.to_string();
     assert!(text.starts_with("the rules in mistakes.yaml are invalid"), "{text}");
     assert!(!text.contains(&long_identity), "values are described, not echoed");

@@ -320,12 +320,12 @@ fn member_chain(text: &str) -> Option<Vec<String>> {
         .collect()
 }
 
-/// Adds a template named by its own text: one compiled template serves every value that uses it.
+/// Adds a template named by its own text: one compiled template serves every value that uses it
+/// (adding the same text again replaces it with an identical one). Templates cannot reach each
+/// other by name: minijinja's `multi_template` feature (`include`, `extends`, `import`) is off.
 fn add_template(env: &mut Environment<'static>, source: &str) -> Result<Source, String> {
-    if env.get_template(source).is_err() {
-        env.add_template_owned(source.to_owned(), source.to_owned())
-            .map_err(|e| format!("invalid template `{source}`: {}", e.detail().unwrap_or(&e.to_string())))?;
-    }
+    env.add_template_owned(source.to_owned(), source.to_owned())
+        .map_err(|e| format!("invalid template `{source}`: {}", e.detail().unwrap_or(&e.to_string())))?;
     Ok(Source::Template(source.to_owned()))
 }
 
@@ -547,7 +547,9 @@ mod tests {
     #[test]
     fn bad_specs_are_rejected_at_compile_time() {
         let mut env = template_environment();
-        for bad in [json!("$..["), json!("{{ unclosed"), json!({"path": "$.a", "value": 1}), json!([1])] {
+        // A template cannot pull in another by name (templates are named by their text).
+        let include = json!("{% include '{{ detail.page }}' %}");
+        for bad in [json!("$..["), json!("{{ unclosed"), json!({"path": "$.a", "value": 1}), json!([1]), include] {
             let spec: ValueSpec = serde_json::from_value(bad.clone()).unwrap();
             assert!(spec.compile(&mut env).is_err(), "{bad} should not compile");
         }
