@@ -98,7 +98,7 @@ fn customer_lookups(rules: &RuleSet, rule: &Rule, event: &Event) -> Vec<Value> {
         .into_iter()
         .map(|source| {
             let (at, customer) = (source.path, source.customer);
-            let query = customer.query(&event.raw, &rules.templates, &context);
+            let query = customer.query(&event.raw, rules.templates(), &context);
             let lookup = match (&query.known, query.terms.split_first()) {
                 (Some(_), _) => json!({"uses": query.to_string(), "calls": "none: the event names the profile"}),
                 (None, None) => json!({"uses": "nothing: the event has no usable customer identifier", "unusable": query.unusable}),

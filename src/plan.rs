@@ -276,7 +276,7 @@ impl<R: Resolve> Builder<'_, R> {
     fn value(&self, value: &CompiledValue, path: &str) -> Result<Option<FieldValue>, PlanError> {
         let i = self.input;
         if let Some(customer) = value.customer() {
-            let query = customer.query(&i.event.raw, &i.rules.templates, i.context);
+            let query = customer.query(&i.event.raw, i.rules.templates(), i.context);
             let arn = match i.customers {
                 // Without any identifier the lookup cannot succeed: refused here, before any write.
                 CustomerValues::Placeholders if query.known.is_none() && query.terms.is_empty() && query.if_none != IfNoProfile::Skip => {
@@ -290,12 +290,12 @@ impl<R: Resolve> Builder<'_, R> {
             };
             return Ok(Some(FieldValue::String(arn)));
         }
-        value.extract(&i.event.raw, &i.rules.templates, i.context).map_err(|e| self.error(path, e.to_string()))
+        value.extract(&i.event.raw, i.rules.templates(), i.context).map_err(|e| self.error(path, e.to_string()))
     }
 
     fn required_string(&self, value: &CompiledValue, path: &str) -> Result<String, PlanError> {
         let i = self.input;
-        match value.extract_string(&i.event.raw, &i.rules.templates, i.context) {
+        match value.extract_string(&i.event.raw, i.rules.templates(), i.context) {
             Ok(Some(s)) if !s.is_empty() => Ok(s),
             Ok(_) => Err(self.error(path, format!("`{}` gave an empty value", value.describe()))),
             Err(e) => Err(self.error(path, e.to_string())),

@@ -18,7 +18,7 @@ use cases_automation::inbound::{Event, Inbound, classify};
 use cases_automation::plan::{CustomerValues, PlanInput, PlannedAction, plan_rule};
 use cases_automation::rules::RuleSet;
 use cases_automation::rules::pattern::Pattern;
-use cases_automation::rules::value::{TemplateContext, ValueSpec, template_environment};
+use cases_automation::rules::value::{TemplateCheck, TemplateContext, ValueSpec, template_environment};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Value, json};
@@ -466,9 +466,9 @@ proptest! {
     /// extracting them from any event terminates with a value or an error.
     #[test]
     fn values_compile_and_extract_from_anything(spec in arb_value_spec(), event in arb_json()) {
-        let mut env = template_environment();
+        let env = template_environment();
         if let Ok(spec) = serde_json::from_value::<ValueSpec>(spec)
-            && let Ok(compiled) = spec.compile(&mut env)
+            && let Ok(compiled) = spec.compile(&TemplateCheck::Now(&env))
         {
             let context = TemplateContext::new(&event);
             let _ = compiled.extract(&event, &env, &context);

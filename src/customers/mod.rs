@@ -206,7 +206,7 @@ impl<P: ProfilesApi> Customers<P> {
         let mut profiles = HashMap::new();
         for source in rule.customer_sources() {
             let (path, customer) = (source.path, source.customer);
-            let query = customer.query(&event.raw, &rules.templates, context);
+            let query = customer.query(&event.raw, rules.templates(), context);
             if profiles.contains_key(&query) {
                 continue;
             }
@@ -386,7 +386,7 @@ mod tests {
 
     use crate::cases::ApiErrorKind;
     use crate::rules::customer::CustomerSpec;
-    use crate::rules::value::template_environment;
+    use crate::rules::value::{TemplateCheck, template_environment};
     use serde_json::json;
 
     const DOMAIN: &str = "people";
@@ -448,9 +448,9 @@ mod tests {
     }
 
     fn query(spec: Value, event: Value) -> CustomerQuery {
-        let mut env = template_environment();
+        let env = template_environment();
         let spec: CustomerSpec = serde_json::from_value(spec).unwrap();
-        let compiled = spec.compile(&mut env).unwrap();
+        let compiled = spec.compile(&TemplateCheck::Now(&env)).unwrap();
         compiled.query(&event, &env, &TemplateContext::new(&event))
     }
 

@@ -26,7 +26,7 @@ use phonenumber::country;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::value::{CompiledValue, TemplateContext, ValueSpec};
+use super::value::{CompiledValue, TemplateCheck, TemplateContext, ValueSpec};
 
 /// The section as written in the rules file.
 #[derive(Debug, Clone, Deserialize)]
@@ -126,13 +126,13 @@ pub struct CompiledCustomer {
 pub const MAX_SEARCH_KEYS: usize = 5;
 
 impl CustomerSpec {
-    /// Compiles the section; its templates are added to `env`.
-    pub fn compile(&self, env: &mut Environment<'static>) -> Result<CompiledCustomer, String> {
-        let mut compile = |key: &dyn std::fmt::Display, spec: &ValueSpec| {
+    /// Compiles the section; `check` says whether its templates are compiled now.
+    pub fn compile(&self, check: &TemplateCheck) -> Result<CompiledCustomer, String> {
+        let compile = |key: &dyn std::fmt::Display, spec: &ValueSpec| {
             if spec.is_customer() {
                 return Err(format!("customer.{key}: a `customer` value cannot be nested in another"));
             }
-            spec.compile(env).map_err(|e| format!("customer.{key}: {e}"))
+            spec.compile(check).map_err(|e| format!("customer.{key}: {e}"))
         };
         let profile = self.profile.as_ref().map(|spec| compile(&"profile", spec)).transpose()?;
         let mut keys = Vec::new();
@@ -376,9 +376,9 @@ mod tests {
     use serde_json::json;
 
     fn compile(spec: Value) -> Result<(CompiledCustomer, Environment<'static>), String> {
-        let mut env = template_environment();
+        let env = template_environment();
         let spec: CustomerSpec = serde_json::from_value(spec).map_err(|e| e.to_string())?;
-        let compiled = spec.compile(&mut env)?;
+        let compiled = spec.compile(&TemplateCheck::Now(&env))?;
         Ok((compiled, env))
     }
 

@@ -11,6 +11,7 @@ pub mod value;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::sync::OnceLock;
 
 use minijinja::Environment;
 use serde::Deserialize;
@@ -19,7 +20,7 @@ use serde_json::Value;
 use crate::identity::validate_identity;
 use at::At;
 use pattern::Pattern;
-use value::{CompiledValue, ValueSpec};
+use value::{CompiledValue, TemplateCheck, ValueSpec};
 
 /// The rules shipped with the function, used when `RULES_FILE` is not set.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.yaml");
@@ -33,7 +34,8 @@ pub type NameOrId = String;
 /// A compiled, validated set of rules.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    pub templates: Environment<'static>,
+    /// Built at load when the templates are compiled there, else on first render.
+    templates: OnceLock<Environment<'static>>,
 }
 
 impl fmt::Debug for RuleSet {
@@ -320,6 +322,11 @@ struct SlaSpec {
 pub const MAX_SLA_MINUTES: i64 = 129_600;
 
 impl RuleSet {
+    /// The environment the rules' templates render in.
+    pub fn templates(&self) -> &Environment<'static> {
+        self.templates.get_or_init(value::template_environment)
+    }
+
     /// Parses and validates a YAML rules file; `source` names it in errors.
     pub fn from_yaml(text: &str, source: &str) -> Result<RuleSet, RulesError> {
         let document: Value = serde_norway::from_str(text).map_err(|e| RulesError {
@@ -360,23 +367,45 @@ impl RuleSet {
             });
             (name, spec)
         });
-        compile_all(specs, source)
+        compile_all(specs, source, Templates::CompiledAtLoad)
     }
 
     /// The shipped default rules.
     pub fn default_rules() -> RuleSet {
         // Straight from the JSON text to the rules: building and dropping a JSON value tree of the
-        // whole file first was a third of the cold start. (They are valid: a test says so.)
+        // whole file first was a third of the cold start. Their templates are compiled on first
+        // use. (They are valid, templates included: a test loads them as a rules file.)
         let document: DocumentSpec = serde_json::from_str(DEFAULT_RULES_JSON).expect("build.rs writes the default rules as JSON");
         let specs = document.rules.into_iter().map(|spec| (spec.name.clone(), Ok(spec)));
-        compile_all(specs, "the default rules").expect("the shipped default rules are valid")
+        compile_all(specs, "the default rules", Templates::CompiledOnFirstUse).expect("the shipped default rules are valid")
     }
 }
 
+/// When the templates of a set of rules are compiled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Templates {
+    /// At load, so that a rules file with a broken template fails the start.
+    CompiledAtLoad,
+    /// On first render, into an environment built then: the shipped rules, checked by the tests,
+    /// whose templates an instance may never need (like the SDK clients, built on first use).
+    CompiledOnFirstUse,
+}
+
 /// Compiles every rule, collecting every problem of every rule.
-fn compile_all(specs: impl Iterator<Item = (String, Result<RuleSpec, (String, String)>)>, source: &str) -> Result<RuleSet, RulesError> {
+fn compile_all(
+    specs: impl Iterator<Item = (String, Result<RuleSpec, (String, String)>)>,
+    source: &str,
+    when: Templates,
+) -> Result<RuleSet, RulesError> {
     let mut problems = Vec::new();
-    let mut templates = value::template_environment();
+    let templates = match when {
+        Templates::CompiledAtLoad => OnceLock::from(value::template_environment()),
+        Templates::CompiledOnFirstUse => OnceLock::new(),
+    };
+    let check = match templates.get() {
+        Some(env) => TemplateCheck::Now(env),
+        None => TemplateCheck::OnFirstUse,
+    };
     let mut rules = Vec::new();
     let mut names = HashSet::new();
     for (name, spec) in specs {
@@ -391,7 +420,7 @@ fn compile_all(specs: impl Iterator<Item = (String, Result<RuleSpec, (String, St
                 continue;
             }
         };
-        if let Some(rule) = compile_rule(spec, &mut templates, &mut problem) {
+        if let Some(rule) = compile_rule(spec, &check, &mut problem) {
             rules.push(rule);
         }
     }
@@ -410,7 +439,7 @@ impl RuleSet {
     }
 }
 
-fn compile_rule(spec: RuleSpec, env: &mut Environment<'static>, problem: &mut impl FnMut(&str, String)) -> Option<Rule> {
+fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(&str, String)) -> Option<Rule> {
     let name = spec.name;
     if name.trim().is_empty() {
         problem("name", "a rule needs a non-empty name".into());
@@ -437,7 +466,7 @@ fn compile_rule(spec: RuleSpec, env: &mut Environment<'static>, problem: &mut im
             problem(&at.to_string(), "a `customer` value can only be the value of a field (in search, create or update fields)".into());
             return None;
         }
-        spec.compile(env).map_err(|reason| problem(&at.to_string(), reason)).ok()
+        spec.compile(check).map_err(|reason| problem(&at.to_string(), reason)).ok()
     };
     let fields = |at: At, map: &BTreeMap<String, ValueSpec>, value: &mut dyn FnMut(At, &ValueSpec) -> Option<CompiledValue>| {
         map.iter().filter_map(|(field, spec)| Some((field.clone(), value(at.key(field), spec)?))).collect::<Vec<_>>()
@@ -557,6 +586,12 @@ mod tests {
         assert!(rules.rules.len() >= 6, "{rules:?}");
         let yaml: Value = serde_norway::from_str(DEFAULT_RULES).unwrap();
         assert_eq!(yaml, serde_json::from_str::<Value>(DEFAULT_RULES_JSON).unwrap());
+        // Loaded as a rules file, their templates are compiled at load: this is what lets the
+        // shipped rules compile theirs on first use.
+        let checked = RuleSet::from_yaml(DEFAULT_RULES, "rules/default.yaml").expect("every default template compiles");
+        assert!(checked.templates().templates().count() >= 5, "the default rules' templates were compiled");
+        assert!(rules.templates.get().is_none(), "the shipped rules build their template environment on first use");
+        assert_eq!(rules.templates().templates().count(), 0, "and compile each template on its first use");
     }
 
     #[test]

@@ -226,8 +226,8 @@ impl ValueSpec {
         matches!(self, ValueSpec::Detailed(d) if d.customer.is_some())
     }
 
-    /// Compiles the value; templates are added to `env`.
-    pub fn compile(&self, env: &mut Environment<'static>) -> Result<CompiledValue, String> {
+    /// Compiles the value; `check` says whether its templates are compiled now.
+    pub fn compile(&self, check: &TemplateCheck) -> Result<CompiledValue, String> {
         let (text, ty, default) = match self {
             ValueSpec::Scalar(value) => (value.clone(), None, None),
             ValueSpec::Detailed(d) if d.customer.is_some() => {
@@ -240,7 +240,7 @@ impl ValueSpec {
                 if d.ty.is_some_and(|t| t != ValueType::String) {
                     return Err("`customer` gives a string (a profile ARN)".into());
                 }
-                let source = Source::Customer(Box::new(customer.compile(env)?));
+                let source = Source::Customer(Box::new(customer.compile(check)?));
                 return Ok(CompiledValue { source, ty: Some(ValueType::String), default: None });
             }
             ValueSpec::Detailed(d) => {
@@ -253,7 +253,7 @@ impl ValueSpec {
                 let source = if let Some(path) = &d.path {
                     Source::Path { text: path.clone(), path: parse_path(path)? }
                 } else if let Some(template) = &d.template {
-                    add_template(env, template)?
+                    add_template(check, template)?
                 } else if let Some(value) = &d.value {
                     Source::Literal(value.clone())
                 } else {
@@ -264,7 +264,7 @@ impl ValueSpec {
         };
         let source = match &text {
             Value::String(s) if s.starts_with('$') => Source::Path { text: s.clone(), path: parse_path(s)? },
-            Value::String(s) if s.contains("{{") || s.contains("{%") => add_template(env, s)?,
+            Value::String(s) if s.contains("{{") || s.contains("{%") => add_template(check, s)?,
             Value::Array(_) | Value::Object(_) => {
                 return Err("a value is a string, number, boolean, null, or a mapping with `path`, `template` or `value`".into());
             }
@@ -320,12 +320,23 @@ fn member_chain(text: &str) -> Option<Vec<String>> {
         .collect()
 }
 
-/// Adds a template named by its own text: one compiled template serves every value that uses it
-/// (adding the same text again replaces it with an identical one). Templates cannot reach each
-/// other by name: minijinja's `multi_template` feature (`include`, `extends`, `import`) is off.
-fn add_template(env: &mut Environment<'static>, source: &str) -> Result<Source, String> {
-    env.add_template_owned(source.to_owned(), source.to_owned())
-        .map_err(|e| format!("invalid template `{source}`: {}", e.detail().unwrap_or(&e.to_string())))?;
+/// When the templates of values are compiled.
+pub enum TemplateCheck<'a> {
+    /// Now, into this environment: a template with a syntax error fails the load (rules files).
+    Now(&'a Environment<'static>),
+    /// On first render: the shipped default rules, whose templates a test compiles. An instance
+    /// then compiles only the templates of the rules its events match.
+    OnFirstUse,
+}
+
+/// A template is named by its own text: the environment's loader compiles it from its name on
+/// first use, once, and one compiled template serves every value that uses the same text.
+/// Templates cannot reach each other by name: minijinja's `multi_template` feature (`include`,
+/// `extends`, `import`) is off.
+fn add_template(check: &TemplateCheck, source: &str) -> Result<Source, String> {
+    if let TemplateCheck::Now(env) = check {
+        env.get_template(source).map_err(|e| format!("invalid template `{source}`: {}", e.detail().unwrap_or(&e.to_string())))?;
+    }
     Ok(Source::Template(source.to_owned()))
 }
 
@@ -443,11 +454,12 @@ pub fn describe_json(value: &Value) -> String {
     }
 }
 
-/// Templates fail on undefined variables instead of rendering them empty, and never escape:
-/// they make plain-text field values, and a template is named by its text, whose ending
-/// (`.html`, `.json`) would otherwise switch escaping on.
+/// Templates are loaded from their names, which are their texts (see `add_template`); they fail
+/// on undefined variables instead of rendering them empty, and never escape: they make plain-text
+/// field values, and a name ending in `.html` or `.json` would otherwise switch escaping on.
 pub fn template_environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_loader(|name| Ok(Some(name.to_owned())));
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env
@@ -459,9 +471,9 @@ mod tests {
     use serde_json::json;
 
     fn compile(spec: Value) -> (CompiledValue, Environment<'static>) {
-        let mut env = template_environment();
+        let env = template_environment();
         let spec: ValueSpec = serde_json::from_value(spec).unwrap();
-        let compiled = spec.compile(&mut env).unwrap();
+        let compiled = spec.compile(&TemplateCheck::Now(&env)).unwrap();
         (compiled, env)
     }
 
@@ -486,18 +498,24 @@ mod tests {
     }
 
     #[test]
-    fn identical_templates_share_one_and_nothing_is_escaped() {
+    fn templates_compile_once_on_first_use_and_nothing_is_escaped() {
         let event = json!({"detail": {"page": "<b>Q&A</b>"}});
-        let mut env = template_environment();
+        let env = template_environment();
         // Ends in `.html`: minijinja's default would escape a template named like that.
         let text = json!("{{ detail.page }} in index.html");
         let specs: Vec<ValueSpec> = (0..2).map(|_| serde_json::from_value(text.clone()).unwrap()).collect();
-        let compiled: Vec<_> = specs.iter().map(|spec| spec.compile(&mut env).unwrap()).collect();
-        assert_eq!(env.templates().count(), 1);
+        let compiled: Vec<_> = specs.iter().map(|spec| spec.compile(&TemplateCheck::OnFirstUse).unwrap()).collect();
+        assert_eq!(env.templates().count(), 0, "nothing is compiled before a render");
         for value in compiled {
             let rendered = value.extract(&event, &env, &TemplateContext::new(&event));
             assert_eq!(rendered, Ok(Some(FieldValue::String("<b>Q&A</b> in index.html".into()))));
         }
+        assert_eq!(env.templates().count(), 1, "one compiled template serves both values");
+        // Unchecked, a broken template fails when it renders, naming itself.
+        let broken: ValueSpec = serde_json::from_value(json!("{{ unclosed")).unwrap();
+        let broken = broken.compile(&TemplateCheck::OnFirstUse).unwrap();
+        let err = broken.extract(&event, &env, &TemplateContext::new(&event)).unwrap_err();
+        assert!(matches!(&err, ExtractError::Template { source, .. } if source == "{{ unclosed"), "{err:?}");
     }
 
     #[test]
@@ -546,12 +564,12 @@ mod tests {
 
     #[test]
     fn bad_specs_are_rejected_at_compile_time() {
-        let mut env = template_environment();
+        let env = template_environment();
         // A template cannot pull in another by name (templates are named by their text).
         let include = json!("{% include '{{ detail.page }}' %}");
         for bad in [json!("$..["), json!("{{ unclosed"), json!({"path": "$.a", "value": 1}), json!([1]), include] {
             let spec: ValueSpec = serde_json::from_value(bad.clone()).unwrap();
-            assert!(spec.compile(&mut env).is_err(), "{bad} should not compile");
+            assert!(spec.compile(&TemplateCheck::Now(&env)).is_err(), "{bad} should not compile");
         }
     }
 
