@@ -367,41 +367,30 @@ impl RuleSet {
             });
             (name, spec)
         });
-        compile_all(specs, source, Templates::CompiledAtLoad)
+        // Templates compiled at load, so that a rules file with a broken one fails the start.
+        compile_all(specs, source, OnceLock::from(value::template_environment()))
     }
 
     /// The shipped default rules.
     pub fn default_rules() -> RuleSet {
         // Straight from the JSON text to the rules: building and dropping a JSON value tree of the
-        // whole file first was a third of the cold start. Their templates are compiled on first
-        // use. (They are valid, templates included: a test loads them as a rules file.)
+        // whole file first was a third of the cold start. The template environment is built, and
+        // each template compiled, on first use, like the SDK clients: an instance may never need
+        // them. (They are valid, templates included: a test loads them as a rules file.)
         let document: DocumentSpec = serde_json::from_str(DEFAULT_RULES_JSON).expect("build.rs writes the default rules as JSON");
         let specs = document.rules.into_iter().map(|spec| (spec.name.clone(), Ok(spec)));
-        compile_all(specs, "the default rules", Templates::CompiledOnFirstUse).expect("the shipped default rules are valid")
+        compile_all(specs, "the default rules", OnceLock::new()).expect("the shipped default rules are valid")
     }
 }
 
-/// When the templates of a set of rules are compiled.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Templates {
-    /// At load, so that a rules file with a broken template fails the start.
-    CompiledAtLoad,
-    /// On first render, into an environment built then: the shipped rules, checked by the tests,
-    /// whose templates an instance may never need (like the SDK clients, built on first use).
-    CompiledOnFirstUse,
-}
-
-/// Compiles every rule, collecting every problem of every rule.
+/// Compiles every rule, collecting every problem of every rule. Templates are compiled now when
+/// `templates` already holds an environment, else on first render.
 fn compile_all(
     specs: impl Iterator<Item = (String, Result<RuleSpec, (String, String)>)>,
     source: &str,
-    when: Templates,
+    templates: OnceLock<Environment<'static>>,
 ) -> Result<RuleSet, RulesError> {
     let mut problems = Vec::new();
-    let templates = match when {
-        Templates::CompiledAtLoad => OnceLock::from(value::template_environment()),
-        Templates::CompiledOnFirstUse => OnceLock::new(),
-    };
     let check = match templates.get() {
         Some(env) => TemplateCheck::Now(env),
         None => TemplateCheck::OnFirstUse,
