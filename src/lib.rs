@@ -3,8 +3,9 @@
 //!
 //! `inbound` tells triggers apart and parses events; `rules` holds patterns and values; `plan`
 //! turns an event and a rule into Cases requests; `execute` sends them through the `cases`
-//! adapter; `handler` ties them together per invocation; `runtime` is the cold start.
+//! adapter; `handler` ties them together per invocation; `runtime` is the cold start; `aws` the SDK plumbing the adapters share.
 
+pub mod aws;
 pub mod cases;
 pub mod cli;
 pub mod config;

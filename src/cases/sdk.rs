@@ -6,7 +6,7 @@ use aws_sdk_connectcases::types as t;
 
 use super::model::*;
 use super::{ApiError, ApiErrorKind, CasesApi};
-use crate::runtime::{LazyClient, retry_partition};
+use crate::aws::{LazyClient, retry_partition};
 
 /// The SDK client bound to one Cases domain, built once per process. In Lambda it is built on
 /// first use: constructing it (mostly the SDK's endpoint partition table) was a sixth of the cold

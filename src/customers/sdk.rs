@@ -6,10 +6,10 @@ use aws_sdk_customerprofiles as profiles;
 use aws_sdk_customerprofiles::types::{AdditionalSearchKey, LogicalOperator};
 
 use super::{NewProfile, ProfileMatch, ProfilesApi};
+use crate::aws::{LazyClient, retry_partition};
 use crate::cases::ApiError;
 use crate::cases::sdk::{api_error, build_error};
 use crate::rules::customer::SearchTerm;
-use crate::runtime::{LazyClient, retry_partition};
 
 /// The SDK client bound to one profiles domain. The client is built on first use: most events
 /// name their profile, and a deployment without Customer Profiles never needs it.

@@ -1,5 +1,5 @@
 //! Shared by the reliability, hostile-input and privacy tests: the sample events, the function's
-//! app wired like production (the same SDK retry and timeout settings as `runtime::sdk_config`),
+//! app wired like production (the same SDK retry and timeout settings as `aws::sdk_config`),
 //! and the compiled binary started under a loopback Runtime API.
 
 use std::process::Stdio;
@@ -35,7 +35,7 @@ pub fn samples() -> Vec<(String, Value)> {
     names.into_iter().map(|n| (n.clone(), sample(&n))).collect()
 }
 
-/// The SDK client with the settings `runtime::sdk_config` gives the function in Lambda: standard
+/// The SDK client with the settings `aws::sdk_config` gives the function in Lambda: standard
 /// retries (4 attempts, 200 ms initial back-off, the function's retry quota), 1 s connect and 3 s
 /// per-attempt timeouts.
 pub fn lambda_client(service: &Emulator) -> aws_sdk_connectcases::Client {
@@ -45,7 +45,7 @@ pub fn lambda_client(service: &Emulator) -> aws_sdk_connectcases::Client {
         .credentials_provider(Credentials::new("local", "local", None, None, "static"))
         .endpoint_url(service.endpoint_url())
         .retry_config(RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(200)))
-        .retry_partition(cases_automation::runtime::retry_partition())
+        .retry_partition(cases_automation::aws::retry_partition())
         .timeout_config(
             TimeoutConfig::builder().connect_timeout(Duration::from_secs(1)).operation_attempt_timeout(Duration::from_secs(3)).build(),
         )
