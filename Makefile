@@ -11,13 +11,16 @@ CFN_LINT    := $(DEPLOY_VENV)/bin/cfn-lint
 EVENT       ?= events/flow-voice-open-case.json
 FUZZ_CASES  ?= 20000
 CARGO_DENY  := $(HOME)/.cargo/bin/cargo-deny
+# moto's server mode: the DynamoDB- and SQS-compatible server of the tests and the demo.
+MOTO_VENV   := .venv-moto
+MOTO        := $(MOTO_VENV)/bin/moto_server
 
-.PHONY: help test lint demo plan invoke watch emulator build deploy bench fuzz reliability advisories fmt
+.PHONY: help test lint demo plan invoke watch emulator moto build deploy bench fuzz reliability advisories fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-test: lint $(CARGO_DENY) ## Run every check and test: format, lints, template, licences, unit, handler, end-to-end, reliability
+test: lint $(CARGO_DENY) $(MOTO) ## Run every check and test: format, lints, template, licences, unit, handler, end-to-end, reliability
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo deny --locked check licenses bans sources
@@ -27,7 +30,7 @@ lint: $(SAM) ## Check the SAM template offline: cfn-lint and sam validate --lint
 	$(CFN_LINT) template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) validate --lint --template template.yaml
 
-demo: $(CARGO_LAMBDA) ## Run the function against the local Cases service with every sample event
+demo: $(CARGO_LAMBDA) $(MOTO) ## Run the function against the local Cases service with every sample event
 	scripts/demo.sh
 
 plan: ## Show the Cases requests for EVENT=file (no AWS calls)
@@ -35,6 +38,9 @@ plan: ## Show the Cases requests for EVENT=file (no AWS calls)
 
 emulator: ## Start the local Cases service on 127.0.0.1:4566 with the demo seed
 	cargo run --quiet --locked -p cases-emulator -- --listen 127.0.0.1:4566
+
+moto: $(MOTO) ## Start the local DynamoDB/SQS server (moto) on 127.0.0.1:4567, for `make watch`
+	$(MOTO_VENV)/bin/python scripts/moto_server.py --port 4567
 
 watch: $(CARGO_LAMBDA) ## Run the function under `cargo lambda watch`, pointed at the local Cases service
 	$(CARGO_LAMBDA) lambda watch --invoke-address 127.0.0.1 --invoke-port 9000 --env-file scripts/local.env --bin cases-automation
@@ -59,7 +65,7 @@ bench: ## Benchmarks: per-event CPU (criterion), cold start, memory, size, API c
 fuzz: ## Property tests of hostile input and privacy, FUZZ_CASES cases each (about 1 min at 20000)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --test hostile_input --test privacy
 
-reliability: ## Throttling bursts at full size (200 events under the real quotas, about 2.5 min), printing throughput
+reliability: $(MOTO) ## Throttling bursts at full size (200 events under the real quotas, about 2.5 min), printing throughput
 	RELIABILITY_BURST=200 cargo test --locked --test reliability a_burst -- --nocapture
 
 advisories: $(CARGO_DENY) ## RustSec advisories (needs access to the advisory database on github.com)
@@ -74,6 +80,10 @@ $(CARGO_LAMBDA):
 
 $(CARGO_DENY):
 	cargo install --locked cargo-deny@0.20.2
+
+$(MOTO):
+	python3 -m venv $(MOTO_VENV)
+	$(MOTO_VENV)/bin/pip install --quiet "moto[server]==5.2.5"
 
 $(SAM):
 	python3 -m venv $(DEPLOY_VENV)

@@ -1,5 +1,7 @@
-//! `cases-automation plan`: which rules an event matches and the exact Cases requests they would
-//! send, without calling AWS. The tool rule authors use.
+//! The command line. `cases-automation plan`: which rules an event matches and the exact Cases
+//! requests they would send, without calling AWS (the tool rule authors use).
+//! `cases-automation claims init`: creates the coordination store's table (local use and tests;
+//! in AWS the template creates it).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,10 +41,26 @@ enum Command {
         #[arg(long)]
         identity: Option<String>,
     },
+    /// The coordination store (a DynamoDB table, `CLAIMS_TABLE`).
+    Claims {
+        #[command(subcommand)]
+        command: ClaimsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClaimsCommand {
+    /// Create the table with the template's definition (on-demand, TTL on expiresAt, encrypted).
+    /// Idempotent. The endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (e.g. a local server).
+    Init {
+        /// The table name; default: CLAIMS_TABLE.
+        #[arg(long)]
+        table: Option<String>,
+    },
 }
 
 /// Runs the command line; `args` includes the program name.
-pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
+pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -50,13 +68,34 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let Command::Plan { event, rules, identity } = cli.command;
+    let (event, rules, identity) = match cli.command {
+        Command::Plan { event, rules, identity } => (event, rules, identity),
+        Command::Claims { command: ClaimsCommand::Init { table } } => return claims_init(table).await,
+    };
     let rules = rules.or_else(|| std::env::var_os("RULES_FILE").map(PathBuf::from));
     let identity = identity.or_else(|| std::env::var("AUTOMATION_IDENTITY").ok()).unwrap_or_else(|| FALLBACK_IDENTITY.into());
     match plan_command(&event, rules.as_deref(), &identity) {
         Ok((report, ok)) => {
             println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
             if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn claims_init(table: Option<String>) -> ExitCode {
+    let Some(table) = table.or_else(|| std::env::var("CLAIMS_TABLE").ok()).filter(|t| !t.trim().is_empty()) else {
+        eprintln!("error: no table: pass --table NAME or set CLAIMS_TABLE");
+        return ExitCode::from(2);
+    };
+    let client = aws_sdk_dynamodb::Client::new(&crate::aws::sdk_config().await);
+    match crate::claims::dynamodb::create_table(&client, &table).await {
+        Ok(()) => {
+            println!("claims table {table} is ready");
+            ExitCode::SUCCESS
         }
         Err(message) => {
             eprintln!("error: {message}");

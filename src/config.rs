@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::claims::ledger::Budget;
 use crate::identity::validate_identity;
 
 /// One environment variable the function reads. The SAM template must set exactly the required
@@ -32,6 +33,16 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         meaning: "whether `customer.ifNone: create` may create profiles (true or false, default true)",
     },
     EnvVar { name: "RULES_FILE", required: false, meaning: "path of a YAML rules file replacing the shipped default rules" },
+    EnvVar {
+        name: "CLAIMS_TABLE",
+        required: false,
+        meaning: "the DynamoDB table of the coordination store (one case per business fact across instances); unset: off",
+    },
+    EnvVar {
+        name: "CASE_UPDATES_PER_HOUR",
+        required: false,
+        meaning: "the most UpdateCase calls the automation makes on one case in an hour (default 30; stops loops with other parties)",
+    },
     EnvVar { name: "SQS_CONCURRENCY", required: false, meaning: "SQS records processed at once per invocation (default 4)" },
     EnvVar {
         name: "FLOW_TIMEOUT_MS",
@@ -47,6 +58,10 @@ pub struct Config {
     pub profiles_domain: Option<String>,
     pub profiles_allow_create: bool,
     pub rules_file: Option<PathBuf>,
+    /// The coordination store's table; None: off.
+    pub claims_table: Option<String>,
+    /// Automated updates one case may get per hour.
+    pub update_budget: Budget,
     pub sqs_concurrency: usize,
     pub flow_timeout: Duration,
 }
@@ -97,6 +112,17 @@ impl Config {
         };
         let sqs_concurrency = number("SQS_CONCURRENCY", 4, 1..=10, &mut problems) as usize;
         let flow_timeout = Duration::from_millis(number("FLOW_TIMEOUT_MS", 8000, 1000..=8000, &mut problems));
+        let update_budget = Budget {
+            updates: number("CASE_UPDATES_PER_HOUR", Budget::DEFAULT.updates as u64, 1..=10_000, &mut problems) as u32,
+            window: Duration::from_secs(3600),
+        };
+        let claims_table = present("CLAIMS_TABLE").map(|t| t.trim().to_owned());
+        let valid_table = |t: &str| (3..=255).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        if let Some(table) = &claims_table
+            && !valid_table(table)
+        {
+            problems.push("CLAIMS_TABLE must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ - .)".into());
+        }
 
         if problems.is_empty() {
             Ok(Config {
@@ -105,6 +131,8 @@ impl Config {
                 profiles_domain,
                 profiles_allow_create,
                 rules_file: present("RULES_FILE").map(PathBuf::from),
+                claims_table,
+                update_budget,
                 sqs_concurrency,
                 flow_timeout,
             })
@@ -135,6 +163,10 @@ mod tests {
         assert_eq!(c.profiles_domain.as_deref(), Some("amazon-connect-acme"));
         assert!(c.profiles_allow_create);
         assert!(!config(&[("CASES_DOMAIN_ID", "d"), ("PROFILES_ALLOW_CREATE", "False")]).unwrap().profiles_allow_create);
+        assert_eq!(c.claims_table, None, "the coordination store is off unless a table is given");
+        assert_eq!(c.update_budget, Budget::DEFAULT);
+        let c = config(&[("CASES_DOMAIN_ID", "d"), ("CLAIMS_TABLE", "cases-automation-claims"), ("CASE_UPDATES_PER_HOUR", "5")]).unwrap();
+        assert_eq!((c.claims_table.as_deref(), c.update_budget.updates), (Some("cases-automation-claims"), 5));
     }
 
     #[test]
@@ -145,8 +177,10 @@ mod tests {
             ("FLOW_TIMEOUT_MS", "9000"),
             ("PROFILES_DOMAIN_NAME", "no spaces please"),
             ("PROFILES_ALLOW_CREATE", "maybe"),
+            ("CLAIMS_TABLE", "no spaces"),
+            ("CASE_UPDATES_PER_HOUR", "0"),
         ])
         .unwrap_err();
-        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert_eq!(problems.len(), 8, "{problems:#?}");
     }
 }

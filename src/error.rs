@@ -68,6 +68,10 @@ impl Error {
         let place = format!("rule `{}`, at `{}`", error.rule, error.path);
         match &error.error {
             ResolveError::Api(api) => Error::api(event, &format!("{place}: looking up the customer"), api),
+            ResolveError::Store(store) => Error::retryable(
+                if store.throttled { "CoordinationStoreThrottled" } else { "CoordinationStoreUnavailable" },
+                format!("{}: {place}: claiming a new customer profile: {store}; a redelivery will complete it", describe(event)),
+            ),
             ResolveError::Unresolved(reason) => Error::permanent("CustomerNotResolved", format!("{}: {place}: {reason}", describe(event))),
         }
     }
@@ -75,6 +79,10 @@ impl Error {
     pub fn exec(event: &Event, error: &ExecError) -> Error {
         match error {
             ExecError::Api { rule, step, error } => Error::api(event, &format!("rule `{rule}`, at `{step}`"), error),
+            ExecError::Store { rule, step, error } => Error::retryable(
+                if error.throttled { "CoordinationStoreThrottled" } else { "CoordinationStoreUnavailable" },
+                format!("{}: rule `{rule}`, at `{step}`: {error}; a redelivery will complete it", describe(event)),
+            ),
             ExecError::Customer(error) => Error::customer(event, error),
             ExecError::Plan(error) => Error::plan(event, error),
             ExecError::CaseNotFound { rule } => Error::permanent(
@@ -114,7 +122,7 @@ mod tests {
     use crate::inbound::EventKind;
 
     fn event() -> Event {
-        Event { raw: serde_json::json!({}), key: "e-1".into(), kind: EventKind::Custom, contact_arn: None, performer: None }
+        Event { raw: serde_json::json!({}), key: "e-1".into(), kind: EventKind::Custom, contact_arn: None, performer: None, time_ms: None }
     }
 
     #[test]

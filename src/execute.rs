@@ -1,21 +1,31 @@
 //! Running a plan against the Cases API: find or create the case, then apply each action once.
 //!
-//! Safe under redelivery: CreateCase carries a deterministic `clientToken`, so a second
-//! delivery gets the case the first one created; every related item is looked for before it
-//! is created (contacts and files by ARN, SLAs by name, comments by body and author); UpdateCase
-//! sets values, so repeating it changes nothing.
+//! Safe under redelivery and across instances:
+//! - CreateCase carries a deterministic `clientToken`, so a second delivery of an event gets the
+//!   case the first one created; with the coordination store (`claims`), the case of a business
+//!   fact (the rule's search, after customer resolution) or of an event is claimed before it is
+//!   created, so different events and instances agree on one case even while SearchCases lags;
+//! - every related item is looked for before it is created (contacts and files by ARN, SLAs by
+//!   name, comments by body and author) and, with the store, claimed, so none is created twice
+//!   and none has to be removed;
+//! - an update sends only the values that differ from the case's current ones, and, with the
+//!   store, only those no newer event of the rule already set, within the case's update budget.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 
 use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::sync::OnceCell;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::cases::catalog::Catalog;
 use crate::cases::model::*;
-use crate::cases::{ApiError, CasesApi};
+use crate::cases::{ApiError, ApiErrorKind, CasesApi};
+use crate::claims::ledger::{Budget, watermark};
+use crate::claims::{self, Claim, ClaimState, ClaimStore, LedgerUpdate, Next, NoClaims, StoreError, decide, keys, now_ms, wait_step};
 use crate::customers::CustomerError;
 use crate::locks::KeyedLocks;
 use crate::plan::{PlanError, PlannedAction, PlannedLookup, RulePlan, Step};
@@ -24,9 +34,14 @@ use crate::rules::IfMissing;
 /// Pages of related items read when looking for an existing one (25 per page).
 const MAX_RELATED_ITEM_PAGES: usize = 40;
 
-/// The Cases client plus what is learned once per process (the domain's fields and templates).
-pub struct Executor<C> {
+/// The Cases client plus what is learned once per process (the domain's fields and templates),
+/// and the coordination store.
+pub struct Executor<C, S = NoClaims> {
     pub api: C,
+    pub claims: Arc<S>,
+    /// The Cases domain: part of every claim's key.
+    domain: String,
+    budget: Budget,
     catalog: OnceCell<Catalog>,
     /// Held while a case's actions run (see `locks`).
     case_locks: KeyedLocks,
@@ -52,6 +67,9 @@ pub enum CaseOutcome {
     FromEvent,
     FoundForContact,
     FoundBySearch,
+    /// Another event or instance created it for the same business fact a moment ago (found
+    /// through its claim, before the search index shows it).
+    FoundByClaim,
     /// Created now, or by an earlier delivery of the same event (the API does not say which).
     Created,
     /// No case, and the rule says to skip.
@@ -70,8 +88,13 @@ pub struct ActionOutcome {
 #[serde(rename_all = "kebab-case")]
 pub enum ActionStatus {
     Done,
-    /// The case already had it (an earlier delivery of the same event).
+    /// The case already had it (an earlier delivery of the same event, or the values were equal).
     AlreadyDone,
+    /// Not applied: a newer event of the same rule already set every field it would set.
+    Stale,
+    /// Not applied: the case's budget of automated updates for this window is spent (a loop with
+    /// another party that keeps changing the case back).
+    BudgetSpent,
 }
 
 /// A failed step of a rule.
@@ -81,6 +104,12 @@ pub enum ExecError {
         rule: String,
         step: String,
         error: ApiError,
+    },
+    /// The coordination store could not be used (retryable).
+    Store {
+        rule: String,
+        step: String,
+        error: StoreError,
     },
     /// No case was found and the rule neither creates one nor skips.
     CaseNotFound {
@@ -94,8 +123,46 @@ pub enum ExecError {
 }
 
 impl<C: CasesApi> Executor<C> {
+    /// An executor without a coordination store.
     pub fn new(api: C) -> Executor<C> {
-        Executor { api, catalog: OnceCell::new(), case_locks: KeyedLocks::default() }
+        Executor::with_claims(api, Arc::new(NoClaims), "")
+    }
+}
+
+/// A step's failure, API or store.
+enum StepError {
+    Api(ApiError),
+    Store(StoreError),
+}
+
+impl From<ApiError> for StepError {
+    fn from(error: ApiError) -> StepError {
+        StepError::Api(error)
+    }
+}
+
+impl From<StoreError> for StepError {
+    fn from(error: StoreError) -> StepError {
+        StepError::Store(error)
+    }
+}
+
+impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
+    pub fn with_claims(api: C, claims: Arc<S>, domain: impl Into<String>) -> Executor<C, S> {
+        Executor {
+            api,
+            claims,
+            domain: domain.into(),
+            budget: Budget::DEFAULT,
+            catalog: OnceCell::new(),
+            case_locks: KeyedLocks::default(),
+        }
+    }
+
+    /// Sets the case's budget of automated updates (`CASE_UPDATES_PER_HOUR`).
+    pub fn with_budget(mut self, budget: Budget) -> Executor<C, S> {
+        self.budget = budget;
+        self
     }
 
     /// The domain's fields and templates, listed on first use and kept for the process's life.
@@ -148,7 +215,12 @@ impl<C: CasesApi> Executor<C> {
                 }
             };
         }
-        let fail = |step: String| move |error: ApiError| ExecError::Api { rule: initial.rule.clone(), step, error };
+        let fail = |step: String| {
+            move |error: StepError| match error {
+                StepError::Api(error) => ExecError::Api { rule: initial.rule.clone(), step, error },
+                StepError::Store(error) => ExecError::Store { rule: initial.rule.clone(), step, error },
+            }
+        };
 
         let mut found = None;
         for i in 0..plan.lookups.len() {
@@ -157,12 +229,21 @@ impl<C: CasesApi> Executor<C> {
             found = match &plan.lookups[i] {
                 PlannedLookup::Id(id) => Some((id.clone(), CaseOutcome::FromEvent)),
                 PlannedLookup::Contact(input) => {
-                    let ids = self.api.list_cases_for_contact(input).await.map_err(fail(step))?;
+                    let ids = self.api.list_cases_for_contact(input).await.map_err(|e| fail(step)(e.into()))?;
                     ids.into_iter().next().map(|id| (id, CaseOutcome::FoundForContact))
                 }
                 PlannedLookup::Search(input) => {
-                    let ids = self.api.search_cases(input).await.map_err(fail(step))?;
-                    ids.into_iter().next().map(|id| (id, CaseOutcome::FoundBySearch))
+                    let ids = self.api.search_cases(input).await.map_err(|e| fail(step.clone())(e.into()))?;
+                    match ids.into_iter().next() {
+                        Some(id) if self.still_matches(&id, &input.filter).await.map_err(|e| fail(step)(e.into()))? => {
+                            Some((id, CaseOutcome::FoundBySearch))
+                        }
+                        Some(id) => {
+                            info!(rule = %plan.rule, case = %id, "the search index still shows a case that no longer matches (closed a moment ago)");
+                            None
+                        }
+                        None => None,
+                    }
                 }
             };
             if found.is_some() {
@@ -173,11 +254,16 @@ impl<C: CasesApi> Executor<C> {
         if found.is_none() {
             customer_before!(Step::Create);
         }
+        // The fields a case created here has: an update can be compared with them without GetCase.
+        let mut created_with = None;
         let (case_id, case_arn, case) = match (found, &plan.create) {
             (Some((id, how)), _) => (id, None, how),
             (None, Some(create)) => {
-                let created = self.api.create_case(create).await.map_err(fail("case.create".into()))?;
-                (created.case_id, Some(created.case_arn), CaseOutcome::Created)
+                let (created, how, fresh) = self.create_case_once(&plan, create).await.map_err(fail("case.create".into()))?;
+                if fresh {
+                    created_with = Some(&create.fields);
+                }
+                (created.case_id, Some(created.case_arn).filter(|arn| !arn.is_empty()), how)
             }
             (None, None) if plan.if_missing == IfMissing::Skip => {
                 return Ok(RuleOutcome {
@@ -190,6 +276,7 @@ impl<C: CasesApi> Executor<C> {
             }
             (None, None) => return Err(ExecError::CaseNotFound { rule: plan.rule.clone() }),
         };
+        let created_with = created_with.cloned();
         customer_before!(Step::Actions, Some(case_id.clone()));
         let plan = &*plan;
 
@@ -203,10 +290,13 @@ impl<C: CasesApi> Executor<C> {
         let _turn = case_lock.lock().await;
         // The looks for existing items are independent reads: made together, so a rule with several
         // related items waits for one round trip instead of one per item. The writes stay in order.
+        // With the store, a comment is identified by its event (see `claims::keys::item`), so
+        // it is not looked for by its text.
         let already_there = join_all(plan.actions.iter().map(|action| async {
             match action {
                 PlannedAction::Relate(input) => match &input.content {
                     RelatedItemContent::Contact { contact_arn } if Some(contact_arn.as_str()) == linked_contact => Ok(true),
+                    RelatedItemContent::Comment { .. } if self.claims.enabled() => Ok(false),
                     _ => self.has_related_item(&case_id, input).await,
                 },
                 PlannedAction::Update(_) => Ok(false),
@@ -218,29 +308,231 @@ impl<C: CasesApi> Executor<C> {
             let step = format!("actions[{i}].{}", action.kind());
             let status = match action {
                 PlannedAction::Update(input) => {
-                    self.api.update_case(&case_id, input).await.map_err(fail(step))?;
-                    ActionStatus::Done
+                    self.update_case_once(plan, &case_id, input, created_with.as_deref()).await.map_err(fail(step))?
                 }
                 PlannedAction::Relate(input) => {
                     // An identical item an earlier action of this rule just created counts too.
                     let created_above = plan.actions[..i].iter().any(|a| matches!(a, PlannedAction::Relate(earlier) if earlier == input));
-                    if already_there.map_err(fail(step.clone()))? || created_above {
+                    if already_there.map_err(|e| fail(step.clone())(e.into()))? || created_above {
                         ActionStatus::AlreadyDone
                     } else {
-                        let created = self.api.create_related_item(&case_id, input).await.map_err(fail(step.clone()))?;
-                        if self.is_later_duplicate(&case_id, input, &created).await.map_err(fail(step.clone()))? {
-                            self.api.delete_related_item(&case_id, &created).await.map_err(fail(step))?;
-                            info!(case = %case_id, item = %created, action = action.kind(), "removed the duplicate of an item created at the same moment");
-                            ActionStatus::AlreadyDone
-                        } else {
-                            ActionStatus::Done
-                        }
+                        self.relate_once(plan, &case_id, input).await.map_err(fail(step))?
                     }
                 }
             };
             actions.push(ActionOutcome { action: action.kind(), status });
         }
         Ok(RuleOutcome { rule: plan.rule.clone(), case_id: Some(case_id), case_arn, case, actions })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Cases
+    // -----------------------------------------------------------------------------------------
+
+    /// CreateCase, at most once per business fact (or per event, for a rule that does not search)
+    /// while that case is open: claimed first when the store is on. Also says whether this very
+    /// call created the case with the plan's fields (so its values are known without GetCase).
+    async fn create_case_once(&self, plan: &RulePlan, create: &CreateCaseInput) -> Result<(CreatedCase, CaseOutcome, bool), StepError> {
+        if !self.claims.enabled() {
+            // The API does not say whether the case is new or an earlier delivery's.
+            return Ok((self.api.create_case(create).await?, CaseOutcome::Created, false));
+        }
+        let searches: Vec<&SearchCasesInput> = plan
+            .lookups
+            .iter()
+            .filter_map(|l| match l {
+                PlannedLookup::Search(search) => Some(search),
+                _ => None,
+            })
+            .collect();
+        let per_fact = !searches.is_empty();
+        let key = if per_fact {
+            keys::fact(&self.domain, &searches)
+        } else {
+            keys::event_case(&self.domain, &plan.event_key, &create.template_id)
+        };
+        let token = create.client_token.as_str();
+        let request = serde_json::to_string(create).expect("requests serialize");
+        let mine = Claim::pending_with_lease(&key, token, Some(request.clone()), now_ms(), claims::CASE_LEASE);
+        let Some(mut held) = self.claims.put_new(&mine).await? else {
+            return self.create_claimed(&key, create, token).await;
+        };
+        for round in 0.. {
+            match decide(&held, token, now_ms()) {
+                Next::Use(case_id) => {
+                    // A fact's case is reused only while it is open: after it was closed, a new
+                    // event about the fact opens a new case.
+                    if !per_fact || self.case_is_open(&case_id).await? {
+                        info!(rule = %plan.rule, case = %case_id, "the case of this business fact was created a moment ago");
+                        return Ok((CreatedCase { case_id, case_arn: String::new() }, CaseOutcome::FoundByClaim, false));
+                    }
+                    let next = held.succeeded_by(token, Some(request.clone()), now_ms(), claims::CASE_LEASE);
+                    match self.claims.replace(&next).await? {
+                        None => return self.create_claimed(&key, create, token).await,
+                        Some(now_held) => held = now_held,
+                    }
+                }
+                Next::Replay { request: stored, owner } => {
+                    // The request its owner sent (possibly of an earlier version of the rule):
+                    // its clientToken returns the case the owner created, or creates it once.
+                    let stored: CreateCaseInput = match serde_json::from_str(&stored) {
+                        Ok(stored) => stored,
+                        Err(_) => create.clone(),
+                    };
+                    let created = self.api.create_case(&stored).await?;
+                    self.claims.bind(&key, &owner, &created.case_id, Some(&keys::token(&self.domain, &owner))).await?;
+                    let how = if owner == token { CaseOutcome::Created } else { CaseOutcome::FoundByClaim };
+                    return Ok((created, how, false));
+                }
+                Next::Wait(pause) => {
+                    tokio::time::sleep(wait_step(round).min(pause.max(std::time::Duration::from_millis(10)))).await;
+                    held = match self.claims.get(&key).await? {
+                        Some(claim) => claim,
+                        // Released by its owner (its create failed): claim it again.
+                        None => match self.claims.put_new(&mine).await? {
+                            None => return self.create_claimed(&key, create, token).await,
+                            Some(claim) => claim,
+                        },
+                    };
+                }
+                Next::TakeOver => {
+                    let next = held.succeeded_by(token, Some(request.clone()), now_ms(), claims::CASE_LEASE);
+                    match self.claims.replace(&next).await? {
+                        None => return self.create_claimed(&key, create, token).await,
+                        Some(now_held) => held = now_held,
+                    }
+                }
+            }
+        }
+        unreachable!("the loop only ends by returning")
+    }
+
+    /// CreateCase under this claimant's claim, then the claim bound to the case (and the token
+    /// recorded, so that a retry whose request changed finds the case).
+    async fn create_claimed(
+        &self,
+        key: &str,
+        create: &CreateCaseInput,
+        token: &str,
+    ) -> Result<(CreatedCase, CaseOutcome, bool), StepError> {
+        match self.api.create_case(create).await {
+            Ok(created) => {
+                if !self.claims.bind(key, token, &created.case_id, Some(&keys::token(&self.domain, token))).await? {
+                    warn!(case = %created.case_id, "the case's claim was taken over while it was being created");
+                }
+                Ok((created, CaseOutcome::Created, true))
+            }
+            Err(error) if error.kind == ApiErrorKind::Conflict => {
+                // The token was used before with another request (the rule, template or customer
+                // changed between attempts): the case that attempt created is the event's case.
+                self.claims.release(key, token).await?;
+                match self.claims.get(&keys::token(&self.domain, token)).await? {
+                    Some(Claim { state: ClaimState::Bound { id }, .. }) => {
+                        info!(case = %id, "a retry whose request changed since its first attempt ends on the case that attempt created");
+                        Ok((CreatedCase { case_id: id, case_arn: String::new() }, CaseOutcome::Created, false))
+                    }
+                    _ => Err(error.into()),
+                }
+            }
+            Err(error) => {
+                // Refused outright (validation, throttling): nothing was created, others may claim
+                // now. After a timeout or a 5xx the case may exist: the claim stays pending with its
+                // request, which anyone can replay with the same token.
+                if !error.kind.is_retryable() || error.kind == ApiErrorKind::Throttling {
+                    self.claims.release(key, token).await?;
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Whether the case found by a search still has every value the search asked for: the search
+    /// index trails the writes, so it can return a case closed (or changed) a moment ago.
+    async fn still_matches(&self, case_id: &str, filter: &CaseFilter) -> Result<bool, ApiError> {
+        let conditions = filter.equalities();
+        let ids: Vec<String> = conditions.iter().map(|entry| entry.id.clone()).collect();
+        let current = match self.api.get_case_fields(case_id, &ids).await {
+            Ok(current) => current,
+            Err(error) if error.kind == ApiErrorKind::NotFound => return Ok(false),
+            Err(error) => return Err(error),
+        };
+        Ok(conditions.iter().all(|entry| same_value(current.get(&entry.id), &entry.value)))
+    }
+
+    async fn case_is_open(&self, case_id: &str) -> Result<bool, StepError> {
+        match self.api.get_case_fields(case_id, &["status".to_owned()]).await {
+            Ok(fields) => Ok(fields.get("status") != Some(&FieldValue::String("closed".into()))),
+            Err(error) if error.kind == ApiErrorKind::NotFound => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Related items
+    // -----------------------------------------------------------------------------------------
+
+    /// CreateRelatedItem, claimed first when the store is on, so that deliveries in different
+    /// instances create it once.
+    async fn relate_once(&self, plan: &RulePlan, case_id: &str, input: &CreateRelatedItemInput) -> Result<ActionStatus, StepError> {
+        if !self.claims.enabled() {
+            self.api.create_related_item(case_id, input).await?;
+            return Ok(ActionStatus::Done);
+        }
+        let key = keys::item(&self.domain, case_id, &input.content, &plan.event_key);
+        let me = claims::attempt_id();
+        let mine = Claim::pending(&key, &me, None, now_ms());
+        let Some(mut held) = self.claims.put_new(&mine).await? else {
+            return self.relate_claimed(&key, &me, case_id, input).await;
+        };
+        for round in 0.. {
+            match decide(&held, &me, now_ms()) {
+                Next::Use(_) => return Ok(ActionStatus::AlreadyDone),
+                Next::Wait(pause) => {
+                    tokio::time::sleep(wait_step(round).min(pause.max(std::time::Duration::from_millis(10)))).await;
+                    held = match self.claims.get(&key).await? {
+                        Some(claim) => claim,
+                        None => match self.claims.put_new(&mine).await? {
+                            None => return self.relate_claimed(&key, &me, case_id, input).await,
+                            Some(claim) => claim,
+                        },
+                    };
+                }
+                // Related-item claims carry no request; a dead owner's item may exist: look first.
+                Next::TakeOver | Next::Replay { .. } => {
+                    let existing = self.items_like(case_id, input, true).await?;
+                    let next = match existing.first() {
+                        Some(item) => Claim {
+                            state: ClaimState::Bound { id: item.related_item_id.clone() },
+                            ..held.succeeded_by(&me, None, now_ms(), claims::LEASE)
+                        },
+                        None => held.succeeded_by(&me, None, now_ms(), claims::LEASE),
+                    };
+                    match self.claims.replace(&next).await? {
+                        None if existing.is_empty() => return self.relate_claimed(&key, &me, case_id, input).await,
+                        None => return Ok(ActionStatus::AlreadyDone),
+                        Some(now_held) => held = now_held,
+                    }
+                }
+            }
+        }
+        unreachable!("the loop only ends by returning")
+    }
+
+    async fn relate_claimed(&self, key: &str, me: &str, case_id: &str, input: &CreateRelatedItemInput) -> Result<ActionStatus, StepError> {
+        match self.api.create_related_item(case_id, input).await {
+            Ok(item_id) => {
+                if !self.claims.bind(key, me, &item_id, None).await? {
+                    warn!(case = %case_id, item = %item_id, "a related item's claim was taken over while it was being created");
+                }
+                Ok(ActionStatus::Done)
+            }
+            Err(error) => {
+                if !error.kind.is_retryable() || error.kind == ApiErrorKind::Throttling {
+                    self.claims.release(key, me).await?;
+                }
+                Err(error.into())
+            }
+        }
     }
 
     /// Whether the case already has this related item.
@@ -266,26 +558,112 @@ impl<C: CasesApi> Executor<C> {
         Ok(found)
     }
 
-    /// Whether the item just created duplicates one created at the same moment by another
-    /// delivery of the event in another instance (the look before creating is not atomic, and
-    /// CreateRelatedItem has no idempotency token). Of two, the earliest is kept: the later
-    /// creator always sees the earlier item when it looks again, and removes its own. Files cannot
-    /// be removed (DeleteRelatedItem refuses them), so they are not looked at again.
-    async fn is_later_duplicate(&self, case_id: &str, input: &CreateRelatedItemInput, created: &str) -> Result<bool, ApiError> {
-        if matches!(input.content, RelatedItemContent::File { .. }) {
-            return Ok(false);
+    // -----------------------------------------------------------------------------------------
+    // Updates
+    // -----------------------------------------------------------------------------------------
+
+    /// UpdateCase with only the values that change the case, none that a newer event of the rule
+    /// already set, within the case's budget of automated updates. `created_with`: the fields of a
+    /// case this rule just created (compared with instead of reading the case).
+    async fn update_case_once(
+        &self,
+        plan: &RulePlan,
+        case_id: &str,
+        input: &UpdateCaseInput,
+        created_with: Option<&[FieldEntry]>,
+    ) -> Result<ActionStatus, StepError> {
+        let me = claims::attempt_id();
+        let ledger_key = keys::ledger(&self.domain, case_id);
+        let ledger = if self.claims.enabled() {
+            let mut round = 0;
+            loop {
+                let lease_until = now_ms() + claims::LEDGER_LEASE.as_millis() as i64;
+                if let Some(ledger) = self.claims.lock_ledger(&ledger_key, &me, lease_until).await? {
+                    break ledger;
+                }
+                tokio::time::sleep(wait_step(round)).await;
+                round += 1;
+            }
+        } else {
+            claims::Ledger::default()
+        };
+        let result = self.update_locked(plan, case_id, input, created_with, &ledger).await;
+        if self.claims.enabled() {
+            let update = match &result {
+                Ok((_, update)) => update.clone(),
+                Err(_) => ledger.unchanged(),
+            };
+            self.claims.unlock_ledger(&ledger_key, &me, &update).await?;
         }
-        let items = self.items_like(case_id, input, false).await?;
-        if items.len() < 2 || !items.iter().any(|i| i.related_item_id == created) {
-            return Ok(false);
+        result.map(|(status, _)| status)
+    }
+
+    async fn update_locked(
+        &self,
+        plan: &RulePlan,
+        case_id: &str,
+        input: &UpdateCaseInput,
+        created_with: Option<&[FieldEntry]>,
+        ledger: &claims::Ledger,
+    ) -> Result<(ActionStatus, LedgerUpdate), StepError> {
+        let event_time = plan.event_time_ms.unwrap_or_else(now_ms);
+        let (fresh, stale) = ledger.fresh(&plan.rule, &input.fields, |f| f.id.as_str(), event_time);
+        if !stale.is_empty() {
+            info!(rule = %plan.rule, case = %case_id, fields = stale.len(), "values a newer event already set are not overwritten");
         }
-        let earliest = items
-            .iter()
-            .min_by(|a, b| {
-                let time = |i: &RelatedItem| i.association_time.unwrap_or((i64::MAX, u32::MAX));
-                time(a).cmp(&time(b)).then_with(|| a.related_item_id.cmp(&b.related_item_id))
-            })
-            .expect("at least two items");
-        Ok(earliest.related_item_id != created)
+        if fresh.is_empty() {
+            return Ok((ActionStatus::Stale, ledger.unchanged()));
+        }
+        let current: HashMap<String, FieldValue> = match created_with {
+            Some(fields) => fields.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
+            None => {
+                let ids: Vec<String> = fresh.iter().map(|f| f.id.clone()).collect();
+                self.api.get_case_fields(case_id, &ids).await?
+            }
+        };
+        let changed: Vec<FieldEntry> = fresh.iter().filter(|f| !same_value(current.get(&f.id), &f.value)).map(|f| (*f).clone()).collect();
+        let mut update = ledger.unchanged();
+        update.applied = fresh.iter().map(|f| (watermark(&plan.rule, &f.id), event_time)).collect();
+        if changed.is_empty() {
+            return Ok((ActionStatus::AlreadyDone, update));
+        }
+        if self.claims.enabled() {
+            match ledger.spend(self.budget, now_ms()) {
+                Some((start, used)) => (update.window_start_ms, update.updates_in_window) = (start, used),
+                None => {
+                    warn!(rule = %plan.rule, case = %case_id, budget = self.budget.updates, "the case's budget of automated updates is spent; not updating it");
+                    return Ok((ActionStatus::BudgetSpent, ledger.unchanged()));
+                }
+            }
+        }
+        let request = UpdateCaseInput { fields: changed, performed_by: input.performed_by.clone() };
+        self.api.update_case(case_id, &request).await?;
+        Ok((ActionStatus::Done, update))
+    }
+}
+
+/// Whether the case's current value (absent: no value) equals the value to send.
+fn same_value(current: Option<&FieldValue>, wanted: &FieldValue) -> bool {
+    match (current, wanted) {
+        (None | Some(FieldValue::Empty(_)), FieldValue::Empty(_)) => true,
+        (Some(FieldValue::UserArn(a) | FieldValue::String(a)), FieldValue::UserArn(b)) => a == b,
+        (Some(current), wanted) => current == wanted,
+        (None, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_compare_as_the_case_holds_them() {
+        let text = |s: &str| FieldValue::String(s.into());
+        assert!(same_value(Some(&text("a")), &text("a")));
+        assert!(!same_value(Some(&text("a")), &text("b")));
+        assert!(!same_value(None, &text("a")));
+        assert!(same_value(None, &FieldValue::empty()), "clearing a field without a value changes nothing");
+        assert!(same_value(Some(&FieldValue::Double(2.0)), &FieldValue::Double(2.0)));
+        assert!(same_value(Some(&text("arn:u")), &FieldValue::UserArn("arn:u".into())));
     }
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::cases::CasesApi;
+use crate::claims::{ClaimStore, NoClaims};
 use crate::config::Config;
 use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
@@ -27,12 +28,12 @@ use crate::rules::value::TemplateContext;
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
 /// Everything that lives for the whole process: configuration, rules, the Cases client, the
-/// Customer Profiles resolver.
-pub struct App<C, P = NoProfiles> {
+/// Customer Profiles resolver, the coordination store.
+pub struct App<C, P = NoProfiles, S = NoClaims> {
     pub config: Config,
     pub rules: RuleSet,
-    pub executor: Executor<C>,
-    pub customers: Customers<P>,
+    pub executor: Executor<C, S>,
+    pub customers: Customers<P, S>,
     /// Partition, region and account of the function, from its ARN (first invocation): where
     /// profile ARNs built from a profile id point.
     function_scope: OnceLock<Option<ArnScope>>,
@@ -107,17 +108,18 @@ impl<C: CasesApi> App<C> {
 
 impl<C: CasesApi, P: ProfilesApi> App<C, P> {
     pub fn with_profiles(config: Config, rules: RuleSet, api: C, profiles: P) -> App<C, P> {
+        App::with_store(config, rules, api, profiles, NoClaims)
+    }
+}
+
+impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
+    /// The app with a coordination store (see `claims`).
+    pub fn with_store(config: Config, rules: RuleSet, api: C, profiles: P, store: S) -> App<C, P, S> {
         let own_identities = rules.identities(&config.identity);
-        let customers = Customers::new(profiles).allow_create(config.profiles_allow_create);
-        App {
-            config,
-            rules,
-            executor: Executor::new(api),
-            customers,
-            function_scope: OnceLock::new(),
-            own_identities,
-            skipped_self_caused: AtomicU64::new(0),
-        }
+        let store = std::sync::Arc::new(store);
+        let customers = Customers::with_claims(profiles, store.clone()).allow_create(config.profiles_allow_create);
+        let executor = Executor::with_claims(api, store, config.domain_id.clone()).with_budget(config.update_budget);
+        App { config, rules, executor, customers, function_scope: OnceLock::new(), own_identities, skipped_self_caused: AtomicU64::new(0) }
     }
 
     /// Cases change events skipped because this automation caused them, since the process started.

@@ -30,6 +30,8 @@ pub struct Event {
     pub contact_arn: Option<String>,
     /// Who made the change, for Cases change events.
     pub performer: Option<Performer>,
+    /// When it happened (epoch milliseconds): EventBridge's `time`. Flows carry no time.
+    pub time_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +135,7 @@ fn contact_flow(raw: Value) -> Result<Event, InboundError> {
         .ok_or_else(|| err("contact-flow invocation: Details.ContactData.ContactId must be a non-empty string"))?;
     let instance_arn = non_empty_string(contact_data.get("InstanceARN"));
     let contact_arn = instance_arn.map(|instance| contact_arn(&instance, &contact_id));
-    Ok(Event { raw, key: contact_id, kind: EventKind::ContactFlow, contact_arn, performer: None })
+    Ok(Event { raw, key: contact_id, kind: EventKind::ContactFlow, contact_arn, performer: None, time_ms: None })
 }
 
 fn non_empty_string(value: Option<&Value>) -> Option<String> {
@@ -188,7 +190,12 @@ pub fn eventbridge(raw: Value) -> Result<Event, InboundError> {
         }
         _ => None,
     };
-    Ok(Event { key: id, kind, contact_arn, performer, raw })
+    // A missing or malformed time is not an error: the event is then ordered by when it is handled.
+    let time_ms = raw.get("time").and_then(Value::as_str).and_then(|t| {
+        let parsed = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
+        Some((parsed.unix_timestamp_nanos() / 1_000_000) as i64)
+    });
+    Ok(Event { key: id, kind, contact_arn, performer, time_ms, raw })
 }
 
 fn sqs_batch(records: &Value) -> Result<Vec<SqsRecord>, InboundError> {

@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod cases;
+pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod customers;

@@ -1,4 +1,4 @@
-//! The `cases-automation` binary: the Lambda function, or the `plan` command when given arguments.
+//! The `cases-automation` binary: the Lambda function, or the command line (`plan`, `claims init`) when given arguments.
 
 // The handler future (rules, SDK calls, SQS fan-out) is deeper than the default limit allows.
 #![recursion_limit = "256"]
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.len() > 1 {
-        return cases_automation::cli::main(args);
+        return cases_automation::cli::main(args).await;
     }
     lambda_runtime::tracing::init_default_subscriber();
     match cases_automation::runtime::run().await {

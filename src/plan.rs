@@ -18,6 +18,10 @@ use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, R
 #[derive(Debug, Clone, PartialEq)]
 pub struct RulePlan {
     pub rule: String,
+    /// The event's identity (see `inbound::Event::key`): part of claim keys.
+    pub event_key: String,
+    /// When the event happened (epoch ms, EventBridge `time`); updates apply in this order.
+    pub event_time_ms: Option<i64>,
     pub performed_by: PerformedBy,
     /// Tried in order until one finds a case.
     pub lookups: Vec<PlannedLookup>,
@@ -254,7 +258,17 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
         CustomerValues::Resolved(_) => Vec::new(),
         CustomerValues::Placeholders => customer_steps(rule),
     };
-    Ok(RulePlan { rule: rule.name.clone(), performed_by, lookups, create, if_missing: rule.case.if_missing, actions, customer_steps })
+    Ok(RulePlan {
+        rule: rule.name.clone(),
+        event_key: input.event.key.clone(),
+        event_time_ms: input.event.time_ms,
+        performed_by,
+        lookups,
+        create,
+        if_missing: rule.case.if_missing,
+        actions,
+        customer_steps,
+    })
 }
 
 fn customer_steps(rule: &Rule) -> Vec<Step> {

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::aws::sdk_config;
 use crate::cases::sdk::SdkCases;
+use crate::claims::dynamodb::DynamoClaims;
 use crate::config::Config;
 use crate::customers::sdk::SdkProfiles;
 use crate::handler::{App, Invocation};
@@ -23,22 +24,27 @@ pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, Strin
     }
 }
 
+/// The app as Lambda runs it: the SDK adapters, and the coordination store when `CLAIMS_TABLE` is set.
+pub type LambdaApp = App<SdkCases, SdkProfiles, Option<DynamoClaims>>;
+
 /// Builds the app from the environment.
-pub async fn app_from_env() -> Result<App<SdkCases, SdkProfiles>, String> {
+pub async fn app_from_env() -> Result<LambdaApp, String> {
     let config = Config::from_env(|name| std::env::var(name).ok())
         .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
     let rules = load_rules(config.rules_file.as_deref())?;
     let sdk = sdk_config().await;
     let api = SdkCases::lazy(sdk.clone(), config.domain_id.clone());
+    let claims = config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table));
     let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
     tracing::info!(
         domain = %config.domain_id,
         profiles_domain = config.profiles_domain.as_deref().unwrap_or("(none)"),
+        claims_table = config.claims_table.as_deref().unwrap_or("(off)"),
         identity = %config.identity,
         rules = rules.rules.len(),
         "ready"
     );
-    Ok(App::with_profiles(config, rules, api, profiles))
+    Ok(App::with_store(config, rules, api, profiles, claims))
 }
 
 /// Runs the function until the runtime stops it.

@@ -755,27 +755,3 @@ rules:
     assert_eq!(reviews, 1, "the review comment was written once although the case kept changing");
     eprintln!("change-event chain: ended after {rounds} rounds; the automation made {automation_writes} writes");
 }
-
-/// The same event handled at the same moment by several instances (separate processes, so the
-/// per-case lock does not help): one case (the `clientToken`); each instance looks for the contact
-/// link and the SLA, finds none and creates them, then looks again, sees the items the others
-/// created, and the later creators remove their own. One link and one SLA remain. Repeated, to
-/// meet different interleavings.
-#[tokio::test]
-async fn the_same_event_at_the_same_moment_in_two_instances_links_once() {
-    let mut duplicates_removed = 0;
-    for round in 0..10 {
-        let service = start_service(false, false).await;
-        let client = cases_service::client(&service);
-        let instances: Vec<_> = (0..3).map(|_| instance(&service, RuleSet::default_rules(), &[])).collect();
-        let event = sample("contact-disconnected-abandoned.json");
-        let answers = join_all(instances.iter().map(|app| handle(app, event.clone(), LAMBDA_TIMEOUT))).await;
-        assert!(answers.iter().all(Result::is_ok), "{answers:?}");
-        let cases = readback::all_cases(&client).await;
-        assert_eq!(cases.len(), 1, "the clientToken gives one case");
-        assert_eq!(readback::item_counts(&client, &cases[0]).await, (1, 0, 1, 0), "round {round}: one link and one SLA");
-        duplicates_removed += service.call_count("DeleteRelatedItem");
-    }
-    assert!(duplicates_removed > 0, "the instances did race: some created a duplicate and removed it");
-    eprintln!("duplicates created at the same moment and removed: {duplicates_removed} in 10 rounds");
-}

@@ -23,8 +23,12 @@ pub trait CasesApi: Send + Sync {
         case_id: &str,
         input: &SearchRelatedItemsInput,
     ) -> impl Future<Output = Result<RelatedItemsPage, ApiError>> + Send;
-    /// Removes a related item (used only for a duplicate this function created itself).
-    fn delete_related_item(&self, case_id: &str, related_item_id: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// The case's current values of `field_ids` (GetCase); fields without a value are absent.
+    fn get_case_fields(
+        &self,
+        case_id: &str,
+        field_ids: &[String],
+    ) -> impl Future<Output = Result<std::collections::HashMap<String, FieldValue>, ApiError>> + Send;
     /// The new related item's id.
     fn create_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> impl Future<Output = Result<String, ApiError>> + Send;
     /// Every field of the domain (all pages).

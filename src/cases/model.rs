@@ -2,25 +2,26 @@
 //! `docs/reference/cases-api.md` §2. `plan` prints them as they are; the SDK adapter turns them into
 //! `aws-sdk-connectcases` calls. Path members (`caseId`) are kept beside the body.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::rules::value::FieldValue;
 
 /// `{"id": …, "value": {…}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldEntry {
     pub id: String,
     pub value: FieldValue,
 }
 
 /// `performedBy`: this function only ever writes as a custom entity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PerformedBy {
     pub custom_entity: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Also stored, as JSON, in a pending case claim (see `claims`), so that others can replay it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCaseInput {
     pub template_id: String,
@@ -56,6 +57,16 @@ pub enum CaseFilter {
 #[serde(rename_all = "camelCase")]
 pub enum FieldFilter {
     EqualTo(FieldEntry),
+}
+
+impl CaseFilter {
+    /// Every field value the filter requires.
+    pub fn equalities(&self) -> Vec<&FieldEntry> {
+        match self {
+            CaseFilter::AndAll(all) => all.iter().flat_map(CaseFilter::equalities).collect(),
+            CaseFilter::Field(FieldFilter::EqualTo(entry)) => vec![entry],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -293,16 +293,40 @@ impl CasesApi for SdkCases {
         Ok(RelatedItemsPage { items, next_token: output.next_token().map(str::to_owned) })
     }
 
-    async fn delete_related_item(&self, case_id: &str, related_item_id: &str) -> Result<(), ApiError> {
-        self.client()
-            .delete_related_item()
+    async fn get_case_fields(
+        &self,
+        case_id: &str,
+        field_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, FieldValue>, ApiError> {
+        const OP: &str = "GetCase";
+        let ids = field_ids
+            .iter()
+            .map(|id| t::FieldIdentifier::builder().id(id).build().map_err(|e| build_error(OP, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client()
+            .get_case()
             .domain_id(&self.domain_id)
             .case_id(case_id)
-            .related_item_id(related_item_id)
+            .set_fields(Some(ids))
             .send()
             .await
-            .map_err(|e| api_error("DeleteRelatedItem", e))?;
-        Ok(())
+            .map_err(|e| api_error(OP, e))?;
+        Ok(output
+            .fields()
+            .iter()
+            .filter_map(|field| {
+                let value = match field.value()? {
+                    t::FieldValueUnion::StringValue(s) => FieldValue::String(s.clone()),
+                    t::FieldValueUnion::DoubleValue(n) => FieldValue::Double(*n),
+                    t::FieldValueUnion::BooleanValue(b) => FieldValue::Boolean(*b),
+                    t::FieldValueUnion::UserArnValue(arn) => FieldValue::UserArn(arn.clone()),
+                    t::FieldValueUnion::EmptyValue(_) => FieldValue::empty(),
+                    _ => return None,
+                };
+                Some((field.id().to_owned(), value))
+            })
+            .collect())
     }
 
     async fn create_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<String, ApiError> {

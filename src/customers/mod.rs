@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tracing::info;
 
-use crate::cases::ApiError;
+use crate::cases::{ApiError, ApiErrorKind};
+use crate::claims::{self, Claim, ClaimState, ClaimStore, Next, NoClaims, StoreError, decide, keys, now_ms, wait_step};
 use crate::inbound::Event;
 use crate::locks::KeyedLocks;
 use crate::rules::customer::{CustomerQuery, IfNoProfile, IfSeveral, KnownProfile, SearchKey, SearchTerm};
@@ -133,6 +134,8 @@ pub enum Resolution {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolveError {
     Api(ApiError),
+    /// The coordination store could not be used to claim a new profile (retryable).
+    Store(StoreError),
     /// No usable identifier, no match, several matches, or no profiles domain configured.
     Unresolved(String),
 }
@@ -141,6 +144,7 @@ impl std::fmt::Display for ResolveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ResolveError::Api(error) => error.fmt(f),
+            ResolveError::Store(error) => error.fmt(f),
             ResolveError::Unresolved(reason) => f.write_str(reason),
         }
     }
@@ -153,9 +157,10 @@ struct Cached {
 }
 
 /// The resolver: the Customer Profiles client, the search cache, and the locks that make one
-/// process create a missing profile once.
-pub struct Customers<P> {
+/// process create a missing profile once (and, with the coordination store, all instances).
+pub struct Customers<P, S = NoClaims> {
     pub api: P,
+    claims: Arc<S>,
     /// Whether `ifNone: create` may create profiles (`PROFILES_ALLOW_CREATE`).
     allow_create: bool,
     /// Made on first use: most deployments' events name their profile.
@@ -177,11 +182,23 @@ pub struct CustomerError {
 
 impl<P: ProfilesApi> Customers<P> {
     pub fn new(api: P) -> Customers<P> {
-        Customers { api, allow_create: true, cache: OnceLock::new(), creating: KeyedLocks::default() }
+        Customers::with_claims(api, Arc::new(NoClaims))
+    }
+}
+
+impl From<StoreError> for ResolveError {
+    fn from(error: StoreError) -> Self {
+        ResolveError::Store(error)
+    }
+}
+
+impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
+    pub fn with_claims(api: P, claims: Arc<S>) -> Customers<P, S> {
+        Customers { api, claims, allow_create: true, cache: OnceLock::new(), creating: KeyedLocks::default() }
     }
 
     /// Turns `ifNone: create` into a clear error (the deployment did not grant CreateProfile).
-    pub fn allow_create(mut self, allow: bool) -> Customers<P> {
+    pub fn allow_create(mut self, allow: bool) -> Customers<P, S> {
         self.allow_create = allow;
         self
     }
@@ -313,15 +330,10 @@ impl<P: ProfilesApi> Customers<P> {
         if !found.is_empty() {
             return choose(&found, query, domain);
         }
-        let now = aws_sdk_customerprofiles::primitives::DateTime::from(std::time::SystemTime::now())
-            .fmt(aws_sdk_customerprofiles::primitives::DateTimeFormat::DateTime)
-            .unwrap_or_default();
-        let profile = NewProfile {
-            phone_number: query.term(&SearchKey::Phone).map(str::to_owned),
-            email_address: query.term(&SearchKey::Email).map(str::to_owned),
-            account_number: query.term(&SearchKey::Account).map(str::to_owned),
-            attributes: BTreeMap::from([("createdAt".to_owned(), now), ("createdBy".to_owned(), creator.to_owned())]),
-        };
+        let profile = new_profile(query, creator);
+        if self.claims.enabled() {
+            return self.create_claimed(query, profile, domain).await;
+        }
         let id = self.api.create_profile(&profile).await.map_err(ResolveError::Api)?;
         info!(profile = %id, keys = %query.key_names(), "customer profile created");
         let seen = self.api.search_profiles(&query.terms, SEARCH_PAGE).await.map_err(ResolveError::Api)?;
@@ -335,10 +347,97 @@ impl<P: ProfilesApi> Customers<P> {
         self.cache().insert(query.terms.clone(), Cached { at: Instant::now(), matches: Arc::from(seen.into_boxed_slice()) });
         Ok(chosen.profile_id)
     }
+
+    /// CreateProfile under a claim on the caller's identifiers: one profile per new caller across
+    /// instances. Whoever finds the claim held uses the profile it is bound to, or waits for it.
+    async fn create_claimed(&self, query: &CustomerQuery, profile: NewProfile, domain: &str) -> Result<String, ResolveError> {
+        let terms: Vec<(&str, &str)> = query.terms.iter().map(|t| (t.key_name.as_str(), t.value.as_str())).collect();
+        let key = keys::profile(domain, &terms);
+        let me = claims::attempt_id();
+        let mine = Claim::pending(&key, &me, None, now_ms());
+        let Some(mut held) = self.claims.put_new(&mine).await? else {
+            return self.create_profile_claimed(query, &key, &me, profile).await;
+        };
+        for round in 0.. {
+            match decide(&held, &me, now_ms()) {
+                Next::Use(id) => {
+                    let found = ProfileMatch { profile_id: id.clone(), attributes: profile.attributes };
+                    self.cache()
+                        .insert(query.terms.clone(), Cached { at: Instant::now(), matches: Arc::from(vec![found].into_boxed_slice()) });
+                    return Ok(id);
+                }
+                Next::Wait(pause) => {
+                    tokio::time::sleep(wait_step(round).min(pause.max(Duration::from_millis(10)))).await;
+                    held = match self.claims.get(&key).await? {
+                        Some(claim) => claim,
+                        None => match self.claims.put_new(&mine).await? {
+                            None => return self.create_profile_claimed(query, &key, &me, profile).await,
+                            Some(claim) => claim,
+                        },
+                    };
+                }
+                // The claimant died (its lease ran out): its profile may exist. Look, then take over.
+                Next::TakeOver | Next::Replay { .. } => {
+                    let seen = self.api.search_profiles(&query.terms, SEARCH_PAGE).await.map_err(ResolveError::Api)?;
+                    let existing = if seen.is_empty() { None } else { Some(choose(&seen, query, domain)?) };
+                    let mut next = held.succeeded_by(&me, None, now_ms(), claims::LEASE);
+                    if let Some(id) = &existing {
+                        next.state = ClaimState::Bound { id: id.clone() };
+                    }
+                    match (self.claims.replace(&next).await?, existing) {
+                        (None, Some(id)) => return Ok(id),
+                        (None, None) => return self.create_profile_claimed(query, &key, &me, profile).await,
+                        (Some(now_held), _) => held = now_held,
+                    }
+                }
+            }
+        }
+        unreachable!("the loop only ends by returning")
+    }
+
+    async fn create_profile_claimed(
+        &self,
+        query: &CustomerQuery,
+        key: &str,
+        me: &str,
+        profile: NewProfile,
+    ) -> Result<String, ResolveError> {
+        let id = match self.api.create_profile(&profile).await {
+            Ok(id) => id,
+            Err(error) => {
+                // Refused outright: nothing was created. After a timeout or a 5xx it may have been:
+                // the claim stays until its lease runs out, and whoever comes next looks first.
+                if !error.kind.is_retryable() || error.kind == ApiErrorKind::Throttling {
+                    self.claims.release(key, me).await?;
+                }
+                return Err(ResolveError::Api(error));
+            }
+        };
+        info!(profile = %id, keys = %query.key_names(), "customer profile created");
+        if !self.claims.bind(key, me, &id, None).await? {
+            tracing::warn!(profile = %id, "a new profile's claim was taken over while it was being created");
+        }
+        let created = ProfileMatch { profile_id: id.clone(), attributes: profile.attributes };
+        self.cache().insert(query.terms.clone(), Cached { at: Instant::now(), matches: Arc::from(vec![created].into_boxed_slice()) });
+        Ok(id)
+    }
 }
 
 /// The attribute profiles this function creates get, with the time (RFC 3339, UTC).
 const CREATED_AT: &str = "createdAt";
+
+/// The profile to create for the query's caller: the identifiers the event had, and who created it when.
+fn new_profile(query: &CustomerQuery, creator: &str) -> NewProfile {
+    let now = aws_sdk_customerprofiles::primitives::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_sdk_customerprofiles::primitives::DateTimeFormat::DateTime)
+        .unwrap_or_default();
+    NewProfile {
+        phone_number: query.term(&SearchKey::Phone).map(str::to_owned),
+        email_address: query.term(&SearchKey::Email).map(str::to_owned),
+        account_number: query.term(&SearchKey::Account).map(str::to_owned),
+        attributes: BTreeMap::from([(CREATED_AT.to_owned(), now), ("createdBy".to_owned(), creator.to_owned())]),
+    }
+}
 
 /// One of several matching profiles, as the rule says.
 fn choose(matches: &[ProfileMatch], query: &CustomerQuery, domain: &str) -> Result<String, ResolveError> {

@@ -240,12 +240,13 @@ impl CasesApi for FakeCases {
         Ok(id)
     }
 
-    async fn delete_related_item(&self, case_id: &str, related_item_id: &str) -> Result<(), ApiError> {
-        self.enter("DeleteRelatedItem").await?;
-        let mut state = self.state.lock().unwrap();
-        let case = state.cases.iter_mut().find(|c| c.id == case_id).ok_or_else(|| Self::not_found("DeleteRelatedItem"))?;
-        case.items.retain(|item| item.id != related_item_id);
-        Ok(())
+    async fn get_case_fields(&self, case_id: &str, field_ids: &[String]) -> Result<HashMap<String, FieldValue>, ApiError> {
+        self.enter("GetCase").await?;
+        let state = self.state.lock().unwrap();
+        let case = state.cases.iter().find(|c| c.id == case_id).ok_or_else(|| Self::not_found("GetCase"))?;
+        let open = FieldValue::String("open".into());
+        let value = |id: &String| case.fields.get(id).or((id == "status").then_some(&open)).cloned();
+        Ok(field_ids.iter().filter_map(|id| Some((id.clone(), value(id)?))).collect())
     }
 
     async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {

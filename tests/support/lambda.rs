@@ -98,3 +98,16 @@ pub async fn stop_and_collect_logs(mut child: Child) -> String {
     let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output()).await.expect("the process ends").unwrap();
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
+
+/// The app of one Lambda instance with the coordination store on `table` (its own DynamoDB client,
+/// as each instance has), as the template deploys it.
+pub type StoreApp = App<SdkCases, SdkProfiles, cases_automation::claims::dynamodb::DynamoClaims>;
+
+/// One Lambda instance like [`instance`], with the coordination store on `table`.
+pub fn instance_with_store(service: &Emulator, rules: RuleSet, extra: &[(&str, &str)], table: &str) -> StoreApp {
+    let mut config = config(extra);
+    config.profiles_domain.get_or_insert_with(|| PROFILES_DOMAIN.into());
+    let profiles = SdkProfiles::new(profiles_client(service), config.profiles_domain.clone());
+    let store = cases_automation::claims::dynamodb::DynamoClaims::new(super::moto::dynamodb(), table);
+    App::with_store(config, rules, SdkCases::new(lambda_client(service), DOMAIN), profiles, store)
+}

@@ -4,6 +4,7 @@ pub mod cases_service;
 pub mod fake_cases;
 pub mod fake_profiles;
 pub mod lambda;
+pub mod moto;
 pub mod readback;
 pub mod runtime_api;
 

@@ -73,3 +73,21 @@ pub async fn field(client: &Client, case_id: &str, field_id: &str) -> Option<Fie
 pub async fn text_field(client: &Client, case_id: &str, field_id: &str) -> Option<String> {
     field(client, case_id, field_id).await.and_then(|v| v.as_string_value().ok().cloned())
 }
+
+/// The case's audit history, oldest first: (event type, `performedBy.user.customEntity`).
+pub async fn audit_events(client: &Client, case_id: &str) -> Vec<(String, Option<String>)> {
+    let mut events = Vec::new();
+    let mut next = None;
+    loop {
+        let out =
+            client.get_case_audit_events().domain_id(DOMAIN).case_id(case_id).max_results(25).set_next_token(next).send().await.unwrap();
+        events.extend(out.audit_events().iter().flatten().map(|e| {
+            let who = e.performed_by().and_then(|p| p.user()).and_then(|u| u.as_custom_entity().ok()).cloned();
+            (e.r#type().as_str().to_owned(), who)
+        }));
+        next = out.next_token().map(str::to_owned);
+        if next.is_none() {
+            return events;
+        }
+    }
+}
