@@ -22,8 +22,8 @@ use cases_automation::identity::validate_identity;
 use cases_automation::rules::RuleSet;
 use serde_json::{Map, Value, json};
 
-/// The Cases API actions the function calls (`src/cases/sdk.rs`; GetCase is granted ahead of its
-/// use). The template must grant exactly these.
+/// The Cases API actions the function calls (`src/cases/sdk.rs`). The template must grant exactly
+/// these (no DeleteRelatedItem: nothing is created twice, so nothing is removed).
 const CASES_ACTIONS: &[&str] = &[
     "cases:SearchCases",
     "cases:ListCasesForContact",
@@ -32,7 +32,6 @@ const CASES_ACTIONS: &[&str] = &[
     "cases:UpdateCase",
     "cases:SearchRelatedItems",
     "cases:CreateRelatedItem",
-    "cases:DeleteRelatedItem",
     "cases:ListFields",
     "cases:ListTemplates",
 ];
@@ -50,6 +49,11 @@ const OTHER_ACTIONS: &[&str] = &[
     "sqs:GetQueueAttributes",
     "sqs:ChangeMessageVisibility",
 ];
+
+/// The DynamoDB actions of the coordination store (`src/claims/dynamodb.rs`; TransactWriteItems
+/// has no action of its own: it is authorized as the PutItem and UpdateItem it holds, per the
+/// DynamoDB guide, "Using IAM with DynamoDB transactions").
+const CLAIMS_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
 
 /// The Customer Profiles actions the function calls (`src/customers/sdk.rs`), on the profiles
 /// domain of `ProfilesDomainName`. The template must grant exactly these, and only when that
@@ -347,7 +351,11 @@ fn required_variables_come_from_parameters_without_a_default_and_optional_ones_h
     for (name, value) in template_environment() {
         let required = ENVIRONMENT.iter().find(|v| v.name == name).map(|v| v.required).unwrap_or(false);
         let refs = parameter_refs(value);
-        assert!(!refs.is_empty(), "{name} should be set from a parameter, so a deployer can choose it");
+        let from_the_stack = branches(value).iter().any(|b| b.get("Ref").and_then(Value::as_str).is_some_and(|r| resources().contains_key(r)));
+        assert!(
+            !refs.is_empty() || (from_the_stack && !required),
+            "{name} should be set from a parameter, so a deployer can choose it (or, when optional, name a resource of the stack)"
+        );
         for parameter_name in refs {
             let has_default = parameter(&parameter_name).get("Default").is_some();
             if required {
@@ -563,7 +571,10 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
         for action in &actions {
             assert!(!action.contains('*'), "{role}: wildcard action {action}");
             assert!(
-                CASES_ACTIONS.contains(action) || PROFILE_ACTIONS.contains(action) || OTHER_ACTIONS.contains(action),
+                CASES_ACTIONS.contains(action)
+                    || PROFILE_ACTIONS.contains(action)
+                    || OTHER_ACTIONS.contains(action)
+                    || CLAIMS_ACTIONS.contains(action),
                 "{role}: {action} is not an action the function needs"
             );
         }
@@ -608,6 +619,11 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
                 arns.iter().any(|r| r == "${ConnectInstanceArn}/contact/*"),
                 "{role}: DescribeContact is not scoped to ConnectInstanceArn"
             );
+        }
+        if actions.iter().any(|a| a.starts_with("dynamodb:")) {
+            assert_eq!(actions, CLAIMS_ACTIONS, "{role}: exactly the store's item actions");
+            let targets: Vec<_> = branches(&statement["Resource"]).into_iter().map(target_resource).collect();
+            assert_eq!(targets, [Some("ClaimsTable")], "{role}: DynamoDB on the claims table only, not its indexes or other tables");
         }
         for action in actions.iter().filter(|a| a.starts_with("sqs:") || a.starts_with("logs:")) {
             for resource in branches(&statement["Resource"]) {
@@ -687,6 +703,53 @@ fn every_cases_call_in_the_source_is_an_action_the_template_grants() {
     for action in &called {
         assert!(CASES_ACTIONS.contains(&action.as_str()), "src/ calls {action}, which template.yaml does not grant");
     }
+}
+
+/// The table the template creates is the one `cases-automation claims init` creates (key, TTL),
+/// on demand and encrypted; the function gets its name only when the store is enabled, and the
+/// role may use it only then.
+#[test]
+fn the_claims_table_is_the_one_claims_init_creates_and_only_the_function_uses_it() {
+    use cases_automation::claims::dynamodb::TABLE_DEFINITION;
+    let table = resource("ClaimsTable");
+    assert_eq!(table["Type"], "AWS::DynamoDB::Table");
+    assert_eq!(table["Condition"], "Coordinated");
+    let p = &table["Properties"];
+    assert_eq!(p["KeySchema"], json!([{"AttributeName": TABLE_DEFINITION.partition_key, "KeyType": "HASH"}]));
+    assert_eq!(p["AttributeDefinitions"], json!([{"AttributeName": TABLE_DEFINITION.partition_key, "AttributeType": "S"}]));
+    assert_eq!(p["TimeToLiveSpecification"], json!({"AttributeName": TABLE_DEFINITION.ttl_attribute, "Enabled": true}));
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+    let claims_table = &template_environment()["CLAIMS_TABLE"];
+    assert!(may_be_absent(claims_table), "CLAIMS_TABLE is left unset when the store is disabled");
+    assert!(claims_table.to_string().contains("Coordinated"), "CLAIMS_TABLE is set under the store's condition: {claims_table}");
+    let guarded: Vec<_> = guarded_statements()
+        .into_iter()
+        .filter(|(_, s)| as_list(&s["Action"]).iter().any(|a| a.as_str().is_some_and(|a| a.starts_with("dynamodb:"))))
+        .collect();
+    assert_eq!(guarded.len(), 1, "one statement grants the store's actions");
+    assert_eq!(guarded[0].0, Some(("Coordinated", true)), "only when the store is enabled");
+
+    // Every DynamoDB call in src/ is granted.
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut called = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if !text.contains("aws_sdk_dynamodb") {
+            continue;
+        }
+        for (operation, action) in [("get_item", "GetItem"), ("put_item", "PutItem"), ("update_item", "UpdateItem"), ("delete_item", "DeleteItem")] {
+            if text.contains(&format!(".{operation}()")) {
+                called.insert(format!("dynamodb:{action}"));
+            }
+        }
+        for unexpected in ["scan", "query", "batch_write_item", "batch_get_item"] {
+            assert!(!text.contains(&format!(".{unexpected}()")), "{}: {unexpected} is not granted", file.display());
+        }
+    }
+    let granted: BTreeSet<String> = CLAIMS_ACTIONS.iter().map(|a| a.to_string()).collect();
+    assert_eq!(called, granted, "src/ calls these DynamoDB operations; the template must grant exactly them");
 }
 
 #[test]
