@@ -7,10 +7,14 @@ cd "$(dirname "$0")/.."
 
 CARGO_LAMBDA=${CARGO_LAMBDA:-.venv/bin/cargo-lambda}
 CASES_PORT=${CASES_PORT:-4566}
+STORE_PORT=${STORE_PORT:-4567}
 INVOKE_PORT=${INVOKE_PORT:-9000}
+MOTO_PYTHON=${MOTO_PYTHON:-.venv-moto/bin/python}
+CLAIMS_TABLE=cases-automation-claims
 # Logs and state live outside the crate: `cargo lambda watch` rebuilds when files in it change.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cases-automation-demo.XXXXXX")
 ENDPOINT="http://127.0.0.1:${CASES_PORT}"
+STORE_ENDPOINT="http://127.0.0.1:${STORE_PORT}"
 
 pids=()
 cleanup() {
@@ -23,9 +27,9 @@ trap cleanup EXIT INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-for port in "$CASES_PORT" "$INVOKE_PORT"; do
+for port in "$CASES_PORT" "$STORE_PORT" "$INVOKE_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port is in use; set CASES_PORT / INVOKE_PORT to free ports" >&2
+    echo "port $port is in use; set CASES_PORT / STORE_PORT / INVOKE_PORT to free ports" >&2
     exit 1
   fi
 done
@@ -44,10 +48,23 @@ for _ in $(seq 1 100); do
 done
 grep -q "listening on" "$WORK/cases-service.log" || { cat "$WORK/cases-service.log"; exit 1; }
 
+step "Starting the coordination store: a DynamoDB-compatible server (moto) on $STORE_ENDPOINT, with the claims table"
+setsid "$MOTO_PYTHON" scripts/moto_server.py --port "$STORE_PORT" >"$WORK/store.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$WORK/store.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "listening on" "$WORK/store.log" || { cat "$WORK/store.log"; exit 1; }
+AWS_ENDPOINT_URL_DYNAMODB="$STORE_ENDPOINT" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+  target/debug/cases-automation claims init --table "$CLAIMS_TABLE" | sed 's/^/  /'
+
 step "Starting the function under cargo lambda watch (invoke port $INVOKE_PORT)"
 # cargo lambda passes the function only the variables it is given.
 sed -e "s#^AWS_ENDPOINT_URL_CONNECTCASES=.*#AWS_ENDPOINT_URL_CONNECTCASES=$ENDPOINT#" \
-  -e "s#^AWS_ENDPOINT_URL_CUSTOMER_PROFILES=.*#AWS_ENDPOINT_URL_CUSTOMER_PROFILES=$ENDPOINT#" scripts/local.env >"$WORK/function.env"
+  -e "s#^AWS_ENDPOINT_URL_CUSTOMER_PROFILES=.*#AWS_ENDPOINT_URL_CUSTOMER_PROFILES=$ENDPOINT#" \
+  -e "s#^AWS_ENDPOINT_URL_DYNAMODB=.*#AWS_ENDPOINT_URL_DYNAMODB=$STORE_ENDPOINT#" \
+  -e "s#^CLAIMS_TABLE=.*#CLAIMS_TABLE=$CLAIMS_TABLE#" scripts/local.env >"$WORK/function.env"
 setsid "$CARGO_LAMBDA" lambda watch --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
   --env-file "$WORK/function.env" --bin cases-automation >"$WORK/function.log" 2>&1 &
 pids+=($!)
@@ -100,6 +117,27 @@ step "Invoking the abandoned-call event twice more (redelivery): still one case,
 for _ in 1 2; do
   invoke events/contact-disconnected-abandoned.json | python3 -c 'import json,sys; r=json.loads(sys.stdin.read())["results"][0]; print("  ", r["rule"], "case", r["caseId"], [a["action"]+":"+a["status"] for a in r["actions"]])'
 done
+
+step "One case per business fact: two different events about one new order, at the same moment"
+for n in 1 2; do
+  python3 - "$WORK/order-$n.json" "$n" <<'PY'
+import json, sys
+event = json.load(open("events/custom-order-delayed.json"))
+event["id"] = "e0826073-4b1f-4c52-9d0e-00000000000%s" % sys.argv[2]
+event["detail"]["orderNumber"] = "ORD-77001"
+event["detail"]["reason"] = ["carrier delay", "warehouse backlog"][int(sys.argv[2]) - 1]
+json.dump(event, open(sys.argv[1], "w"))
+PY
+done
+invoke "$WORK/order-1.json" >"$WORK/order-1.out" &
+first=$!
+invoke "$WORK/order-2.json" >"$WORK/order-2.out" &
+second=$!
+wait "$first" "$second" || true
+for n in 1 2; do
+  python3 -c 'import json,sys; raw=open(sys.argv[1]).read(); r=json.loads(raw[raw.index("{"):])["results"][0]; print("   event", sys.argv[2], "->", r["rule"], "case", r["caseId"], "("+r["case"]+")", [a["action"]+":"+a["status"] for a in r["actions"]])' "$WORK/order-$n.out" "$n"
+done
+echo "  Both end on one case: the second found it through its claim in the coordination store, before the search index showed it."
 
 step "Customer Profiles: the abandoned call named no profile; the caller was found by phone number"
 customer_of() {
