@@ -4,15 +4,19 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
+use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::events::EventSink;
 use crate::faults::{Fault, Faults};
 use crate::seed::{Seed, SeedError};
+use crate::state::clock::{Clock, EARLIEST, LATEST};
 use crate::state::{Backend, State, load_state};
-use crate::wire::{App, router};
+use crate::wait::WaitTimeout;
+use crate::wire::{App, admin_hosts, router};
 
 /// Errors starting an emulator.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +30,7 @@ pub enum StartError {
 }
 
 /// Configures an [`Emulator`]. Defaults: demo seed, quotas off, `us-east-1`,
-/// account `123456789012`, listening on `127.0.0.1:0` (a free port).
+/// account `123456789012`, listening on `127.0.0.1:0` (a free port), no search lag.
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     seed: Seed,
@@ -38,6 +42,7 @@ pub struct EmulatorBuilder {
     events_out: Option<PathBuf>,
     force_events: bool,
     faults: Vec<Fault>,
+    search_lag: Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -52,6 +57,7 @@ impl Default for EmulatorBuilder {
             events_out: None,
             force_events: false,
             faults: Vec::new(),
+            search_lag: Duration::ZERO,
         }
     }
 }
@@ -111,22 +117,31 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a write of a case takes to reach the search index (SearchCases,
+    /// SearchRelatedItems, SearchAllRelatedItems), measured on the service clock. Default 0.
+    pub fn search_lag(mut self, lag: Duration) -> Self {
+        self.search_lag = lag;
+        self
+    }
+
     /// Builds the state and starts serving in the background on the current tokio runtime.
     pub async fn start(self) -> Result<Emulator, StartError> {
-        let initial = self.seed.build(&self.region, &self.account)?;
+        let clock = Clock::new();
+        let initial = self.seed.build_with_clock(&self.region, &self.account, &clock)?;
         let state: State = match &self.state_file {
             Some(p) if p.exists() => load_state(p).map_err(|source| StartError::State { path: p.display().to_string(), source })?,
             _ => initial.clone(),
         };
         let events = EventSink::new(self.events_out.clone(), self.force_events);
-        let backend = Arc::new(Backend::new(state, initial, events, self.state_file.clone()));
+        let backend = Arc::new(Backend::new(state, initial, events, self.state_file.clone(), clock));
+        backend.set_search_lag(self.search_lag);
         let faults = Arc::new(Faults::new(self.quotas));
         for f in self.faults {
             faults.inject(f);
         }
-        let app = Arc::new(App { backend: backend.clone(), faults: faults.clone() });
         let listener = tokio::net::TcpListener::bind(self.listen).await.map_err(|source| StartError::Bind { addr: self.listen, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: self.listen, source })?;
+        let app = Arc::new(App { backend: backend.clone(), faults: faults.clone(), admin_hosts: admin_hosts(addr) });
         let (tx, rx) = oneshot::channel::<()>();
         let server = axum::serve(listener, router(app)).with_graceful_shutdown(async move {
             let _ = rx.await;
@@ -171,9 +186,59 @@ impl Emulator {
         self.faults.calls()
     }
 
-    /// The request count of one operation.
+    /// The request count of one operation (`"*"`: of all operations).
     pub fn call_count(&self, operation: &str) -> u64 {
-        self.faults.calls().get(operation).copied().unwrap_or(0)
+        self.faults.call_count(operation)
+    }
+
+    /// Resolves as soon as `operation` (`"*"`: all operations together) has been called `count`
+    /// times since the counts were last reset (at once if it already has), or fails after
+    /// `timeout`. Wakes on each call: no polling.
+    pub async fn wait_for_calls(&self, operation: &str, count: u64, timeout: Duration) -> Result<(), WaitTimeout> {
+        self.faults.wait_for_calls(operation, count, timeout).await
+    }
+
+    /// Writes applied since the start (successful write operations of either API).
+    pub fn writes(&self) -> u64 {
+        self.backend.writes()
+    }
+
+    /// Resolves as soon as `count` writes have been applied since the start, or fails after
+    /// `timeout`.
+    pub async fn wait_for_writes(&self, count: u64, timeout: Duration) -> Result<(), WaitTimeout> {
+        self.backend.wait_for_writes(count, timeout).await
+    }
+
+    /// The service time: every timestamp the service makes comes from this clock (real time plus
+    /// an offset, millisecond resolution).
+    pub fn now(&self) -> OffsetDateTime {
+        self.backend.now()
+    }
+
+    /// Jumps the service clock to `to` (kept within 1970..9000). Jumping back does not un-index
+    /// what the search index already holds.
+    pub fn set_clock(&self, to: OffsetDateTime) {
+        let to = to.clamp(EARLIEST, LATEST);
+        if let Err(e) = self.backend.set_clock(to) {
+            tracing::warn!(error = %e, "clock not set");
+        }
+    }
+
+    /// Moves the service clock forward by `by` (up to its latest instant, 9000-01-01).
+    pub fn advance_clock(&self, by: Duration) {
+        if self.backend.advance_clock(by).is_err() {
+            self.set_clock(LATEST);
+        }
+    }
+
+    /// How long a write of a case takes to reach the search index.
+    pub fn search_lag(&self) -> Duration {
+        self.backend.search_lag()
+    }
+
+    /// Sets the search lag for the writes that follow (at most 24 h).
+    pub fn set_search_lag(&self, lag: Duration) {
+        self.backend.set_search_lag(lag)
     }
 
     pub fn reset_calls(&self) {

@@ -27,10 +27,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde_json::{Map, Value as Json, json};
+use time::OffsetDateTime;
 
 use crate::state::model::{Case, Domain, RelatedContent, RelatedItem, User};
 use crate::state::{Change, State};
-use crate::util::now_ts;
+use crate::util::format_ts;
 
 /// Where emitted events go: an in-memory list (always) and optionally a JSON-lines file.
 pub struct EventSink {
@@ -56,14 +57,13 @@ impl EventSink {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Emits the event of `change`, if enabled for its domain.
-    pub fn emit(&self, state: &State, change: &Change) {
+    /// Emits the event of `change` (made at `at`), if it has one and events are enabled for
+    /// its domain.
+    pub fn emit(&self, state: &State, change: &Change, at: OffsetDateTime) {
         let mut inner = self.lock();
-        let domain_id = match change {
-            Change::Case { domain_id, .. } | Change::RelatedItem { domain_id, .. } => domain_id,
-        };
+        let (domain_id, _) = change.case();
         let Ok(domain) = state.domain(domain_id) else { return };
-        let Some(ev) = build_event(state, domain, change, inner.force) else { return };
+        let Some(ev) = build_event(state, domain, change, inner.force, at) else { return };
         if let Some(path) = &inner.file {
             let res = std::fs::OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| writeln!(f, "{ev}"));
             if let Err(e) = res {
@@ -137,15 +137,16 @@ fn related_item_json(item: &RelatedItem, include_content: bool) -> Json {
     Json::Object(m)
 }
 
-/// Builds the EventBridge event for a change, or None when events are disabled for the domain.
-pub fn build_event(state: &State, domain: &Domain, change: &Change, force: bool) -> Option<Json> {
+/// Builds the EventBridge event for a change made at `at`, or None when the change has no event
+/// or events are disabled for the domain.
+pub fn build_event(state: &State, domain: &Domain, change: &Change, force: bool, at: OffsetDateTime) -> Option<Json> {
     let cfg = &domain.event_configuration;
     let enabled = cfg.get("enabled").and_then(Json::as_bool).unwrap_or(false);
     if !enabled && !force {
         return None;
     }
     let included = cfg.get("includedData");
-    let now = now_ts();
+    let now = format_ts(at);
     let time = format!("{}Z", &now[..19]);
     let (resource, detail) = match change {
         Change::Case { event_type, case, changed_field_ids, performed_by, .. } => {
@@ -189,6 +190,7 @@ pub fn build_event(state: &State, domain: &Domain, change: &Change, force: bool)
                 }),
             )
         }
+        Change::Searchable { .. } => return None,
     };
     Some(json!({
         "version": "0",

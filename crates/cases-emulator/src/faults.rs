@@ -17,8 +17,10 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
 use crate::error::{ApiError, ErrorKind};
+use crate::wait::{WaitTimeout, wait_until};
 
 /// One fault rule.
 ///
@@ -111,7 +113,13 @@ pub struct Faults {
     rules: Mutex<Vec<Fault>>,
     quotas: AtomicBool,
     limiters: Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
-    calls: Mutex<BTreeMap<String, u64>>,
+    /// Per-operation call counts; waiters are woken on each call.
+    calls: watch::Sender<BTreeMap<String, u64>>,
+}
+
+/// The count of `operation` in `calls` (`"*"`: of every operation).
+pub fn count_of(calls: &BTreeMap<String, u64>, operation: &str) -> u64 {
+    if operation == "*" { calls.values().sum() } else { calls.get(operation).copied().unwrap_or(0) }
 }
 
 impl Faults {
@@ -120,7 +128,7 @@ impl Faults {
             rules: Mutex::new(Vec::new()),
             quotas: AtomicBool::new(quotas),
             limiters: Mutex::new(HashMap::new()),
-            calls: Mutex::new(BTreeMap::new()),
+            calls: watch::Sender::new(BTreeMap::new()),
         }
     }
 
@@ -151,16 +159,28 @@ impl Faults {
 
     /// Per-operation request counts.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.calls.borrow().clone()
+    }
+
+    /// The request count of `operation` (`"*"`: of all operations).
+    pub fn call_count(&self, operation: &str) -> u64 {
+        count_of(&self.calls.borrow(), operation)
     }
 
     pub fn reset_calls(&self) {
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.calls.send_modify(BTreeMap::clear);
+    }
+
+    /// Resolves as soon as `operation` (`"*"`: all operations together) has been called `count`
+    /// times since the counts were last reset, or fails after `timeout`.
+    pub async fn wait_for_calls(&self, operation: &str, count: u64, timeout: Duration) -> Result<(), WaitTimeout> {
+        let what = || format!("{count} {operation} calls");
+        wait_until(self.calls.subscribe(), |calls| count_of(calls, operation), count, timeout, what).await
     }
 
     /// Counts the call, then returns the latency to add and the error to answer with, if any.
     pub fn before(&self, op: &str) -> (Duration, Option<ApiError>) {
-        *self.calls.lock().unwrap_or_else(|e| e.into_inner()).entry(op.to_string()).or_default() += 1;
+        self.calls.send_modify(|calls| *calls.entry(op.to_string()).or_default() += 1);
         let mut latency = Duration::ZERO;
         let mut error = None;
         {
@@ -217,6 +237,27 @@ mod tests {
         assert!(f.before("CreateCase").1.is_none());
         assert!(f.list().is_empty());
         assert_eq!(f.calls()["CreateCase"], 3);
+        assert_eq!(f.call_count("CreateCase"), 3);
+        assert_eq!(f.call_count("*"), 4);
+        assert_eq!(f.call_count("DeleteCase"), 0);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_calls() {
+        let f = Arc::new(Faults::new(false));
+        let waiter = {
+            let f = f.clone();
+            tokio::spawn(async move { f.wait_for_calls("CreateCase", 2, Duration::from_secs(60)).await })
+        };
+        f.before("CreateCase");
+        f.before("GetCase");
+        f.before("CreateCase");
+        waiter.await.unwrap().unwrap();
+        f.wait_for_calls("*", 3, Duration::ZERO).await.unwrap();
+        let err = f.wait_for_calls("GetCase", 2, Duration::from_millis(10)).await.unwrap_err();
+        assert_eq!((err.what.as_str(), err.seen), ("2 GetCase calls", 1));
+        f.reset_calls();
+        assert!(f.wait_for_calls("*", 1, Duration::from_millis(10)).await.is_err(), "counts start again after a reset");
     }
 
     #[test]
@@ -234,8 +275,12 @@ mod tests {
     #[test]
     fn quotas_throttle_after_burst() {
         let f = Faults::new(true);
+        let started = std::time::Instant::now();
         let throttled = (0..5).filter(|_| f.before("UpdateCase").1.is_some()).count();
-        assert!(throttled >= 2, "{throttled}");
+        // UpdateCase: burst 2, then 2 per second; a slow loop earns the tokens of its duration
+        let replenished = (started.elapsed().as_secs_f64() * 2.0).ceil() as usize;
+        assert!(throttled >= 5usize.saturating_sub(2 + replenished), "{throttled} throttled, {replenished} replenished");
+        assert!(throttled <= 3, "the burst of 2 passes: {throttled}");
         f.set_quotas(false);
         assert!(f.before("UpdateCase").1.is_none());
     }

@@ -21,7 +21,9 @@
 //! `wire::profiles` for Customer Profiles), [`state`] the backend model with no HTTP
 //! (`state::profiles` for profile domains), [`validate`] the service-side validation,
 //! [`faults`] fault injection/quotas/call counts, [`events`] case event streams, [`seed`] the
-//! seed format and the built-in demo seed.
+//! seed format and the built-in demo seed, [`wait`] waiting on call and write counts.
+//! `state::clock` is the settable service clock, `state::index` the search index that trails
+//! the writes, `state::sla` SLA status over time.
 
 pub mod emulator;
 pub mod error;
@@ -31,9 +33,14 @@ pub mod seed;
 pub mod state;
 pub mod util;
 pub mod validate;
+pub mod wait;
 pub mod wire;
+
+/// The `time` crate, for [`Emulator::now`] and [`Emulator::set_clock`].
+pub use time;
 
 pub use emulator::{Emulator, EmulatorBuilder, StartError};
 pub use error::{ApiError, ErrorKind};
 pub use faults::Fault;
 pub use seed::{Seed, SeedError, demo};
+pub use wait::WaitTimeout;

@@ -28,6 +28,10 @@ struct Args {
     /// Enforce the real rate quotas (CreateCase 2/s burst 10, …) with 429 ThrottlingException.
     #[arg(long)]
     quotas: bool,
+    /// How long (ms, on the service clock) a written case takes to reach the search index that
+    /// SearchCases, SearchRelatedItems and SearchAllRelatedItems read.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=86_400_000))]
+    search_lag_ms: u64,
     /// Region used in ARNs and events.
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -56,7 +60,13 @@ async fn main() -> std::process::ExitCode {
         },
         None => Seed::demo(),
     };
-    let mut b = Emulator::builder().seed(seed).quotas(args.quotas).region(args.region).account(args.account).listen(args.listen);
+    let mut b = Emulator::builder()
+        .seed(seed)
+        .quotas(args.quotas)
+        .region(args.region)
+        .account(args.account)
+        .listen(args.listen)
+        .search_lag(std::time::Duration::from_millis(args.search_lag_ms));
     if let Some(p) = args.state {
         b = b.state_file(p);
     }

@@ -29,8 +29,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::state::State;
-use crate::state::admin::TemplateInput;
+use crate::state::admin::{FieldInput, TemplateInput};
 use crate::state::cases::CreateCaseInput;
+use crate::state::clock::Clock;
 use crate::state::model::{FieldOption, FieldType, FieldValue, Namespace, TemplateStatus, User};
 
 /// The built-in demo seed (`seed/demo.json`).
@@ -223,27 +224,32 @@ impl Seed {
         Seed::from_json(&s)
     }
 
-    /// Builds the state this seed describes.
+    /// Builds the state this seed describes, timestamped by a clock showing real time.
     pub fn build(&self, region: &str, account: &str) -> Result<State, SeedError> {
+        self.build_with_clock(region, account, &Clock::new())
+    }
+
+    /// Builds the state this seed describes; every item gets its own timestamp from `clock`.
+    pub fn build_with_clock(&self, region: &str, account: &str, clock: &Clock) -> Result<State, SeedError> {
         let mut st = State::new(region, account);
         for sd in &self.domains {
-            build_domain(&mut st, sd).map_err(|e| SeedError::Invalid(format!("domain '{}': {e}", sd.name)))?;
+            build_domain(&mut st, sd, clock).map_err(|e| SeedError::Invalid(format!("domain '{}': {e}", sd.name)))?;
         }
         for pd in &self.profile_domains {
-            build_profile_domain(&mut st, pd).map_err(|e| SeedError::Invalid(format!("profile domain '{}': {e}", pd.name)))?;
+            build_profile_domain(&mut st, pd, clock).map_err(|e| SeedError::Invalid(format!("profile domain '{}': {e}", pd.name)))?;
         }
         Ok(st)
     }
 }
 
-fn build_profile_domain(st: &mut State, pd: &SeedProfileDomain) -> Result<(), String> {
+fn build_profile_domain(st: &mut State, pd: &SeedProfileDomain, clock: &Clock) -> Result<(), String> {
     crate::validate::profiles_name(&pd.name, "name").map_err(|e| e.message)?;
     if let Some(days) = pd.default_expiration_days
         && !(1..=1098).contains(&days)
     {
         return Err(format!("defaultExpirationDays {days} is not within 1..=1098"));
     }
-    st.create_profile_domain(&pd.name, pd.default_expiration_days, pd.tags.clone()).map_err(|e| e.message)?;
+    st.create_profile_domain(&pd.name, pd.default_expiration_days, pd.tags.clone(), clock.tick()).map_err(|e| e.message)?;
     for (i, p) in pd.profiles.iter().enumerate() {
         let id = match p.get("ProfileId") {
             None | Some(serde_json::Value::Null) => None,
@@ -256,8 +262,8 @@ fn build_profile_domain(st: &mut State, pd: &SeedProfileDomain) -> Result<(), St
     Ok(())
 }
 
-fn build_domain(st: &mut State, sd: &SeedDomain) -> Result<(), String> {
-    let (d, _) = st.create_domain(sd.id.as_deref(), &sd.name).map_err(|e| e.message)?;
+fn build_domain(st: &mut State, sd: &SeedDomain, clock: &Clock) -> Result<(), String> {
+    let (d, _) = st.create_domain(sd.id.as_deref(), &sd.name, clock.tick()).map_err(|e| e.message)?;
     let did = d.id.clone();
     st.domain_mut(&did).map_err(|e| e.message)?.tags = sd.tags.clone();
     for f in &sd.fields {
@@ -287,13 +293,23 @@ fn build_domain(st: &mut State, sd: &SeedDomain) -> Result<(), String> {
             }
             (None, _) => {
                 let (field, _) = st
-                    .create_field(&did, f.id.as_deref(), &f.name, f.field_type, f.description.clone(), f.attributes.clone())
+                    .create_field(
+                        &did,
+                        f.id.as_deref(),
+                        FieldInput {
+                            name: f.name.clone(),
+                            field_type: f.field_type,
+                            description: f.description.clone(),
+                            attributes: f.attributes.clone(),
+                        },
+                        clock.tick(),
+                    )
                     .map_err(|e| e.message)?;
                 field.id
             }
         };
         if !options.is_empty() {
-            st.batch_put_field_options(&did, &fid, options).map_err(|e| e.message)?;
+            st.batch_put_field_options(&did, &fid, options, clock.tick()).map_err(|e| e.message)?;
         }
     }
     let resolve_field = |st: &State, r: &str| -> Result<String, String> {
@@ -316,7 +332,7 @@ fn build_domain(st: &mut State, sd: &SeedDomain) -> Result<(), String> {
             rules: Vec::new(),
             tag_propagation_configurations: t.tag_propagation_configurations.clone(),
         };
-        st.create_template(&did, t.id.as_deref(), input).map_err(|e| e.message)?;
+        st.create_template(&did, t.id.as_deref(), input, clock.tick()).map_err(|e| e.message)?;
     }
     if let Some(cfg) = &sd.case_event_configuration {
         let mut cfg = cfg.clone();
@@ -355,7 +371,7 @@ fn build_domain(st: &mut State, sd: &SeedDomain) -> Result<(), String> {
             tags: c.tags.clone(),
             case_id: c.id.clone(),
         };
-        st.create_case(&did, input).map_err(|e| format!("cases[{i}]: {}", e.message))?;
+        st.create_case(&did, input, clock.tick()).map_err(|e| format!("cases[{i}]: {}", e.message))?;
     }
     Ok(())
 }

@@ -4,24 +4,6 @@ use time::{OffsetDateTime, UtcOffset, format_description::well_known::Rfc3339, m
 
 use crate::error::{ApiError, ApiResult};
 
-/// The current time as an RFC 3339 UTC string with milliseconds and a `Z`
-/// (`2026-05-01T12:34:56.789Z`), the only form smithy-rs accepts for `date-time` members.
-/// Strictly increasing: two writes never share a millisecond, so "which came first" (e.g. the
-/// association times of two related items) always has an answer.
-pub fn now_ts() -> String {
-    static LAST: std::sync::Mutex<Option<OffsetDateTime>> = std::sync::Mutex::new(None);
-    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let clock = OffsetDateTime::now_utc();
-    let mut now = clock.replace_nanosecond(u32::from(clock.millisecond()) * 1_000_000).unwrap_or(clock);
-    if let Some(previous) = *last
-        && now <= previous
-    {
-        now = previous + time::Duration::milliseconds(1);
-    }
-    *last = Some(now);
-    format_ts(now)
-}
-
 /// Formats a time as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
 pub fn format_ts(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
@@ -89,7 +71,8 @@ mod tests {
 
     #[test]
     fn ts_format_is_utc_z_with_millis() {
-        let s = now_ts();
+        let s = format_ts(time::macros::datetime!(2026-05-01 12:34:56.789123 +02:00));
+        assert_eq!(s, "2026-05-01T10:34:56.789Z");
         assert!(s.ends_with('Z'), "{s}");
         assert_eq!(s.len(), 24, "{s}");
         assert!(parse_ts(&s).is_some());

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use super::model::*;
 use super::{Change, State};
 use crate::error::{ApiError, ApiResult};
-use crate::util::{new_id, now_ts};
+use time::OffsetDateTime;
+
+use crate::util::{format_ts, new_id};
 
 /// The system fields every domain has: (id, name, type).
 pub const SYSTEM_FIELDS: [(&str, &str, FieldType); 13] = [
@@ -40,6 +42,16 @@ pub struct TemplateInput {
     pub tag_propagation_configurations: Vec<serde_json::Value>,
 }
 
+/// Input of CreateField / seed fields.
+#[derive(Debug, Clone)]
+pub struct FieldInput {
+    pub name: String,
+    pub field_type: FieldType,
+    pub description: Option<String>,
+    /// `FieldAttributes` as sent.
+    pub attributes: Option<serde_json::Value>,
+}
+
 /// Input of UpdateTemplate (absent members are left unchanged).
 #[derive(Debug, Clone, Default)]
 pub struct TemplateUpdate {
@@ -63,7 +75,7 @@ impl State {
 
     /// CreateDomain with a given id (seeds) or a new UUID; installs the system fields.
     /// A second domain with the same name is a 409.
-    pub fn create_domain(&mut self, id: Option<&str>, name: &str) -> W<Domain> {
+    pub fn create_domain(&mut self, id: Option<&str>, name: &str, now: OffsetDateTime) -> W<Domain> {
         if self.domains.iter().any(|d| d.name == name) {
             return Err(ApiError::conflict(format!("A domain named '{name}' already exists")));
         }
@@ -71,7 +83,7 @@ impl State {
         if self.domains.iter().any(|d| d.id == id) {
             return Err(ApiError::conflict(format!("A domain with id '{id}' already exists")));
         }
-        let now = now_ts();
+        let now = format_ts(now);
         let mut d = Domain {
             arn: self.domain_arn(&id),
             id: id.clone(),
@@ -123,15 +135,9 @@ impl State {
     // ---- fields -------------------------------------------------------------------------
 
     /// CreateField (custom namespace). Duplicate names are a 409.
-    pub fn create_field(
-        &mut self,
-        domain_id: &str,
-        id: Option<&str>,
-        name: &str,
-        field_type: FieldType,
-        description: Option<String>,
-        attributes: Option<serde_json::Value>,
-    ) -> W<Field> {
+    pub fn create_field(&mut self, domain_id: &str, id: Option<&str>, input: FieldInput, now: OffsetDateTime) -> W<Field> {
+        let FieldInput { name, field_type, description, attributes } = input;
+        let name = name.as_str();
         let d = self.domain_mut(domain_id)?;
         if d.fields.iter().any(|f| !f.deleted && f.name == name) {
             return Err(ApiError::conflict(format!("A field named '{name}' already exists in domain {domain_id}")));
@@ -143,7 +149,7 @@ impl State {
         if d.fields.iter().filter(|f| f.namespace == Namespace::Custom && !f.deleted).count() >= 700 {
             return Err(ApiError::quota("Maximum number of fields per domain reached"));
         }
-        let now = now_ts();
+        let now = format_ts(now);
         let f = Field {
             arn: format!("{}/field/{id}", d.arn),
             id,
@@ -170,6 +176,7 @@ impl State {
         name: Option<String>,
         description: Option<String>,
         attributes: Option<serde_json::Value>,
+        now: OffsetDateTime,
     ) -> W<()> {
         let d = self.domain_mut(domain_id)?;
         if let Some(n) = &name
@@ -190,12 +197,12 @@ impl State {
         if attributes.is_some() {
             f.attributes = attributes;
         }
-        f.last_modified_time = now_ts();
+        f.last_modified_time = format_ts(now);
         done(())
     }
 
     /// DeleteField (custom fields only; soft delete).
-    pub fn delete_field(&mut self, domain_id: &str, field_id: &str) -> W<()> {
+    pub fn delete_field(&mut self, domain_id: &str, field_id: &str, now: OffsetDateTime) -> W<()> {
         let d = self.domain_mut(domain_id)?;
         let in_template = d.templates.iter().any(|t| !t.deleted && t.required_fields.iter().any(|r| r == field_id));
         let f = d.fields.iter_mut().find(|f| f.id == field_id && !f.deleted).ok_or_else(|| ApiError::not_found("Field", field_id))?;
@@ -206,7 +213,7 @@ impl State {
             return Err(ApiError::conflict(format!("Field {field_id} is a required field of a template")));
         }
         f.deleted = true;
-        f.last_modified_time = now_ts();
+        f.last_modified_time = format_ts(now);
         done(())
     }
 
@@ -232,7 +239,13 @@ impl State {
     /// BatchPutFieldOptions: upserts options by value (SingleSelect fields only).
     /// The built-in `open`/`closed` options of `status` cannot be deactivated; such entries are
     /// reported in the returned errors (value, message).
-    pub fn batch_put_field_options(&mut self, domain_id: &str, field_id: &str, options: Vec<FieldOption>) -> W<Vec<(String, String)>> {
+    pub fn batch_put_field_options(
+        &mut self,
+        domain_id: &str,
+        field_id: &str,
+        options: Vec<FieldOption>,
+        now: OffsetDateTime,
+    ) -> W<Vec<(String, String)>> {
         let d = self.domain_mut(domain_id)?;
         let f = d.fields.iter_mut().find(|f| f.id == field_id && !f.deleted).ok_or_else(|| ApiError::not_found("Field", field_id))?;
         if f.field_type != FieldType::SingleSelect {
@@ -257,7 +270,7 @@ impl State {
                 }
             }
         }
-        f.last_modified_time = now_ts();
+        f.last_modified_time = format_ts(now);
         done(errors)
     }
 
@@ -280,7 +293,7 @@ impl State {
     }
 
     /// CreateTemplate. Names are unique per domain (409).
-    pub fn create_template(&mut self, domain_id: &str, id: Option<&str>, input: TemplateInput) -> W<Template> {
+    pub fn create_template(&mut self, domain_id: &str, id: Option<&str>, input: TemplateInput, now: OffsetDateTime) -> W<Template> {
         let d = self.domain_mut(domain_id)?;
         if d.templates.iter().any(|t| !t.deleted && t.name == input.name) {
             return Err(ApiError::conflict(format!("A template named '{}' already exists in domain {domain_id}", input.name)));
@@ -293,7 +306,7 @@ impl State {
         if d.template(&id).is_some() {
             return Err(ApiError::conflict(format!("A template with id '{id}' already exists")));
         }
-        let now = now_ts();
+        let now = format_ts(now);
         let t = Template {
             arn: format!("{}/template/{id}", d.arn),
             id,
@@ -319,7 +332,7 @@ impl State {
     }
 
     /// UpdateTemplate.
-    pub fn update_template(&mut self, domain_id: &str, template_id: &str, u: TemplateUpdate) -> W<()> {
+    pub fn update_template(&mut self, domain_id: &str, template_id: &str, u: TemplateUpdate, now: OffsetDateTime) -> W<()> {
         let d = self.domain_mut(domain_id)?;
         if let Some(n) = &u.name
             && d.templates.iter().any(|t| !t.deleted && &t.name == n && t.id != template_id)
@@ -355,12 +368,12 @@ impl State {
         if let Some(v) = u.tag_propagation_configurations {
             t.tag_propagation_configurations = v;
         }
-        t.last_modified_time = now_ts();
+        t.last_modified_time = format_ts(now);
         done(())
     }
 
     /// DeleteTemplate (soft delete).
-    pub fn delete_template(&mut self, domain_id: &str, template_id: &str) -> W<()> {
+    pub fn delete_template(&mut self, domain_id: &str, template_id: &str, now: OffsetDateTime) -> W<()> {
         let d = self.domain_mut(domain_id)?;
         let t = d
             .templates
@@ -368,7 +381,7 @@ impl State {
             .find(|t| t.id == template_id && !t.deleted)
             .ok_or_else(|| ApiError::not_found("Template", template_id))?;
         t.deleted = true;
-        t.last_modified_time = now_ts();
+        t.last_modified_time = format_ts(now);
         done(())
     }
 
@@ -442,7 +455,7 @@ impl State {
             return Err(ApiError::validation("A resource can have at most 50 tags"));
         }
         t.extend(tags);
-        done(())
+        Ok(((), retagged(arn)))
     }
 
     /// UntagResource.
@@ -451,6 +464,16 @@ impl State {
         for k in keys {
             t.remove(k);
         }
-        done(())
+        Ok(((), retagged(arn)))
+    }
+}
+
+/// The search index holds the tags of cases and related items: (un)tagging one is a change to
+/// index, without a case event.
+fn retagged(arn: &str) -> Vec<Change> {
+    let Some((_, rest)) = arn.split_once(":domain/") else { return Vec::new() };
+    match rest.split('/').collect::<Vec<_>>().as_slice() {
+        [domain_id, "case", case_id, ..] => vec![Change::Searchable { domain_id: domain_id.to_string(), case_id: case_id.to_string() }],
+        _ => Vec::new(),
     }
 }

@@ -3,13 +3,15 @@
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
 use super::admin::READ_ONLY_FIELDS;
+use super::index::SearchIndex;
 use super::model::*;
 use super::search::{self, CaseFilter, RelatedItemFilter, Sort};
-use super::{Change, State};
+use super::{Change, State, sla};
 use crate::error::{ApiError, ApiResult};
-use crate::util::{add_minutes, new_id, now_ts, reference_number};
+use crate::util::{add_minutes, format_ts, new_id, reference_number};
 use crate::validate::{check_value_for_field, is_profile_arn};
 
 type W<T> = ApiResult<(T, Vec<Change>)>;
@@ -203,7 +205,7 @@ fn related_audit_fields(content: &RelatedContent) -> (Vec<AuditEventField>, Vec<
 impl State {
     /// CreateCase. Idempotent on `(domainId, clientToken)`: the same request replays the first
     /// response (no new case, audit event or case event), a different one is a 409.
-    pub fn create_case(&mut self, domain_id: &str, input: CreateCaseInput) -> W<(String, String)> {
+    pub fn create_case(&mut self, domain_id: &str, input: CreateCaseInput, at: OffsetDateTime) -> W<(String, String)> {
         let hash = request_hash(&input);
         let d = self.domain(domain_id)?;
         let token = input.client_token.clone().filter(|t| !t.is_empty());
@@ -251,7 +253,7 @@ impl State {
         }
         tags.extend(input.tags.clone());
 
-        let now = now_ts();
+        let now = format_ts(at);
         let case_id = input.case_id.clone().unwrap_or_else(new_id);
         if d.cases.contains_key(&case_id) {
             return Err(ApiError::conflict(format!("Case {case_id} already exists")));
@@ -335,12 +337,19 @@ impl State {
     }
 
     /// UpdateCase.
-    pub fn update_case(&mut self, domain_id: &str, case_id: &str, fields: Vec<FieldValue>, performed_by: Option<User>) -> W<()> {
+    pub fn update_case(
+        &mut self,
+        domain_id: &str,
+        case_id: &str,
+        fields: Vec<FieldValue>,
+        performed_by: Option<User>,
+        at: OffsetDateTime,
+    ) -> W<()> {
         let d = self.domain(domain_id)?;
         let c = d.cases.get(case_id).ok_or_else(|| case_not_found(case_id))?;
         let required = d.template(&c.template_id).map(required_ids).unwrap_or_else(|| vec!["title".into(), "customer_id".into()]);
         check_case_fields(d, &fields, &required, Some(c))?;
-        let now = now_ts();
+        let now = format_ts(at);
         let mut audit_fields = Vec::new();
         let mut changed = Vec::new();
         let mut new_fields = c.fields.clone();
@@ -376,6 +385,11 @@ impl State {
         let c = d.cases.get_mut(case_id).ok_or_else(|| case_not_found(case_id))?;
         c.fields = new_fields;
         c.audit_events.push(ev);
+        for item in &mut c.related_items {
+            if let RelatedContent::Sla(s) = &mut item.content {
+                sla::complete(&mut s.sla_configuration, &c.fields, at);
+            }
+        }
         let change = Change::Case {
             event_type: "CASE.UPDATED",
             domain_id: domain_id.into(),
@@ -400,8 +414,15 @@ impl State {
         Ok(((), vec![change]))
     }
 
-    /// SearchCases: (hits of this page, next token, totalCount).
-    pub fn search_cases(&self, domain_id: &str, input: &SearchCasesInput) -> ApiResult<(Vec<CaseHit>, Option<String>, u64)> {
+    /// SearchCases over the cases as the search index shows them at `now`: (hits of this page,
+    /// next token, totalCount).
+    pub fn search_cases(
+        &self,
+        domain_id: &str,
+        input: &SearchCasesInput,
+        index: &SearchIndex,
+        now: OffsetDateTime,
+    ) -> ApiResult<(Vec<CaseHit>, Option<String>, u64)> {
         let d = self.domain(domain_id)?;
         let mut referenced = Vec::new();
         if let Some(f) = &input.filter {
@@ -414,9 +435,9 @@ impl State {
                 return Err(ApiError::validation(format!("Field '{id}' does not exist in domain {domain_id}")));
             }
         }
-        let mut hits: Vec<&Case> = d
-            .cases
-            .values()
+        let mut hits: Vec<&Case> = index
+            .cases_at(domain_id, now)
+            .into_iter()
             .filter(|c| input.filter.as_ref().is_none_or(|f| search::case_matches(f, c)))
             .filter(|c| input.search_term.as_deref().is_none_or(|t| search::search_term_matches(t, c)))
             .collect();
@@ -446,13 +467,14 @@ impl State {
         case_id: &str,
         input: RelatedItemInput,
         performed_by: Option<User>,
+        at: OffsetDateTime,
     ) -> W<(String, String)> {
         let d = self.domain(domain_id)?;
         let c = d.cases.get(case_id).ok_or_else(|| case_not_found(case_id))?;
         if c.related_items.len() >= MAX_RELATED_ITEMS_PER_CASE {
             return Err(ApiError::quota(format!("Case {case_id} already has {MAX_RELATED_ITEMS_PER_CASE} related items")));
         }
-        let now = now_ts();
+        let now = format_ts(at);
         let content = match input {
             RelatedItemInput::Contact { contact_arn } => RelatedContent::Contact(ContactContent {
                 contact_arn,
@@ -480,17 +502,18 @@ impl State {
                 } else if target_field_values.is_some() {
                     return Err(ApiError::validation("content.sla.slaInputConfiguration.fieldId: required when targetFieldValues is set"));
                 }
-                RelatedContent::Sla(SlaContent {
-                    sla_configuration: SlaConfiguration {
-                        name,
-                        sla_type,
-                        status: "Active".into(),
-                        field_id,
-                        target_field_values,
-                        target_time: add_minutes(&now, target_sla_minutes),
-                        completion_time: None,
-                    },
-                })
+                let mut cfg = SlaConfiguration {
+                    name,
+                    sla_type,
+                    status: sla::ACTIVE.into(),
+                    field_id,
+                    target_field_values,
+                    target_time: add_minutes(&now, target_sla_minutes),
+                    completion_time: None,
+                };
+                // a case whose field already has a target value meets the SLA at once (inferred)
+                sla::complete(&mut cfg, &c.fields, at);
+                RelatedContent::Sla(SlaContent { sla_configuration: cfg })
             }
             RelatedItemInput::ConnectCase { case_id: other } => {
                 if !d.cases.contains_key(&other) {
@@ -543,6 +566,7 @@ impl State {
         item_id: &str,
         update: RelatedItemUpdate,
         performed_by: Option<User>,
+        at: OffsetDateTime,
     ) -> W<RelatedItem> {
         let d = self.domain(domain_id)?;
         let c = d.cases.get(case_id).ok_or_else(|| case_not_found(case_id))?;
@@ -579,7 +603,7 @@ impl State {
                 )));
             }
         };
-        let now = now_ts();
+        let now = format_ts(at);
         let attrs = old_fields.iter().map(|f| f.event_field_id.clone()).collect();
         let ev = audit(self, "RelatedItem.Updated", Some(item.item_type), &now, old_fields, &performed_by);
         let d = self.domain_mut(domain_id)?;
@@ -600,14 +624,14 @@ impl State {
     }
 
     /// DeleteRelatedItem (not for files).
-    pub fn delete_related_item(&mut self, domain_id: &str, case_id: &str, item_id: &str) -> W<()> {
+    pub fn delete_related_item(&mut self, domain_id: &str, case_id: &str, item_id: &str, at: OffsetDateTime) -> W<()> {
         let d = self.domain(domain_id)?;
         let c = d.cases.get(case_id).ok_or_else(|| case_not_found(case_id))?;
         let item = c.related_items.iter().find(|i| i.id == item_id).ok_or_else(|| ApiError::not_found("RelatedItem", item_id))?;
         if item.item_type == RelatedItemType::File {
             return Err(ApiError::validation("DeleteRelatedItem cannot be used on a File related item"));
         }
-        let now = now_ts();
+        let now = format_ts(at);
         let (fields, _) = related_audit_fields(&item.content);
         let ev = audit(self, "RelatedItem.Deleted", Some(item.item_type), &now, fields, &None);
         let d = self.domain_mut(domain_id)?;
@@ -625,30 +649,44 @@ impl State {
         Ok(((), vec![change]))
     }
 
-    /// SearchRelatedItems: items of one case matching any filter, newest first.
-    pub fn search_related_items(&self, domain_id: &str, case_id: &str, filters: &[RelatedItemFilter]) -> ApiResult<Vec<RelatedItem>> {
-        let c = self.case(domain_id, case_id)?;
-        let mut items: Vec<RelatedItem> =
-            c.related_items.iter().filter(|i| search::related_item_matches_any(filters, i)).cloned().collect();
+    /// SearchRelatedItems: items of one case (that exists) as the search index shows them at
+    /// `now`, matching any filter, newest first.
+    pub fn search_related_items(
+        &self,
+        domain_id: &str,
+        case_id: &str,
+        filters: &[RelatedItemFilter],
+        index: &SearchIndex,
+        now: OffsetDateTime,
+    ) -> ApiResult<Vec<RelatedItem>> {
+        self.case(domain_id, case_id)?;
+        let mut items: Vec<RelatedItem> = index
+            .items_at(domain_id, Some(case_id), now)
+            .into_iter()
+            .map(|i| sla::as_of(i, now))
+            .filter(|i| search::related_item_matches_any(filters, i))
+            .collect();
         items.sort_by_key(|i| std::cmp::Reverse(i.seq));
         Ok(items)
     }
 
-    /// SearchAllRelatedItems: items of every case of the domain; `sorts` are
-    /// (property `AssociationTime`|`CaseId`, descending); default newest first.
+    /// SearchAllRelatedItems: items of every case of the domain as the search index shows them
+    /// at `now`; `sorts` are (property `AssociationTime`|`CaseId`, descending); default newest
+    /// first.
     pub fn search_all_related_items(
         &self,
         domain_id: &str,
         filters: &[RelatedItemFilter],
         sorts: &[(String, bool)],
+        index: &SearchIndex,
+        now: OffsetDateTime,
     ) -> ApiResult<Vec<RelatedItem>> {
-        let d = self.domain(domain_id)?;
-        let mut items: Vec<RelatedItem> = d
-            .cases
-            .values()
-            .flat_map(|c| c.related_items.iter())
+        self.domain(domain_id)?;
+        let mut items: Vec<RelatedItem> = index
+            .items_at(domain_id, None, now)
+            .into_iter()
+            .map(|i| sla::as_of(i, now))
             .filter(|i| search::related_item_matches_any(filters, i))
-            .cloned()
             .collect();
         items.sort_by(|a, b| {
             for (prop, desc) in sorts {

@@ -21,7 +21,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{Change, State};
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::util::now_ts;
+use crate::util::format_ts;
 
 /// `DefaultExpirationDays` of a profile domain created without one (the console's default).
 pub const DEFAULT_EXPIRATION_DAYS: i32 = 366;
@@ -214,11 +214,12 @@ impl State {
         name: &str,
         default_expiration_days: Option<i32>,
         tags: BTreeMap<String, String>,
+        now: time::OffsetDateTime,
     ) -> ApiResult<&ProfileDomain> {
         if self.profile_domains.iter().any(|d| d.name == name) {
             return Err(ApiError::validation(format!("Domain {name} already exists")));
         }
-        let now = now_ts();
+        let now = format_ts(now);
         self.profile_domains.push(ProfileDomain {
             name: name.to_string(),
             default_expiration_days: default_expiration_days.unwrap_or(DEFAULT_EXPIRATION_DAYS),
@@ -280,7 +281,7 @@ mod tests {
 
     fn state() -> State {
         let mut st = State::new("us-east-1", "123456789012");
-        st.create_profile_domain("d", None, BTreeMap::new()).unwrap();
+        st.create_profile_domain("d", None, BTreeMap::new(), time::OffsetDateTime::UNIX_EPOCH).unwrap();
         let seed = [
             json!({"FirstName": "Alex", "LastName": "Morgan", "PhoneNumber": "+12065550123",
                    "EmailAddress": "Alex.Morgan@Example.com", "AccountNumber": "ACC-1"}),
@@ -370,7 +371,7 @@ mod tests {
         assert!(st.create_profile("d", Some(&id(0)), Profile::default()).is_err(), "duplicate id");
         assert!(st.create_profile("d", Some("ABC"), Profile::default()).is_err(), "bad id");
         assert_eq!(st.profile_domain("nope").unwrap_err().kind, ErrorKind::ResourceNotFoundException);
-        assert!(st.create_profile_domain("d", None, BTreeMap::new()).is_err());
+        assert!(st.create_profile_domain("d", None, BTreeMap::new(), time::OffsetDateTime::UNIX_EPOCH).is_err());
         assert!(!is_profile_id("F768064F958507AD239EED24C2C063FE"));
     }
 }

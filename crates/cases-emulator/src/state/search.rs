@@ -84,7 +84,8 @@ pub fn compare_values(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-fn values_equal(a: &Value, b: &Value) -> bool {
+/// Type-aware equality of two values (`equalTo`, SLA target values).
+pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::String(x), Value::String(y)) => x == y,
         (Value::UserArn(x), Value::UserArn(y)) => x == y,

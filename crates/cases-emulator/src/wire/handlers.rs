@@ -9,7 +9,7 @@ use super::output;
 use super::routes::Query;
 use crate::error::{ApiError, ApiResult};
 use crate::state::Backend;
-use crate::state::admin::{TemplateInput, TemplateUpdate};
+use crate::state::admin::{FieldInput, TemplateInput, TemplateUpdate};
 use crate::state::cases::{CreateCaseInput, RelatedItemInput, RelatedItemUpdate, SearchCasesInput};
 use crate::state::model::{FieldOption, FieldType, RelatedItemType, TemplateRule, TemplateStatus};
 use crate::util::{decode_token, page};
@@ -224,7 +224,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
         "CreateDomain" => {
             let i: CreateDomainIn = parse_body(body)?;
             let name = v::req_name(&i.name, "name")?;
-            let d = b.write(|s| s.create_domain(None, &name))?;
+            let d = b.write(|s, now| s.create_domain(None, &name, now))?;
             Ok(json!({ "domainId": d.id, "domainArn": d.arn, "domainStatus": d.status }))
         }
         "GetDomain" => {
@@ -240,7 +240,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
         }
         "DeleteDomain" => {
             let d = label(segs, 1, "domainId")?;
-            b.write(|s| s.delete_domain(d))?;
+            b.write(|s, _| s.delete_domain(d))?;
             empty()
         }
         // ---- fields ---------------------------------------------------------------------
@@ -254,7 +254,8 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             })?;
             let description = v::opt_str(&i.description, "description", 0, 255)?;
             let attributes = parse_field_attributes(&i.attributes, "attributes")?;
-            let f = b.write(|s| s.create_field(d, None, &name, ft, description, attributes))?;
+            let input = FieldInput { name, field_type: ft, description, attributes };
+            let f = b.write(|s, now| s.create_field(d, None, input, now))?;
             Ok(json!({ "fieldId": f.id, "fieldArn": f.arn }))
         }
         "UpdateField" => {
@@ -263,12 +264,12 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let name = i.name.as_ref().map(|_| v::req_name(&i.name, "name")).transpose()?;
             let description = v::opt_str(&i.description, "description", 0, 255)?;
             let attributes = parse_field_attributes(&i.attributes, "attributes")?;
-            b.write(|s| s.update_field(d, f, name, description, attributes))?;
+            b.write(|s, now| s.update_field(d, f, name, description, attributes, now))?;
             empty()
         }
         "DeleteField" => {
             let (d, f) = (label(segs, 1, "domainId")?, label(segs, 3, "fieldId")?);
-            b.write(|s| s.delete_field(d, f))?;
+            b.write(|s, now| s.delete_field(d, f, now))?;
             empty()
         }
         "ListFields" => {
@@ -293,7 +294,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let (d, f) = (label(segs, 1, "domainId")?, label(segs, 3, "fieldId")?);
             let i: BatchPutFieldOptionsIn = parse_body(body)?;
             let opts = field_options(v::required(&i.options, "options")?, "options")?;
-            let errors = b.write(|s| s.batch_put_field_options(d, f, opts))?;
+            let errors = b.write(|s, now| s.batch_put_field_options(d, f, opts, now))?;
             Ok(
                 json!({ "errors": errors.iter().map(|(val, msg)| json!({ "message": msg, "errorCode": "InvalidOption", "value": val })).collect::<Vec<_>>() }),
             )
@@ -324,7 +325,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
                 rules: rules.unwrap_or_default(),
                 tag_propagation_configurations: tpc.unwrap_or_default(),
             };
-            let t = b.write(|s| s.create_template(d, None, input))?;
+            let t = b.write(|s, now| s.create_template(d, None, input, now))?;
             Ok(json!({ "templateId": t.id, "templateArn": t.arn }))
         }
         "GetTemplate" => {
@@ -339,12 +340,12 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let (description, default_layout, required_fields, rules, tpc) = template_parts(&i)?;
             let u =
                 TemplateUpdate { name, description, status, required_fields, default_layout, rules, tag_propagation_configurations: tpc };
-            b.write(|s| s.update_template(d, t, u))?;
+            b.write(|s, now| s.update_template(d, t, u, now))?;
             empty()
         }
         "DeleteTemplate" => {
             let (d, t) = (label(segs, 1, "domainId")?, label(segs, 3, "templateId")?);
-            b.write(|s| s.delete_template(d, t))?;
+            b.write(|s, now| s.delete_template(d, t, now))?;
             empty()
         }
         "ListTemplates" => {
@@ -383,7 +384,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let performed_by = v::opt_user(&i.performed_by, "performedBy")?;
             let tags = i.tags.as_ref().map(|t| v::mutable_tags(t, "tags")).transpose()?.unwrap_or_default();
             let input = CreateCaseInput { template_id, fields, client_token, performed_by, tags, case_id: None };
-            let (id, arn) = b.write(|s| s.create_case(d, input))?;
+            let (id, arn) = b.write(|s, now| s.create_case(d, input, now))?;
             Ok(json!({ "caseId": id, "caseArn": arn }))
         }
         "GetCase" => {
@@ -399,12 +400,12 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let i: UpdateCaseIn = parse_body(body)?;
             let fields = v::field_values(v::required(&i.fields, "fields")?, "fields", 0, 220)?;
             let performed_by = v::opt_user(&i.performed_by, "performedBy")?;
-            b.write(|s| s.update_case(d, c, fields, performed_by))?;
+            b.write(|s, now| s.update_case(d, c, fields, performed_by, now))?;
             empty()
         }
         "DeleteCase" => {
             let (d, c) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?);
-            b.write(|s| s.delete_case(d, c))?;
+            b.write(|s, _| s.delete_case(d, c))?;
             empty()
         }
         "SearchCases" => {
@@ -418,7 +419,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let sorts = v::sorts(i.sorts.as_deref().unwrap_or_default(), "sorts")?;
             let fields = v::field_ids(i.fields.as_deref().unwrap_or_default(), "fields", 0, 25)?;
             let input = SearchCasesInput { filter, search_term, sorts, fields, offset, max_results };
-            let (hits, next, total) = b.read(|s| s.search_cases(d, &input))?;
+            let (hits, next, total) = b.search(|s, index, now| s.search_cases(d, &input, index, now))?;
             let cases: Vec<Json> = hits
                 .iter()
                 .map(|h| json!({ "caseId": h.case_id, "templateId": h.template_id, "fields": h.fields, "tags": h.tags }))
@@ -443,7 +444,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
                 )));
             }
             let performed_by = v::opt_user(&i.performed_by, "performedBy")?;
-            let (id, arn) = b.write(|s| s.create_related_item(d, c, content, performed_by))?;
+            let (id, arn) = b.write(|s, now| s.create_related_item(d, c, content, performed_by, now))?;
             Ok(json!({ "relatedItemId": id, "relatedItemArn": arn }))
         }
         "UpdateRelatedItem" => {
@@ -463,7 +464,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
                 RelatedItemUpdate::Custom { fields: v::field_values(fields, "content.custom.fields", 1, 50)? }
             };
             let performed_by = v::opt_user(&i.performed_by, "performedBy")?;
-            let item = b.write(|s| s.update_related_item(d, c, r, update, performed_by))?;
+            let item = b.write(|s, now| s.update_related_item(d, c, r, update, performed_by, now))?;
             let mut out = json!({
                 "relatedItemId": item.id, "relatedItemArn": item.arn, "type": item.item_type,
                 "content": item.content, "associationTime": item.association_time, "tags": item.tags,
@@ -478,7 +479,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
         }
         "DeleteRelatedItem" => {
             let (d, c, r) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?, label(segs, 5, "relatedItemId")?);
-            b.write(|s| s.delete_related_item(d, c, r))?;
+            b.write(|s, now| s.delete_related_item(d, c, r, now))?;
             empty()
         }
         "SearchRelatedItems" => {
@@ -488,7 +489,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             token_len(&i.next_token)?;
             let offset = decode_token(i.next_token.as_deref())?;
             let filters = v::related_item_filters(i.filters.as_deref().unwrap_or_default(), "filters")?;
-            let all = b.read(|s| s.search_related_items(d, c, &filters))?;
+            let all = b.search(|s, index, now| s.search_related_items(d, c, &filters, index, now))?;
             let (items, next) = page(&all, offset, max);
             let items: Vec<Json> = items.iter().map(|x| output::related_item(x, false)).collect();
             Ok(output::with_next(json!({ "relatedItems": items }), next))
@@ -510,7 +511,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
                 v::enum_value(o, &format!("sorts[{k}].sortOrder"), &["Asc", "Desc"])?;
                 sorts.push((p.clone(), o == "Desc"));
             }
-            let all = b.read(|s| s.search_all_related_items(d, &filters, &sorts))?;
+            let all = b.search(|s, index, now| s.search_all_related_items(d, &filters, &sorts, index, now))?;
             let (items, next) = page(&all, offset, max);
             let items: Vec<Json> = items.iter().map(|x| output::related_item(x, true)).collect();
             Ok(output::with_next(json!({ "relatedItems": items }), next))
@@ -542,7 +543,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let d = label(segs, 1, "domainId")?;
             let i: PutCaseEventConfigurationIn = parse_body(body)?;
             let cfg = event_bridge(v::required(&i.event_bridge, "eventBridge")?)?;
-            b.write(|s| {
+            b.write(|s, _| {
                 let dom = s.domain(d)?;
                 if let Some(fields) = cfg.pointer("/includedData/caseData/fields").and_then(Json::as_array) {
                     for f in fields {
@@ -574,13 +575,13 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
                 "TagResource" => {
                     let i: TagResourceIn = parse_body(body)?;
                     let tags = v::mutable_tags(v::required(&i.tags, "tags")?, "tags")?;
-                    b.write(|s| s.tag_resource(&arn, tags))?;
+                    b.write(|s, _| s.tag_resource(&arn, tags))?;
                     empty()
                 }
                 _ => {
                     let keys = q.get_all("tagKeys");
                     v::list_size(keys.len(), "tagKeys", 0, 50)?;
-                    b.write(|s| s.untag_resource(&arn, &keys))?;
+                    b.write(|s, _| s.untag_resource(&arn, &keys))?;
                     empty()
                 }
             }

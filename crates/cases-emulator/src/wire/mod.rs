@@ -10,6 +10,7 @@
 //! GetDomain is `GET /domains/{name}`).
 
 pub mod admin;
+pub mod admin_access;
 pub mod errors;
 pub mod handlers;
 pub mod input;
@@ -27,6 +28,7 @@ use serde_json::json;
 
 use crate::faults::Faults;
 use crate::state::Backend;
+pub use admin_access::admin_hosts;
 use profiles::Api;
 
 /// Largest accepted request body.
@@ -36,6 +38,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub struct App {
     pub backend: Arc<Backend>,
     pub faults: Arc<Faults>,
+    /// The `Host` values the admin API answers (see [`admin_access`]).
+    pub admin_hosts: Vec<String>,
 }
 
 /// The axum router serving the Cases API, the Customer Profiles subset and `/_emulator/…`.
@@ -55,7 +59,12 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
     };
     let segs = routes::split_path(parts.uri.path());
     if segs.first().map(String::as_str) == Some("_emulator") {
-        return admin::handle(&app, &parts.method, &segs[1..], &bytes, &request_id);
+        if let Err(why) = admin_access::check(&parts.headers, &parts.uri, &app.admin_hosts) {
+            tracing::warn!(path = %parts.uri.path(), why, "admin request refused");
+            return errors::raw_error_response(403, "Forbidden", &json!({ "__type": "Forbidden", "message": why }), &request_id);
+        }
+        let query = routes::Query::parse(parts.uri.query());
+        return admin::handle(&app, &parts.method, &segs[1..], &query, &bytes, &request_id).await;
     }
     let query = routes::Query::parse(parts.uri.query());
     let cases = || routes::route(&parts.method, &segs).map(|op| (Api::Cases, op));

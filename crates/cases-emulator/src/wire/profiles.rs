@@ -213,7 +213,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
         "CreateProfile" => {
             let raw: serde_json::Map<String, Json> = parse_body(body)?;
             let profile = v::create_profile(&raw)?;
-            let id = b.write(|s| s.create_profile(domain, None, profile))?;
+            let id = b.write(|s, _| s.create_profile(domain, None, profile))?;
             Ok(json!({ "ProfileId": id }))
         }
         "GetProfilesDomain" => b.read(|s| s.profile_domain(domain).map(get_domain)),
