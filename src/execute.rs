@@ -438,7 +438,7 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
                 // Refused outright (validation, throttling): nothing was created, others may claim
                 // now. After a timeout or a 5xx the case may exist: the claim stays pending with its
                 // request, which anyone can replay with the same token.
-                if !error.kind.is_retryable() || error.kind == ApiErrorKind::Throttling {
+                if refused_outright(&error) {
                     self.claims.release(key, token).await?;
                 }
                 Err(error.into())
@@ -527,8 +527,10 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
                 Ok(ActionStatus::Done)
             }
             Err(error) => {
-                if !error.kind.is_retryable() || error.kind == ApiErrorKind::Throttling {
+                if refused_outright(&error) {
                     self.claims.release(key, me).await?;
+                } else {
+                    self.claims.abandon(key, me).await?;
                 }
                 Err(error.into())
             }
@@ -614,6 +616,9 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         if fresh.is_empty() {
             return Ok((ActionStatus::Stale, ledger.unchanged()));
         }
+        // The values the case was created with are its values only while no automated update has
+        // touched it since (another delivery may have updated it before this one got the lock).
+        let created_with = created_with.filter(|_| ledger.applied.is_empty() && ledger.updates_in_window == 0);
         let current: HashMap<String, FieldValue> = match created_with {
             Some(fields) => fields.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
             None => {
@@ -640,6 +645,12 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         self.api.update_case(case_id, &request).await?;
         Ok((ActionStatus::Done, update))
     }
+}
+
+/// Whether a failed create certainly created nothing (refused: validation, throttling, access),
+/// as opposed to a timeout or a server error after which the item may exist.
+pub fn refused_outright(error: &ApiError) -> bool {
+    !error.kind.is_retryable() || error.kind == ApiErrorKind::Throttling
 }
 
 /// Whether the case's current value (absent: no value) equals the value to send.

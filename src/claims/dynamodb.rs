@@ -339,6 +339,29 @@ impl ClaimStore for DynamoClaims {
         }
     }
 
+    async fn abandon(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key))
+            .update_expression("SET #lease = :ended")
+            .condition_expression("#owner = :owner AND #state = :pending")
+            .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_names("#state", STATE)
+            .expression_attribute_values(":ended", n(0))
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":pending", s("pending"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(store_error("UpdateItem", &e)),
+        }
+    }
+
     async fn lock_ledger(&self, key: &str, owner: &str, lease_until_ms: i64) -> Result<Option<Ledger>, StoreError> {
         let now = now_ms();
         let result = self

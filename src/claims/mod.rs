@@ -150,8 +150,14 @@ pub trait ClaimStore: Send + Sync {
     /// id in the same write (a case's `clientToken`, see [`keys::token`]).
     fn bind(&self, key: &str, owner: &str, id: &str, alias: Option<&str>) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Removes the pending claim of `owner` (its create failed; others may claim at once).
+    /// Removes the pending claim of `owner` (its create was refused: nothing was created, and others
+    /// may claim at once).
     fn release(&self, key: &str, owner: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Ends the lease of the pending claim of `owner` at once (its create failed in a way that
+    /// leaves unknown whether the item exists: a timeout, a server error): whoever comes next looks
+    /// for the item before creating it, instead of waiting for the lease to run out.
+    fn abandon(&self, key: &str, owner: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Takes the case's ledger lock for `owner` until `lease_until_ms`, giving the ledger; `None`
     /// while another owner holds it.
@@ -187,6 +193,10 @@ impl ClaimStore for NoClaims {
     }
 
     async fn release(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn abandon(&self, _: &str, _: &str) -> Result<(), StoreError> {
         Ok(())
     }
 
@@ -236,6 +246,13 @@ impl<S: ClaimStore> ClaimStore for Option<S> {
     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         match self {
             Some(store) => store.release(key, owner).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn abandon(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        match self {
+            Some(store) => store.abandon(key, owner).await,
             None => Ok(()),
         }
     }

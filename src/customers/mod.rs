@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tracing::info;
 
-use crate::cases::{ApiError, ApiErrorKind};
+use crate::cases::ApiError;
 use crate::claims::{self, Claim, ClaimState, ClaimStore, Next, NoClaims, StoreError, decide, keys, now_ms, wait_step};
 use crate::inbound::Event;
 use crate::locks::KeyedLocks;
@@ -406,9 +406,11 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
             Ok(id) => id,
             Err(error) => {
                 // Refused outright: nothing was created. After a timeout or a 5xx it may have been:
-                // the claim stays until its lease runs out, and whoever comes next looks first.
-                if !error.kind.is_retryable() || error.kind == ApiErrorKind::Throttling {
+                // whoever comes next looks first.
+                if crate::execute::refused_outright(&error) {
                     self.claims.release(key, me).await?;
+                } else {
+                    self.claims.abandon(key, me).await?;
                 }
                 return Err(ResolveError::Api(error));
             }

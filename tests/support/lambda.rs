@@ -53,12 +53,14 @@ pub fn lambda_client(service: &Emulator) -> aws_sdk_connectcases::Client {
     aws_sdk_connectcases::Client::from_conf(config)
 }
 
-/// The function's configuration as its environment would give it, plus `extra` variables.
+/// The function's configuration as its environment would give it, with `extra` variables set (or
+/// replacing the domain and identity).
 pub fn config(extra: &[(&str, &str)]) -> Config {
-    Config::from_env(|name| match name {
-        "CASES_DOMAIN_ID" => Some(DOMAIN.into()),
-        "AUTOMATION_IDENTITY" => Some(IDENTITY.into()),
-        _ => extra.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()),
+    Config::from_env(|name| match extra.iter().find(|(k, _)| *k == name) {
+        Some((_, value)) => Some(value.to_string()),
+        None if name == "CASES_DOMAIN_ID" => Some(DOMAIN.into()),
+        None if name == "AUTOMATION_IDENTITY" => Some(IDENTITY.into()),
+        None => None,
     })
     .unwrap()
 }
