@@ -11,7 +11,6 @@
 
 mod support;
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use aws_sdk_connectcases::types::{FieldValue as SdkFieldValue, FieldValueUnion, UserUnion};
@@ -253,7 +252,9 @@ async fn the_same_event_at_the_same_moment_in_three_instances_creates_each_item_
 /// (same clientToken, another request).
 #[tokio::test]
 async fn a_retry_after_the_rule_changed_ends_on_the_case_the_first_attempt_created() {
-    let changes: [(&str, &str, &str, &[(&str, &str)]); 5] = [
+    // (what changed, text replaced in the default rules, by what, extra environment)
+    type Change<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let changes: [Change; 5] = [
         ("the title changed", "is delayed\"", "is late\"", &[]),
         ("the rule renamed", "name: order-delayed-comment", "name: order-delay-comment", &[]),
         ("the search changed (CreateCase conflicts)", "              status: open\n      create:", "      create:", &[]),
