@@ -39,9 +39,14 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         meaning: "the DynamoDB table of the coordination store (one case per business fact across instances); unset: off",
     },
     EnvVar {
-        name: "CASE_UPDATES_PER_HOUR",
+        name: "CLAIM_LEASE_SECONDS",
         required: false,
-        meaning: "the most UpdateCase calls the automation makes on one case in an hour (default 30; stops loops with other parties)",
+        meaning: "how long a claim of an instance that died mid-create blocks the others, in seconds (5 to 900, default 60)",
+    },
+    EnvVar {
+        name: "CASE_WRITES_PER_HOUR",
+        required: false,
+        meaning: "the most writes (UpdateCase, CreateRelatedItem) the automation makes on one case in an hour (default 60; stops loops with other parties)",
     },
     EnvVar { name: "SQS_CONCURRENCY", required: false, meaning: "SQS records processed at once per invocation (default 4)" },
     EnvVar {
@@ -60,8 +65,10 @@ pub struct Config {
     pub rules_file: Option<PathBuf>,
     /// The coordination store's table; None: off.
     pub claims_table: Option<String>,
-    /// Automated updates one case may get per hour.
+    /// Automated writes one case may get per hour.
     pub update_budget: Budget,
+    /// The lease of related-item and profile claims and of case ledger locks.
+    pub claim_lease: Duration,
     pub sqs_concurrency: usize,
     pub flow_timeout: Duration,
 }
@@ -113,9 +120,10 @@ impl Config {
         let sqs_concurrency = number("SQS_CONCURRENCY", 4, 1..=10, &mut problems) as usize;
         let flow_timeout = Duration::from_millis(number("FLOW_TIMEOUT_MS", 8000, 1000..=8000, &mut problems));
         let update_budget = Budget {
-            updates: number("CASE_UPDATES_PER_HOUR", Budget::DEFAULT.updates as u64, 1..=10_000, &mut problems) as u32,
+            updates: number("CASE_WRITES_PER_HOUR", Budget::DEFAULT.updates as u64, 1..=10_000, &mut problems) as u32,
             window: Duration::from_secs(3600),
         };
+        let claim_lease = Duration::from_secs(number("CLAIM_LEASE_SECONDS", 60, 5..=900, &mut problems));
         let claims_table = present("CLAIMS_TABLE").map(|t| t.trim().to_owned());
         let valid_table = |t: &str| (3..=255).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
         if let Some(table) = &claims_table
@@ -133,6 +141,7 @@ impl Config {
                 rules_file: present("RULES_FILE").map(PathBuf::from),
                 claims_table,
                 update_budget,
+                claim_lease,
                 sqs_concurrency,
                 flow_timeout,
             })
@@ -165,7 +174,7 @@ mod tests {
         assert!(!config(&[("CASES_DOMAIN_ID", "d"), ("PROFILES_ALLOW_CREATE", "False")]).unwrap().profiles_allow_create);
         assert_eq!(c.claims_table, None, "the coordination store is off unless a table is given");
         assert_eq!(c.update_budget, Budget::DEFAULT);
-        let c = config(&[("CASES_DOMAIN_ID", "d"), ("CLAIMS_TABLE", "cases-automation-claims"), ("CASE_UPDATES_PER_HOUR", "5")]).unwrap();
+        let c = config(&[("CASES_DOMAIN_ID", "d"), ("CLAIMS_TABLE", "cases-automation-claims"), ("CASE_WRITES_PER_HOUR", "5")]).unwrap();
         assert_eq!((c.claims_table.as_deref(), c.update_budget.updates), (Some("cases-automation-claims"), 5));
     }
 
@@ -178,9 +187,10 @@ mod tests {
             ("PROFILES_DOMAIN_NAME", "no spaces please"),
             ("PROFILES_ALLOW_CREATE", "maybe"),
             ("CLAIMS_TABLE", "no spaces"),
-            ("CASE_UPDATES_PER_HOUR", "0"),
+            ("CASE_WRITES_PER_HOUR", "0"),
+            ("CLAIM_LEASE_SECONDS", "1"),
         ])
         .unwrap_err();
-        assert_eq!(problems.len(), 8, "{problems:#?}");
+        assert_eq!(problems.len(), 9, "{problems:#?}");
     }
 }

@@ -42,6 +42,8 @@ pub struct Executor<C, S = NoClaims> {
     /// The Cases domain: part of every claim's key.
     domain: String,
     budget: Budget,
+    /// How long a claim or the ledger lock of an instance that died blocks the others.
+    lease: std::time::Duration,
     catalog: OnceCell<Catalog>,
     /// Held while a case's actions run (see `locks`).
     case_locks: KeyedLocks,
@@ -154,14 +156,17 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
             claims,
             domain: domain.into(),
             budget: Budget::DEFAULT,
+            lease: claims::LEASE,
             catalog: OnceCell::new(),
             case_locks: KeyedLocks::default(),
         }
     }
 
-    /// Sets the case's budget of automated updates (`CASE_UPDATES_PER_HOUR`).
-    pub fn with_budget(mut self, budget: Budget) -> Executor<C, S> {
+    /// Sets the case's budget of automated writes (`CASE_WRITES_PER_HOUR`) and the lease of claims
+    /// and ledger locks (`CLAIM_LEASE_SECONDS`).
+    pub fn with_limits(mut self, budget: Budget, lease: std::time::Duration) -> Executor<C, S> {
         self.budget = budget;
+        self.lease = lease;
         self
     }
 
@@ -303,26 +308,50 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
             }
         }))
         .await;
+        // With the store, the rule's writes on the case happen under the case's ledger lock: in event
+        // order for updates, within the case's budget of automated writes.
+        let mut session = self.open_ledger(&case_id).await.map_err(|e| fail("case.ledger".into())(e))?;
+        let result = self.apply_actions(plan, &case_id, already_there, created_with.as_deref(), &mut session).await;
+        self.close_ledger(&case_id, session).await.map_err(|e| fail("case.ledger".into())(e))?;
+        let actions = result.map_err(|(step, error)| fail(step)(error))?;
+        Ok(RuleOutcome { rule: plan.rule.clone(), case_id: Some(case_id), case_arn, case, actions })
+    }
+
+    async fn apply_actions(
+        &self,
+        plan: &RulePlan,
+        case_id: &str,
+        already_there: Vec<Result<bool, ApiError>>,
+        created_with: Option<&[FieldEntry]>,
+        session: &mut LedgerSession,
+    ) -> Result<Vec<ActionOutcome>, (String, StepError)> {
         let mut actions = Vec::with_capacity(plan.actions.len());
         for (i, (action, already_there)) in plan.actions.iter().zip(already_there).enumerate() {
             let step = format!("actions[{i}].{}", action.kind());
             let status = match action {
                 PlannedAction::Update(input) => {
-                    self.update_case_once(plan, &case_id, input, created_with.as_deref()).await.map_err(fail(step))?
+                    self.update_case_once(plan, case_id, input, created_with, session).await.map_err(|e| (step, e))?
                 }
                 PlannedAction::Relate(input) => {
                     // An identical item an earlier action of this rule just created counts too.
                     let created_above = plan.actions[..i].iter().any(|a| matches!(a, PlannedAction::Relate(earlier) if earlier == input));
-                    if already_there.map_err(|e| fail(step.clone())(e.into()))? || created_above {
+                    if already_there.map_err(|e| (step.clone(), e.into()))? || created_above {
                         ActionStatus::AlreadyDone
+                    } else if !session.spend(self.budget) {
+                        warn!(rule = %plan.rule, case = %case_id, budget = self.budget.updates, "the case's budget of automated writes is spent; not adding the item");
+                        ActionStatus::BudgetSpent
                     } else {
-                        self.relate_once(plan, &case_id, input).await.map_err(fail(step))?
+                        let status = self.relate_once(plan, case_id, input).await.map_err(|e| (step, e))?;
+                        if status != ActionStatus::Done {
+                            session.refund();
+                        }
+                        status
                     }
                 }
             };
             actions.push(ActionOutcome { action: action.kind(), status });
         }
-        Ok(RuleOutcome { rule: plan.rule.clone(), case_id: Some(case_id), case_arn, case, actions })
+        Ok(actions)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -480,7 +509,7 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         }
         let key = keys::item(&self.domain, case_id, &input.content, &plan.event_key);
         let me = claims::attempt_id();
-        let mine = Claim::pending(&key, &me, None, now_ms());
+        let mine = Claim::pending_with_lease(&key, &me, None, now_ms(), self.lease);
         let Some(mut held) = self.claims.put_new(&mine).await? else {
             return self.relate_claimed(&key, &me, case_id, input).await;
         };
@@ -503,9 +532,9 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
                     let next = match existing.first() {
                         Some(item) => Claim {
                             state: ClaimState::Bound { id: item.related_item_id.clone() },
-                            ..held.succeeded_by(&me, None, now_ms(), claims::LEASE)
+                            ..held.succeeded_by(&me, None, now_ms(), self.lease)
                         },
-                        None => held.succeeded_by(&me, None, now_ms(), claims::LEASE),
+                        None => held.succeeded_by(&me, None, now_ms(), self.lease),
                     };
                     match self.claims.replace(&next).await? {
                         None if existing.is_empty() => return self.relate_claimed(&key, &me, case_id, input).await,
@@ -564,8 +593,40 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
     // Updates
     // -----------------------------------------------------------------------------------------
 
+    /// Takes the case's ledger lock (with the store; waits while another instance holds it).
+    async fn open_ledger(&self, case_id: &str) -> Result<LedgerSession, StepError> {
+        let owner = claims::attempt_id();
+        if !self.claims.enabled() {
+            return Ok(LedgerSession { owner, ledger: claims::Ledger::default(), applied: Vec::new(), enforced: false });
+        }
+        let key = keys::ledger(&self.domain, case_id);
+        let mut round = 0;
+        loop {
+            let lease_until = now_ms() + self.lease.as_millis() as i64;
+            if let Some(ledger) = self.claims.lock_ledger(&key, &owner, lease_until).await? {
+                return Ok(LedgerSession { owner, ledger, applied: Vec::new(), enforced: true });
+            }
+            tokio::time::sleep(wait_step(round)).await;
+            round += 1;
+        }
+    }
+
+    /// Writes the watermarks and the budget spent, and releases the lock.
+    async fn close_ledger(&self, case_id: &str, session: LedgerSession) -> Result<(), StepError> {
+        if !session.enforced {
+            return Ok(());
+        }
+        let update = LedgerUpdate {
+            applied: session.applied,
+            window_start_ms: session.ledger.window_start_ms,
+            updates_in_window: session.ledger.updates_in_window,
+        };
+        self.claims.unlock_ledger(&keys::ledger(&self.domain, case_id), &session.owner, &update).await?;
+        Ok(())
+    }
+
     /// UpdateCase with only the values that change the case, none that a newer event of the rule
-    /// already set, within the case's budget of automated updates. `created_with`: the fields of a
+    /// already set, within the case's budget of automated writes. `created_with`: the fields of a
     /// case this rule just created (compared with instead of reading the case).
     async fn update_case_once(
         &self,
@@ -573,52 +634,19 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         case_id: &str,
         input: &UpdateCaseInput,
         created_with: Option<&[FieldEntry]>,
+        session: &mut LedgerSession,
     ) -> Result<ActionStatus, StepError> {
-        let me = claims::attempt_id();
-        let ledger_key = keys::ledger(&self.domain, case_id);
-        let ledger = if self.claims.enabled() {
-            let mut round = 0;
-            loop {
-                let lease_until = now_ms() + claims::LEDGER_LEASE.as_millis() as i64;
-                if let Some(ledger) = self.claims.lock_ledger(&ledger_key, &me, lease_until).await? {
-                    break ledger;
-                }
-                tokio::time::sleep(wait_step(round)).await;
-                round += 1;
-            }
-        } else {
-            claims::Ledger::default()
-        };
-        let result = self.update_locked(plan, case_id, input, created_with, &ledger).await;
-        if self.claims.enabled() {
-            let update = match &result {
-                Ok((_, update)) => update.clone(),
-                Err(_) => ledger.unchanged(),
-            };
-            self.claims.unlock_ledger(&ledger_key, &me, &update).await?;
-        }
-        result.map(|(status, _)| status)
-    }
-
-    async fn update_locked(
-        &self,
-        plan: &RulePlan,
-        case_id: &str,
-        input: &UpdateCaseInput,
-        created_with: Option<&[FieldEntry]>,
-        ledger: &claims::Ledger,
-    ) -> Result<(ActionStatus, LedgerUpdate), StepError> {
         let event_time = plan.event_time_ms.unwrap_or_else(now_ms);
-        let (fresh, stale) = ledger.fresh(&plan.rule, &input.fields, |f| f.id.as_str(), event_time);
+        let (fresh, stale) = session.ledger.fresh(&plan.rule, &input.fields, |f| f.id.as_str(), event_time);
         if !stale.is_empty() {
             info!(rule = %plan.rule, case = %case_id, fields = stale.len(), "values a newer event already set are not overwritten");
         }
         if fresh.is_empty() {
-            return Ok((ActionStatus::Stale, ledger.unchanged()));
+            return Ok(ActionStatus::Stale);
         }
-        // The values the case was created with are its values only while no automated update has
+        // The values the case was created with are its values only while no automated write has
         // touched it since (another delivery may have updated it before this one got the lock).
-        let created_with = created_with.filter(|_| ledger.applied.is_empty() && ledger.updates_in_window == 0);
+        let created_with = created_with.filter(|_| session.ledger.applied.is_empty());
         let current: HashMap<String, FieldValue> = match created_with {
             Some(fields) => fields.iter().map(|f| (f.id.clone(), f.value.clone())).collect(),
             None => {
@@ -627,23 +655,53 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
             }
         };
         let changed: Vec<FieldEntry> = fresh.iter().filter(|f| !same_value(current.get(&f.id), &f.value)).map(|f| (*f).clone()).collect();
-        let mut update = ledger.unchanged();
-        update.applied = fresh.iter().map(|f| (watermark(&plan.rule, &f.id), event_time)).collect();
+        let watermarks: Vec<(String, i64)> = fresh.iter().map(|f| (watermark(&plan.rule, &f.id), event_time)).collect();
         if changed.is_empty() {
-            return Ok((ActionStatus::AlreadyDone, update));
+            session.applied.extend(watermarks);
+            return Ok(ActionStatus::AlreadyDone);
         }
-        if self.claims.enabled() {
-            match ledger.spend(self.budget, now_ms()) {
-                Some((start, used)) => (update.window_start_ms, update.updates_in_window) = (start, used),
-                None => {
-                    warn!(rule = %plan.rule, case = %case_id, budget = self.budget.updates, "the case's budget of automated updates is spent; not updating it");
-                    return Ok((ActionStatus::BudgetSpent, ledger.unchanged()));
-                }
-            }
+        if !session.spend(self.budget) {
+            warn!(rule = %plan.rule, case = %case_id, budget = self.budget.updates, "the case's budget of automated writes is spent; not updating it");
+            return Ok(ActionStatus::BudgetSpent);
         }
         let request = UpdateCaseInput { fields: changed, performed_by: input.performed_by.clone() };
-        self.api.update_case(case_id, &request).await?;
-        Ok((ActionStatus::Done, update))
+        if let Err(error) = self.api.update_case(case_id, &request).await {
+            session.refund();
+            return Err(error.into());
+        }
+        session.applied.extend(watermarks);
+        Ok(ActionStatus::Done)
+    }
+}
+
+/// A rule's writes on one case under the case's ledger: what the ledger said when it was locked,
+/// the budget spent since (in `ledger`), the watermarks to move.
+struct LedgerSession {
+    owner: String,
+    ledger: claims::Ledger,
+    applied: Vec<(String, i64)>,
+    /// False without the store: no lock, watermarks or budget.
+    enforced: bool,
+}
+
+impl LedgerSession {
+    /// Spends one automated write of the case's budget; false when it is used up.
+    fn spend(&mut self, budget: Budget) -> bool {
+        if !self.enforced {
+            return true;
+        }
+        match self.ledger.spend(budget, now_ms()) {
+            Some((start, used)) => {
+                (self.ledger.window_start_ms, self.ledger.updates_in_window) = (start, used);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Gives back a write that was not made.
+    fn refund(&mut self) {
+        self.ledger.updates_in_window = self.ledger.updates_in_window.saturating_sub(1);
     }
 }
 

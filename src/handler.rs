@@ -117,8 +117,9 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
     pub fn with_store(config: Config, rules: RuleSet, api: C, profiles: P, store: S) -> App<C, P, S> {
         let own_identities = rules.identities(&config.identity);
         let store = std::sync::Arc::new(store);
-        let customers = Customers::with_claims(profiles, store.clone()).allow_create(config.profiles_allow_create);
-        let executor = Executor::with_claims(api, store, config.domain_id.clone()).with_budget(config.update_budget);
+        let customers =
+            Customers::with_claims(profiles, store.clone()).allow_create(config.profiles_allow_create).with_lease(config.claim_lease);
+        let executor = Executor::with_claims(api, store, config.domain_id.clone()).with_limits(config.update_budget, config.claim_lease);
         App { config, rules, executor, customers, function_scope: OnceLock::new(), own_identities, skipped_self_caused: AtomicU64::new(0) }
     }
 

@@ -370,13 +370,13 @@ rules:
             let ours = instance_with_store(
                 &service,
                 RuleSet::from_yaml(OURS, "ours.yaml").unwrap(),
-                &[("CASE_UPDATES_PER_HOUR", &budget.to_string())],
+                &[("CASE_WRITES_PER_HOUR", &budget.to_string())],
                 &moto::claims_table().await,
             );
             let crm = instance_with_store(
                 &service,
                 RuleSet::from_yaml(&other, "crm.yaml").unwrap(),
-                &[("AUTOMATION_IDENTITY", "crm-sync"), ("CASE_UPDATES_PER_HOUR", "1000")],
+                &[("AUTOMATION_IDENTITY", "crm-sync"), ("CASE_WRITES_PER_HOUR", "1000")],
                 &moto::claims_table().await,
             );
             // An agent changes the case: both stacks see every change event, as EventBridge would send them.

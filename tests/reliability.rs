@@ -20,7 +20,7 @@ use cases_emulator::{Emulator, ErrorKind, Fault, Seed};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use support::cases_service::{self, DOMAIN, IDENTITY};
-use support::lambda::{instance, sample, spawn_function, stop_and_collect_logs};
+use support::lambda::{StoreApp, instance_with_store, sample, spawn_function, stop_and_collect_logs};
 use support::readback::{self, ORDER_NUMBER, PRIORITY, PROMISED_BY};
 use support::runtime_api::{Answer, RuntimeApi};
 
@@ -30,13 +30,49 @@ const LAMBDA_TIMEOUT: Duration = Duration::from_secs(30);
 /// The seeded case the add-note and order-priority samples name.
 const SEEDED_CASE: &str = "068c193b-f65c-4902-9f77-7337923fe54e";
 
-async fn start_service(with_seeded_cases: bool, quotas: bool) -> Emulator {
-    let seed = if with_seeded_cases { Seed::demo() } else { Seed::demo().without_cases() };
-    Emulator::builder().seed(seed).quotas(quotas).start().await.expect("the local Cases service starts")
+/// How far the local service's search index trails the writes: about what the real one does.
+const LAG: Duration = Duration::from_secs(1);
+
+/// The world as the template deploys the function into: the local Cases service with its search
+/// index trailing the writes by [`LAG`], and a coordination store table of its own.
+struct Local {
+    service: Emulator,
+    table: String,
 }
 
-async fn handle<C: CasesApi, P: cases_automation::customers::ProfilesApi>(
-    app: &App<C, P>,
+impl std::ops::Deref for Local {
+    type Target = Emulator;
+    fn deref(&self) -> &Emulator {
+        &self.service
+    }
+}
+
+impl Local {
+    /// Lets the search index catch up before reading back through SearchCases and
+    /// SearchRelatedItems (the service's clock moves; nothing sleeps).
+    fn settle(&self) {
+        self.service.advance_clock(LAG + Duration::from_millis(1));
+    }
+}
+
+async fn start_service(with_seeded_cases: bool, quotas: bool) -> Local {
+    let seed = if with_seeded_cases { Seed::demo() } else { Seed::demo().without_cases() };
+    let service = Emulator::builder().seed(seed).quotas(quotas).search_lag(LAG).start().await.expect("the local Cases service starts");
+    Local { service, table: support::moto::claims_table().await }
+}
+
+/// One Lambda instance of the template's deployment: production SDK settings, the coordination store.
+fn instance(local: &Local, rules: RuleSet, extra: &[(&str, &str)]) -> StoreApp {
+    instance_with_store(&local.service, rules, extra, &local.table)
+}
+
+/// The environment of the compiled binary for the coordination store of `local`.
+fn store_environment(local: &Local) -> [(&'static str, String); 2] {
+    [("CLAIMS_TABLE", local.table.clone()), ("AWS_ENDPOINT_URL_DYNAMODB", support::moto::endpoint().to_owned())]
+}
+
+async fn handle<C: CasesApi, P: cases_automation::customers::ProfilesApi, S: cases_automation::claims::ClaimStore>(
+    app: &App<C, P, S>,
     payload: Value,
     budget: Duration,
 ) -> Result<Value, Error> {
@@ -107,7 +143,7 @@ enum Delivery {
     Concurrent,
 }
 
-async fn deliver_three_times(service: &Emulator, delivery: Delivery, payload: &Value) -> Vec<Value> {
+async fn deliver_three_times(service: &Local, delivery: Delivery, payload: &Value) -> Vec<Value> {
     let budget = Duration::from_secs(20);
     let answers = match delivery {
         Delivery::Sequential => {
@@ -139,7 +175,7 @@ async fn deliver_three_times(service: &Emulator, delivery: Delivery, payload: &V
 /// link, one comment, one SLA — as the README promises.
 #[tokio::test]
 async fn every_trigger_redelivered_three_times_leaves_one_case_one_link_one_comment_one_sla() {
-    let client_for = |service: &Emulator| cases_service::client(service);
+    let client_for = |service: &Local| cases_service::client(service);
     for delivery in [Delivery::Sequential, Delivery::SequentialAcrossInstances, Delivery::Concurrent] {
         // A flow opening a case: the same case every time, linked once.
         let service = start_service(false, false).await;
@@ -147,8 +183,10 @@ async fn every_trigger_redelivered_three_times_leaves_one_case_one_link_one_comm
         let answers = deliver_three_times(&service, delivery, &sample("flow-voice-open-case.json")).await;
         let cases: HashSet<String> = answers.iter().map(case_of).collect();
         assert_eq!(cases.len(), 1, "{delivery:?}: {answers:?}");
+        service.settle();
         assert_eq!(readback::all_cases(&client).await.len(), 1, "{delivery:?}");
         let case = cases.into_iter().next().unwrap();
+        service.settle();
         assert_eq!(readback::item_counts(&client, &case).await, (1, 0, 0, 0), "{delivery:?}: one contact link");
         let done = answers.iter().filter(|a| a["actions"] == "linkContact:done").count();
         assert_eq!(done, 1, "{delivery:?}: one delivery linked, the others found the link: {answers:?}");
@@ -158,6 +196,7 @@ async fn every_trigger_redelivered_three_times_leaves_one_case_one_link_one_comm
         let client = client_for(&service);
         deliver_three_times(&service, delivery, &sample("flow-task-nested-params.json")).await;
         let note = sample("flow-task-nested-params.json")["Details"]["Parameters"]["note"].as_str().unwrap().to_owned();
+        service.settle();
         let notes = readback::comments(&client, SEEDED_CASE).await.into_iter().filter(|c| *c == note).count();
         assert_eq!(notes, 1, "{delivery:?}: one comment");
 
@@ -166,16 +205,20 @@ async fn every_trigger_redelivered_three_times_leaves_one_case_one_link_one_comm
         let client = client_for(&service);
         let answers = deliver_three_times(&service, delivery, &sample("contact-disconnected-abandoned.json")).await;
         assert_eq!(answers.iter().map(case_of).collect::<HashSet<_>>().len(), 1);
+        service.settle();
         let cases = readback::all_cases(&client).await;
         assert_eq!(cases.len(), 1, "{delivery:?}");
+        service.settle();
         assert_eq!(readback::item_counts(&client, &cases[0]).await, (1, 0, 1, 0), "{delivery:?}: one link, one SLA");
 
         // An order delay (EventBridge): one case, one comment, the new date set.
         let service = start_service(false, false).await;
         let client = client_for(&service);
         deliver_three_times(&service, delivery, &sample("custom-order-delayed.json")).await;
+        service.settle();
         let cases = readback::all_cases(&client).await;
         assert_eq!(cases.len(), 1, "{delivery:?}");
+        service.settle();
         assert_eq!(readback::item_counts(&client, &cases[0]).await, (0, 1, 0, 0), "{delivery:?}: one comment");
         assert_eq!(readback::text_field(&client, &cases[0], PROMISED_BY).await.as_deref(), Some("2026-12-03T17:00:00Z"));
 
@@ -186,10 +229,12 @@ async fn every_trigger_redelivered_three_times_leaves_one_case_one_link_one_comm
         for answer in &answers {
             assert_eq!(batch_failures(answer), ["5f5609f9-1558-47d8-8695-c7979a5b7058"], "{delivery:?}: only the malformed record fails");
         }
+        service.settle();
         let cases = readback::all_cases(&client).await;
         assert_eq!(cases.len(), 2, "{delivery:?}");
         let mut counts = Vec::new();
         for case in &cases {
+            service.settle();
             counts.push(readback::item_counts(&client, case).await);
         }
         counts.sort();
@@ -201,7 +246,7 @@ async fn every_trigger_redelivered_three_times_leaves_one_case_one_link_one_comm
     }
 }
 
-async fn service_with_cases() -> Emulator {
+async fn service_with_cases() -> Local {
     start_service(true, false).await
 }
 
@@ -216,8 +261,10 @@ async fn the_same_event_three_times_in_one_sqs_batch_is_applied_once() {
     let batch = sqs_batch(vec![sqs_record("m-1", &event), sqs_record("m-2", &event), sqs_record("m-3", &event)]);
     let response = handle(&app, batch, LAMBDA_TIMEOUT).await.unwrap();
     assert!(batch_failures(&response).is_empty(), "{response}");
+    service.settle();
     let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), 1);
+    service.settle();
     assert_eq!(readback::item_counts(&client, &cases[0]).await, (1, 0, 1, 0));
 }
 
@@ -232,11 +279,14 @@ async fn redelivery_after_a_partial_failure_completes_without_duplicates() {
     service.inject_fault(Fault::error_always("CreateRelatedItem", ErrorKind::InternalServerException));
     let error = handle(&app, abandoned_call(1), LAMBDA_TIMEOUT).await.unwrap_err();
     assert_eq!(error.error_type(), "Retryable.InternalServerException", "{error}");
+    service.settle();
     assert_eq!(readback::all_cases(&client).await.len(), 1, "the case was created before the failure");
     service.clear_faults();
     handle(&app, abandoned_call(1), LAMBDA_TIMEOUT).await.unwrap();
+    service.settle();
     let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), 1);
+    service.settle();
     assert_eq!(readback::item_counts(&client, &cases[0]).await, (1, 0, 1, 0));
 
     // EventBridge: case and comment written, the update fails; the redelivery updates and does
@@ -246,6 +296,7 @@ async fn redelivery_after_a_partial_failure_completes_without_duplicates() {
     let app = instance(&service, RuleSet::default_rules(), &[]);
     service.inject_fault(Fault::error_always("UpdateCase", ErrorKind::InternalServerException));
     handle(&app, order_delayed(1), LAMBDA_TIMEOUT).await.unwrap_err();
+    service.settle();
     let cases = readback::all_cases(&client).await;
     assert_eq!(readback::item_counts(&client, &cases[0]).await, (0, 1, 0, 0));
     assert_eq!(readback::text_field(&client, &cases[0], PROMISED_BY).await, None);
@@ -253,6 +304,7 @@ async fn redelivery_after_a_partial_failure_completes_without_duplicates() {
     // A new instance this time: nothing is remembered in memory.
     let fresh = instance(&service, RuleSet::default_rules(), &[]);
     handle(&fresh, order_delayed(1), LAMBDA_TIMEOUT).await.unwrap();
+    service.settle();
     assert_eq!(readback::all_cases(&client).await, cases);
     assert_eq!(readback::item_counts(&client, &cases[0]).await, (0, 1, 0, 0), "still one comment");
     assert_eq!(readback::text_field(&client, &cases[0], PROMISED_BY).await.as_deref(), Some("2026-12-03T17:00:00Z"));
@@ -266,6 +318,7 @@ async fn redelivery_after_a_partial_failure_completes_without_duplicates() {
     let response = handle(&app, batch.clone(), LAMBDA_TIMEOUT).await.unwrap();
     let failed = batch_failures(&response);
     assert_eq!(failed.len(), 3, "both events failed after creating their case, and the malformed record: {response}");
+    service.settle();
     assert_eq!(readback::all_cases(&client).await.len(), 2);
     service.clear_faults();
     let redelivered: Vec<Value> = batch["Records"]
@@ -277,10 +330,12 @@ async fn redelivery_after_a_partial_failure_completes_without_duplicates() {
         .collect();
     let response = handle(&app, sqs_batch(redelivered), LAMBDA_TIMEOUT).await.unwrap();
     assert_eq!(batch_failures(&response), ["5f5609f9-1558-47d8-8695-c7979a5b7058"]);
+    service.settle();
     let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), 2);
     let mut counts = Vec::new();
     for case in &cases {
+        service.settle();
         counts.push(readback::item_counts(&client, case).await);
     }
     counts.sort();
@@ -296,9 +351,11 @@ async fn redelivery_after_a_partial_failure_completes_without_duplicates() {
     assert!(error.is_retryable(), "{error}");
     service.clear_faults();
     let answer = handle(&app, sample("flow-voice-open-case.json"), LAMBDA_TIMEOUT).await.unwrap();
+    service.settle();
     let cases = readback::all_cases(&client).await;
     assert_eq!(cases, [case_of(&answer)]);
     assert_eq!(answer["actions"], "linkContact:done");
+    service.settle();
     assert_eq!(readback::item_counts(&client, &cases[0]).await, (1, 0, 0, 0));
 }
 
@@ -408,12 +465,15 @@ async fn a_burst_through_sqs_under_the_real_quotas_ends_with_every_event_applied
     // Read everything back without quotas: one case per event, one comment each, the date set.
     service.set_quotas(false);
     let client = cases_service::client(&service);
+    service.settle();
     let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), events, "one case per event, none lost, none duplicated");
     let mut orders = HashSet::new();
     for case in &cases {
+        service.settle();
         let order = readback::text_field(&client, case, ORDER_NUMBER).await.expect("an order number");
         assert!(orders.insert(order.clone()), "{order} has two cases");
+        service.settle();
         assert_eq!(readback::item_counts(&client, case).await, (0, 1, 0, 0), "{order}: exactly one comment");
         assert_eq!(readback::text_field(&client, case, PROMISED_BY).await.as_deref(), Some("2026-12-03T17:00:00Z"), "{order}");
     }
@@ -491,9 +551,11 @@ async fn a_burst_of_direct_invocations_under_the_real_quotas_is_applied_or_retri
     let elapsed = started.elapsed().as_secs_f64();
     service.set_quotas(false);
     let client = cases_service::client(&service);
+    service.settle();
     let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), events, "one case per event, none lost, none duplicated");
     for case in &cases {
+        service.settle();
         assert_eq!(readback::item_counts(&client, case).await, (0, 1, 0, 0));
     }
     let invocations: u32 = attempts.values().sum();
@@ -617,7 +679,9 @@ async fn an_instance_killed_mid_batch_leaves_no_duplicates_after_redelivery() {
     let slow_link = Duration::from_millis(1500);
     service.inject_fault(Fault::latency("CreateRelatedItem", slow_link));
     let runtime = RuntimeApi::start().await;
-    let mut first = spawn_function(&runtime, &service.endpoint_url(), &[("SQS_CONCURRENCY", "2")]);
+    let [(table_var, table), (endpoint_var, endpoint)] = store_environment(&service);
+    let environment = [("SQS_CONCURRENCY", "2"), (table_var, table.as_str()), (endpoint_var, endpoint.as_str())];
+    let mut first = spawn_function(&runtime, &service.endpoint_url(), &environment);
     runtime.invoke(batch.clone(), LAMBDA_TIMEOUT);
     let started = Instant::now();
     while service.call_count("CreateRelatedItem") == 0 {
@@ -625,6 +689,7 @@ async fn an_instance_killed_mid_batch_leaves_no_duplicates_after_redelivery() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     first.kill().await.expect("the instance is killed");
+    service.settle();
     let cases_at_kill = readback::all_cases(&client).await.len();
     assert!((1..EVENTS).contains(&cases_at_kill), "killed mid-batch: {cases_at_kill} of {EVENTS} cases existed");
     assert!(runtime.answer(Duration::from_millis(100)).await.is_none(), "the killed instance answered nothing");
@@ -633,15 +698,17 @@ async fn an_instance_killed_mid_batch_leaves_no_duplicates_after_redelivery() {
     // timeout), long after the dead instance's last request ended.
     tokio::time::sleep(slow_link + Duration::from_millis(500)).await;
     service.clear_faults();
-    let second = spawn_function(&runtime, &service.endpoint_url(), &[("SQS_CONCURRENCY", "2")]);
+    let second = spawn_function(&runtime, &service.endpoint_url(), &environment);
     runtime.invoke(batch, LAMBDA_TIMEOUT);
     let (_, answer) = runtime.answer(Duration::from_secs(60)).await.expect("the fresh instance answers");
     let Answer::Response(response) = answer else { panic!("{answer:?}") };
     assert!(batch_failures(&response).is_empty(), "{response}");
 
+    service.settle();
     let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), EVENTS, "one case per event");
     for case in &cases {
+        service.settle();
         assert_eq!(readback::item_counts(&client, case).await, (1, 0, 1, 0), "{case}: one link and one SLA");
     }
     stop_and_collect_logs(second).await;
@@ -750,6 +817,7 @@ rules:
     }
     assert!(rounds >= 3, "the chain went through the automation and the CRM and back: {rounds} rounds");
     assert!(app.skipped_self_caused() >= 2, "{}", app.skipped_self_caused());
+    service.settle();
     let reviews =
         readback::comments(&client, SEEDED_CASE).await.into_iter().filter(|c| c.starts_with("Reviewed by the automation")).count();
     assert_eq!(reviews, 1, "the review comment was written once although the case kept changing");

@@ -38,7 +38,7 @@ pub fn watermark(rule: &str, field_id: &str) -> String {
     format!("w:{}:{rule}:{field_id}", rule.len())
 }
 
-/// How many automated updates a case may get per window.
+/// How many automated writes a case may get per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     pub updates: u32,
@@ -46,9 +46,9 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// The default: 30 updates per case per hour, far above what one business fact needs and far
+    /// The default: 60 writes per case per hour, far above what one business fact needs and far
     /// below what a ping-pong with another party makes.
-    pub const DEFAULT: Budget = Budget { updates: 30, window: Duration::from_secs(3600) };
+    pub const DEFAULT: Budget = Budget { updates: 60, window: Duration::from_secs(3600) };
 }
 
 impl Ledger {

@@ -37,15 +37,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use ledger::{Ledger, LedgerUpdate};
 
-/// How long the owner of a related-item or profile claim may take between claiming and binding:
-/// well above a create with all the SDK's attempts, so that after it anyone may take the claim
-/// over (after looking for what the owner may have created) without racing a live owner.
+/// How long the owner of a related-item or profile claim, or of a case's ledger lock, may take
+/// before others take over (`CLAIM_LEASE_SECONDS`): well above a create with all the SDK's
+/// attempts, so that after it anyone may take the claim over (after looking for what the owner
+/// may have created) without racing a live owner; below the queue's visibility timeout and
+/// Lambda's first retry delay, so that a retry after a crash does not wait for it.
 pub const LEASE: Duration = Duration::from_secs(60);
 /// How long others wait for the owner of a case claim before replaying its stored request
 /// themselves (always safe: the request's `clientToken` makes the service create the case once).
 pub const CASE_LEASE: Duration = Duration::from_secs(3);
-/// How long a case's ledger lock is held at most (a GetCase and an UpdateCase with retries).
-pub const LEDGER_LEASE: Duration = Duration::from_secs(30);
 /// How long a claim is kept (DynamoDB TTL): past the longest a retry or a replay from a
 /// dead-letter queue can come back (SQS keeps messages at most 14 days).
 pub const RETENTION: Duration = Duration::from_secs(15 * 24 * 3600);

@@ -161,6 +161,8 @@ struct Cached {
 pub struct Customers<P, S = NoClaims> {
     pub api: P,
     claims: Arc<S>,
+    /// How long the profile claim of an instance that died blocks the others.
+    lease: Duration,
     /// Whether `ifNone: create` may create profiles (`PROFILES_ALLOW_CREATE`).
     allow_create: bool,
     /// Made on first use: most deployments' events name their profile.
@@ -194,7 +196,13 @@ impl From<StoreError> for ResolveError {
 
 impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
     pub fn with_claims(api: P, claims: Arc<S>) -> Customers<P, S> {
-        Customers { api, claims, allow_create: true, cache: OnceLock::new(), creating: KeyedLocks::default() }
+        Customers { api, claims, lease: claims::LEASE, allow_create: true, cache: OnceLock::new(), creating: KeyedLocks::default() }
+    }
+
+    /// The lease of profile claims (`CLAIM_LEASE_SECONDS`).
+    pub fn with_lease(mut self, lease: Duration) -> Customers<P, S> {
+        self.lease = lease;
+        self
     }
 
     /// Turns `ifNone: create` into a clear error (the deployment did not grant CreateProfile).
@@ -354,7 +362,7 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
         let terms: Vec<(&str, &str)> = query.terms.iter().map(|t| (t.key_name.as_str(), t.value.as_str())).collect();
         let key = keys::profile(domain, &terms);
         let me = claims::attempt_id();
-        let mine = Claim::pending(&key, &me, None, now_ms());
+        let mine = Claim::pending_with_lease(&key, &me, None, now_ms(), self.lease);
         let Some(mut held) = self.claims.put_new(&mine).await? else {
             return self.create_profile_claimed(query, &key, &me, profile).await;
         };
@@ -380,7 +388,7 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
                 Next::TakeOver | Next::Replay { .. } => {
                     let seen = self.api.search_profiles(&query.terms, SEARCH_PAGE).await.map_err(ResolveError::Api)?;
                     let existing = if seen.is_empty() { None } else { Some(choose(&seen, query, domain)?) };
-                    let mut next = held.succeeded_by(&me, None, now_ms(), claims::LEASE);
+                    let mut next = held.succeeded_by(&me, None, now_ms(), self.lease);
                     if let Some(id) = &existing {
                         next.state = ClaimState::Bound { id: id.clone() };
                     }
