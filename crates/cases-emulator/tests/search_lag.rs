@@ -258,3 +258,24 @@ async fn superseded_versions_are_dropped_once_a_newer_one_is_indexed() {
     assert_eq!(emu.backend().index_versions(), 2);
     assert_eq!(search_title(&c, "v10").await.0, [id]);
 }
+
+#[tokio::test]
+async fn tagging_a_case_reaches_the_index_like_any_write() {
+    let (emu, c) = start_with(Emulator::builder().search_lag(Duration::from_secs(3600))).await;
+    let id = create_case(&c, "tagged", vec![]).await;
+    let arn = format!("arn:aws:cases:us-east-1:123456789012:domain/{DOMAIN}/case/{id}");
+    let by_tag = || async {
+        let filter = CaseFilter::Tag(TagFilter::EqualTo(TagValue::builder().key("team").value("fraud").build()));
+        let out = c.search_cases().domain_id(DOMAIN).filter(filter).send().await.unwrap();
+        out.cases().iter().flatten().map(|x| x.case_id().to_string()).collect::<Vec<_>>()
+    };
+    emu.advance_clock(Duration::from_secs(3600));
+    c.tag_resource().arn(&arn).tags("team", Some("fraud".to_string())).send().await.unwrap();
+    // the margin: tagging and searching take far less than the hour of lag
+    assert!(by_tag().await.is_empty());
+    emu.advance_clock(Duration::from_secs(3600));
+    assert_eq!(by_tag().await, std::slice::from_ref(&id));
+    c.untag_resource().arn(&arn).tag_keys("team").send().await.unwrap();
+    emu.advance_clock(Duration::from_secs(3600));
+    assert!(by_tag().await.is_empty());
+}
