@@ -89,14 +89,27 @@ async fn server_errors_quota_conflict_access_denied() {
 #[tokio::test]
 async fn latency_is_added() {
     let (emu, c) = start().await;
+    // a lower bound: the delayed answer can never come sooner
     emu.inject_fault(Fault::latency("GetDomain", Duration::from_millis(300)));
     let t = Instant::now();
     c.get_domain().domain_id(DOMAIN).send().await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(300));
+
+    // a delay of an hour holds its request while others are answered; once cleared, new
+    // requests are not delayed (each is given a 30 s deadline, far below the hour)
     emu.clear_faults();
-    let t = Instant::now();
-    c.get_domain().domain_id(DOMAIN).send().await.unwrap();
-    assert!(t.elapsed() < Duration::from_millis(300));
+    emu.reset_calls();
+    emu.inject_fault(Fault::latency("GetDomain", Duration::from_secs(3600)));
+    let held = {
+        let c = c.clone();
+        tokio::spawn(async move { c.get_domain().domain_id(DOMAIN).send().await })
+    };
+    emu.wait_for_calls("GetDomain", 1, Duration::from_secs(30)).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(30), c.list_domains().send()).await.expect("other operations are not delayed").unwrap();
+    emu.clear_faults();
+    tokio::time::timeout(Duration::from_secs(30), c.get_domain().domain_id(DOMAIN).send()).await.expect("no delay once cleared").unwrap();
+    assert!(!held.is_finished(), "the held request waits for its hour");
+    held.abort();
 }
 
 #[tokio::test]
@@ -104,7 +117,8 @@ async fn quotas_produce_429() {
     let emu = Emulator::builder().seed(Seed::demo().without_cases()).quotas(true).start().await.unwrap();
     let c = client_no_retry(&emu);
     let id = create(&c).await.unwrap();
-    // UpdateCase: 2/s, burst 2
+    // UpdateCase: 2/s, burst 2; a slow machine earns the tokens of the time the calls took
+    let started = Instant::now();
     let mut throttled = 0;
     for _ in 0..5 {
         match c.update_case().domain_id(DOMAIN).case_id(&id).fields(s("title", "x")).send().await {
@@ -115,7 +129,9 @@ async fn quotas_produce_429() {
             }
         }
     }
-    assert!(throttled >= 2, "{throttled}");
+    let replenished = (started.elapsed().as_secs_f64() * 2.0).ceil() as usize;
+    assert!(throttled >= 5usize.saturating_sub(2 + replenished), "{throttled} throttled, {replenished} tokens replenished");
+    assert!(throttled <= 3, "the burst of 2 passes: {throttled}");
     emu.set_quotas(false);
     for _ in 0..5 {
         c.update_case().domain_id(DOMAIN).case_id(&id).fields(s("title", "x")).send().await.unwrap();
@@ -275,7 +291,7 @@ async fn forced_events_without_configuration() {
 async fn binary_prints_listening_line() {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cases-emulator"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--search-lag-ms", "250"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -287,5 +303,6 @@ async fn binary_prints_listening_line() {
     assert!(url.starts_with("http://127.0.0.1:"));
     let h = request(&url, "GET", "/_emulator/health", None).await;
     assert_eq!(h.json()["domains"][0], "demo-domain");
+    assert_eq!(request(&url, "GET", "/_emulator/search-lag", None).await.json()["ms"], 250);
     child.kill().await.unwrap();
 }

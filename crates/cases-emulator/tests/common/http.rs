@@ -24,14 +24,15 @@ pub async fn request(base: &str, method: &str, path: &str, body: Option<&str>) -
     request_with_headers(base, method, path, &[], body).await
 }
 
-/// Sends one request with extra headers.
+/// Sends one request with extra headers (a `Host` among them replaces the default, the address).
 pub async fn request_with_headers(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> RawResponse {
     let addr = base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let body = body.unwrap_or("");
-    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let host = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("host")).map_or(addr, |(_, v)| *v);
+    let extra: String = headers.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("host")).map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n{}{extra}\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n{}{extra}\r\n{body}",
         body.len(),
         if body.is_empty() { String::new() } else { "Content-Type: application/json\r\n".to_string() }
     );

@@ -8,8 +8,10 @@ use std::time::Duration;
 use aws_sdk_connectcases::Client;
 use aws_sdk_connectcases::config::retry::RetryConfig;
 use aws_sdk_connectcases::config::{Credentials, Region};
+use aws_sdk_connectcases::primitives::DateTime;
 use aws_sdk_connectcases::types::{EmptyFieldValue, FieldIdentifier, FieldValue, FieldValueUnion, UserUnion};
-use cases_emulator::{Emulator, Seed, demo};
+use cases_emulator::time::OffsetDateTime;
+use cases_emulator::{Emulator, EmulatorBuilder, Seed, demo};
 
 pub const DOMAIN: &str = demo::DOMAIN_ID;
 pub const CUSTOMER: &str = demo::CUSTOMER_ID;
@@ -38,9 +40,25 @@ pub fn client_no_retry(emu: &Emulator) -> Client {
 }
 
 pub async fn start() -> (Emulator, Client) {
-    let emu = Emulator::builder().seed(Seed::demo().without_cases()).quotas(false).start().await.expect("emulator starts");
+    start_with(Emulator::builder()).await
+}
+
+/// Starts `builder` on the demo domain without cases, with a client.
+pub async fn start_with(builder: EmulatorBuilder) -> (Emulator, Client) {
+    let emu = builder.seed(Seed::demo().without_cases()).quotas(false).start().await.expect("emulator starts");
     let c = client(&emu);
     (emu, c)
+}
+
+/// An SDK timestamp as a time.
+pub fn to_time(t: &DateTime) -> OffsetDateTime {
+    let nanos = i128::from(t.secs()) * 1_000_000_000 + i128::from(t.subsec_nanos());
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).expect("representable")
+}
+
+/// A wire timestamp (`2026-05-01T12:34:56.789Z`) as a time.
+pub fn parse_time(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &cases_emulator::time::format_description::well_known::Rfc3339).unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
 pub fn s(id: &str, v: &str) -> FieldValue {
