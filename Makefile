@@ -37,7 +37,7 @@ plan: ## Show the Cases requests for EVENT=file (no AWS calls)
 	cargo run --quiet --locked -- plan --event $(EVENT)
 
 emulator: ## Start the local Cases service on 127.0.0.1:4566 with the demo seed
-	cargo run --quiet --locked -p cases-emulator -- --listen 127.0.0.1:4566
+	cargo run --quiet --locked -p cases-emulator -- --listen 127.0.0.1:4566 --search-lag-ms 1000
 
 moto: $(MOTO) ## Start the local DynamoDB/SQS server (moto) on 127.0.0.1:4567 with the claims table, for `make watch`
 	cargo build --quiet --locked --bin cases-automation

@@ -38,8 +38,8 @@ step "Building (first run: a few minutes)"
 cargo build --locked --quiet -p cases-emulator --bin cases-emulator
 cargo build --locked --quiet --bin cases-automation --example cases_report
 
-step "Starting the local Cases service on $ENDPOINT (demo seed)"
-setsid target/debug/cases-emulator --listen "127.0.0.1:${CASES_PORT}" \
+step "Starting the local Cases service on $ENDPOINT (demo seed; its search index trails the writes by 1 s, as the real one does)"
+setsid target/debug/cases-emulator --listen "127.0.0.1:${CASES_PORT}" --search-lag-ms 1000 \
   --state "$WORK/cases-state.json" --events-out "$WORK/case-events.jsonl" >"$WORK/cases-service.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
@@ -169,6 +169,7 @@ case_id=$(invoke "$WORK/unknown-caller.json" | python3 -c 'import json,sys; prin
 customer_of "$case_id"
 
 step "The resulting cases, read back through the AWS SDK (GetCase, SearchRelatedItems, GetCaseAuditEvents)"
+sleep 1.2 # the search index the report lists cases with trails the writes by a second
 target/debug/examples/cases_report --endpoint "$ENDPOINT" --domain demo-domain
 
 step "Cases change events the writes caused (loop prevention skips those performed by cases-automation)"
