@@ -137,4 +137,16 @@ mod tests {
         let diagnostic = Diagnostic::from(Error::api(&event(), "x", &invalid));
         assert_eq!(diagnostic.error_type, "Permanent.ValidationException");
     }
+
+    #[test]
+    fn the_coordination_store_failing_or_throttled_is_retryable() {
+        for (throttled, code) in [(false, "Retryable.CoordinationStoreUnavailable"), (true, "Retryable.CoordinationStoreThrottled")] {
+            let store = crate::claims::StoreError { operation: "PutItem", throttled, message: "no".into() };
+            let error = Error::exec(&event(), &ExecError::Store { rule: "r".into(), step: "case.create".into(), error: store.clone() });
+            assert_eq!(error.error_type(), code);
+            assert!(error.message.contains("rule `r`, at `case.create`"), "{error}");
+            let customer = CustomerError { rule: "r".into(), path: "p".into(), error: ResolveError::Store(store) };
+            assert_eq!(Error::customer(&event(), &customer).error_type(), code);
+        }
+    }
 }

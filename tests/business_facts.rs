@@ -192,7 +192,7 @@ async fn a_closed_case_is_never_reused() {
 /// removals (DeleteRelatedItem takes no performedBy, so a clean-up would show an anonymous change).
 #[tokio::test]
 async fn redeliveries_leave_each_change_once_in_the_audit_trail_under_the_automations_name() {
-    for round in 0..ROUNDS / 2 {
+    for round in 0..ROUNDS {
         let service = service(LAG, false).await;
         let table = moto::claims_table().await;
         let apps = instances(&service, &table, 3);
@@ -362,7 +362,7 @@ rules:
         let other = format!(
             "rules:\n  - name: crm-sync\n    match: {{ source: [aws.cases], detail: {{ eventType: [CASE.UPDATED] }} }}\n    case: {{ find: [ {{ id: $.detail.case.caseId }} ] }}\n    actions:\n      - update: {{ fields: {{ Priority: {theirs} }} }}\n"
         );
-        for round in 0..ROUNDS / 4 {
+        for round in 0..ROUNDS {
             let service = Emulator::builder().seed(Seed::demo().without_cases()).search_lag(LAG).force_events(true).start().await.unwrap();
             let client = cases_service::client(&service);
             let case = agent_case(&client).await;
@@ -427,4 +427,37 @@ rules:
             }
         }
     }
+}
+
+/// The store unreachable: a retryable error before anything is written, never a case created
+/// without its claim.
+#[tokio::test]
+async fn an_unreachable_store_is_a_retryable_error_and_nothing_is_written() {
+    let service = service(LAG, false).await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "static"))
+            .endpoint_url(endpoint)
+            .build(),
+    );
+    let config = support::lambda::config(&[("PROFILES_DOMAIN_NAME", PROFILES_DOMAIN)]);
+    let profiles =
+        cases_automation::customers::sdk::SdkProfiles::new(cases_service::profiles_client(&service), config.profiles_domain.clone());
+    let app = App::with_store(
+        config,
+        RuleSet::default_rules(),
+        cases_automation::cases::sdk::SdkCases::new(support::lambda::lambda_client(&service), DOMAIN),
+        profiles,
+        cases_automation::claims::dynamodb::DynamoClaims::new(dynamodb, "claims"),
+    );
+    let error = handle(&app, order_delayed(1, 1, "storm")).await.unwrap_err();
+    assert_eq!(error.error_type(), "Retryable.CoordinationStoreUnavailable", "{error}");
+    assert!(error.message.contains("case.create"), "the step is named: {error}");
+    let writes: u64 = ["CreateCase", "UpdateCase", "CreateRelatedItem"].iter().map(|op| service.call_count(op)).sum();
+    assert_eq!(writes, 0, "nothing written without the claim");
 }
