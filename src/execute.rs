@@ -10,10 +10,8 @@ use std::future::Future;
 
 use futures_util::future::join_all;
 use serde::Serialize;
-use tokio::sync::OnceCell;
 use tracing::info;
 
-use crate::cases::catalog::Catalog;
 use crate::cases::model::*;
 use crate::cases::{ApiError, CasesApi};
 use crate::customers::CustomerError;
@@ -24,10 +22,9 @@ use crate::rules::IfMissing;
 /// Pages of related items read when looking for an existing one (25 per page).
 const MAX_RELATED_ITEM_PAGES: usize = 40;
 
-/// The Cases client plus what is learned once per process (the domain's fields and templates).
+/// The Cases client and the per-case locks.
 pub struct Executor<C> {
     pub api: C,
-    catalog: OnceCell<Catalog>,
     /// Held while a case's actions run (see `locks`).
     case_locks: KeyedLocks,
 }
@@ -95,17 +92,7 @@ pub enum ExecError {
 
 impl<C: CasesApi> Executor<C> {
     pub fn new(api: C) -> Executor<C> {
-        Executor { api, catalog: OnceCell::new(), case_locks: KeyedLocks::default() }
-    }
-
-    /// The domain's fields and templates, listed on first use and kept for the process's life.
-    pub async fn catalog(&self) -> Result<&Catalog, ApiError> {
-        self.catalog
-            .get_or_try_init(|| async {
-                let (fields, templates) = tokio::try_join!(self.api.list_fields(), self.api.list_templates())?;
-                Ok(Catalog { fields, templates })
-            })
-            .await
+        Executor { api, case_locks: KeyedLocks::default() }
     }
 
     /// Runs a plan whose customers are all known.

@@ -292,7 +292,7 @@ rules:
         _ => None,
     })
     .unwrap();
-    let app = App::new(config, rules, cases_automation::cases::sdk::SdkCases::new(client.clone(), DOMAIN));
+    let app = App::new(config, rules, cases_service::cases_api(&service));
 
     let outcome = handle(&app, sample("custom-order-delayed.json")).await.unwrap();
     let case_id = outcome.pointer("/results/0/caseId").and_then(Value::as_str).unwrap();

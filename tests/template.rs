@@ -35,6 +35,8 @@ const CASES_ACTIONS: &[&str] = &[
     "cases:DeleteRelatedItem",
     "cases:ListFields",
     "cases:ListTemplates",
+    "cases:ListFieldOptions",
+    "cases:GetTemplate",
 ];
 
 /// The other actions the execution role may have: linking a contact (CreateRelatedItem with a

@@ -128,7 +128,7 @@ fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { n.to_string() }
 }
 
-fn variant_name(value: &FieldValue) -> &'static str {
+pub(crate) fn variant_name(value: &FieldValue) -> &'static str {
     match value {
         FieldValue::String(_) => "a string",
         FieldValue::Double(_) => "a number",

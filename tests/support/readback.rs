@@ -1,14 +1,16 @@
 //! What the function wrote, read back from the local Cases service through the SDK (every page).
 
+use std::collections::HashMap;
+
 use aws_sdk_connectcases::Client;
 use aws_sdk_connectcases::types::{FieldIdentifier, FieldValueUnion, RelatedItemContent, UserUnion};
 
 use super::cases_service::DOMAIN;
 
 /// Custom field ids of the demo seed.
-pub const PRIORITY: &str = "6f1e2d3c-0000-4000-8000-000000000005";
-pub const ORDER_NUMBER: &str = "6f1e2d3c-0000-4000-8000-000000000002";
-pub const PROMISED_BY: &str = "6f1e2d3c-0000-4000-8000-000000000006";
+pub const PRIORITY: &str = cases_emulator::demo::FIELD_PRIORITY;
+pub const ORDER_NUMBER: &str = cases_emulator::demo::FIELD_ORDER_NUMBER;
+pub const PROMISED_BY: &str = cases_emulator::demo::FIELD_PROMISED_BY;
 
 /// Every case id in the domain.
 pub async fn all_cases(client: &Client) -> Vec<String> {
@@ -72,4 +74,37 @@ pub async fn field(client: &Client, case_id: &str, field_id: &str) -> Option<Fie
 /// The text of a string field.
 pub async fn text_field(client: &Client, case_id: &str, field_id: &str) -> Option<String> {
     field(client, case_id, field_id).await.and_then(|v| v.as_string_value().ok().cloned())
+}
+
+/// The template the case was created from.
+pub async fn template_of(client: &Client, case_id: &str) -> String {
+    let id = FieldIdentifier::builder().id("title").build().unwrap();
+    client.get_case().domain_id(DOMAIN).case_id(case_id).fields(id).send().await.unwrap().template_id().to_owned()
+}
+
+/// Every field of the case that has a value, by field name.
+pub async fn fields_by_name(client: &Client, case_id: &str) -> HashMap<String, FieldValueUnion> {
+    let listed = client.list_fields().domain_id(DOMAIN).max_results(100).send().await.unwrap();
+    let names: HashMap<&str, &str> = listed.fields().iter().map(|f| (f.field_id(), f.name())).collect();
+    let mut request = client.get_case().domain_id(DOMAIN).case_id(case_id);
+    for id in names.keys() {
+        request = request.fields(FieldIdentifier::builder().id(*id).build().unwrap());
+    }
+    let case = request.send().await.unwrap();
+    case.fields().iter().filter_map(|f| Some((names.get(f.id())?.to_string(), f.value()?.clone()))).collect()
+}
+
+/// Who performed each change of the case, oldest first (every page).
+pub async fn performers(client: &Client, case_id: &str) -> Vec<Option<UserUnion>> {
+    let mut who = Vec::new();
+    let mut next = None;
+    loop {
+        let out =
+            client.get_case_audit_events().domain_id(DOMAIN).case_id(case_id).max_results(25).set_next_token(next).send().await.unwrap();
+        who.extend(out.audit_events().iter().flatten().map(|e| e.performed_by().and_then(|p| p.user().cloned())));
+        next = out.next_token().map(str::to_owned);
+        if next.is_none() {
+            return who;
+        }
+    }
 }
