@@ -24,7 +24,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Value, json};
 use support::cases_service::{self, LocalApp};
-use support::lambda::{sample, samples, spawn_function, stop_and_collect_logs};
+use support::lambda::{sample, samples, spawn_function, sqs_batch, stop_and_collect_logs};
 use support::runtime_api::{Answer, RuntimeApi};
 
 // ---------------------------------------------------------------------------------------------
@@ -266,15 +266,6 @@ static BASES: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {
     }
     bases
 });
-
-fn sqs_batch(bodies: Vec<String>) -> Value {
-    let records: Vec<Value> = bodies
-        .into_iter()
-        .enumerate()
-        .map(|(i, body)| json!({"messageId": format!("m-{i}"), "eventSource": "aws:sqs", "body": body}))
-        .collect();
-    json!({ "Records": records })
-}
 
 /// A sample with a few mutations; sometimes the mutated event travels as an SQS record body.
 fn arb_mutated_sample() -> impl Strategy<Value = Value> {

@@ -29,6 +29,16 @@ pub fn samples() -> Vec<(String, Value)> {
     names.into_iter().map(|n| (n.clone(), sample(&n))).collect()
 }
 
+/// An SQS batch whose records (`m-0`, `m-1`, …) carry `bodies`.
+pub fn sqs_batch(bodies: Vec<String>) -> Value {
+    let records: Vec<Value> = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| serde_json::json!({"messageId": format!("m-{i}"), "eventSource": "aws:sqs", "body": body}))
+        .collect();
+    serde_json::json!({ "Records": records })
+}
+
 /// The function's configuration as its environment would give it, plus `extra` variables.
 pub fn config(extra: &[(&str, &str)]) -> Config {
     Config::from_env(|name| match name {
