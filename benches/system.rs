@@ -10,6 +10,7 @@
 //! `make bench` builds the release binaries first, then runs `cargo bench --bench system`.
 
 #[path = "../tests/support/runtime_api.rs"]
+#[allow(dead_code)] // the benchmark uses part of the stub
 mod runtime_api;
 
 use std::collections::BTreeMap;

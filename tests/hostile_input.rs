@@ -1050,7 +1050,7 @@ async fn the_binary_answers_unparsable_payloads_with_an_error_and_keeps_serving(
     ];
     for (what, body) in bad {
         let id = runtime.invoke_raw(body, Duration::from_secs(10));
-        let (answered, answer) = runtime.answer(Duration::from_secs(30)).await.unwrap_or_else(|| panic!("{what}: no answer"));
+        let (answered, answer) = runtime.answer_within(Duration::from_secs(10)).await.unwrap_or_else(|| panic!("{what}: no answer"));
         assert_eq!(answered, id, "{what}");
         let Answer::Error { error_type, message } = &answer else { panic!("{what}: {answer:?}") };
         assert!(!error_type.is_empty() && !message.is_empty(), "{what}: {answer:?}");
@@ -1061,12 +1061,12 @@ async fn the_binary_answers_unparsable_payloads_with_an_error_and_keeps_serving(
     let mut big = sample("custom-order-delayed.json");
     big["detail"]["padding"] = json!("x".repeat(SIX_MB - 4096));
     runtime.invoke(big, Duration::from_secs(20));
-    let (_, answer) = runtime.answer(Duration::from_secs(60)).await.expect("an answer");
+    let (_, answer) = runtime.answer_within(Duration::from_secs(20)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Response(r) if r["outcome"] == "applied"), "{:?}", answer);
 
     // The same process still serves ordinary invocations.
     runtime.invoke(sample("flow-voice-open-case.json"), Duration::from_secs(8));
-    let (_, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
+    let (_, answer) = runtime.answer_within(Duration::from_secs(8)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Response(map) if map["caseCreated"] == "true"), "{answer:?}");
 
     let logs = stop_and_collect_logs(child).await;
@@ -1288,15 +1288,14 @@ fn mistakes_in_the_file_as_a_whole_are_reported_with_their_place() {
         ("", "`rules:`"),
         ("- just\n- a list", "`rules:`"),
         ("rules: !Ref Rules", "not valid YAML"),
-        // A billion laughs: aliases are not expanded without bound.
+        // A billion laughs: aliases are not expanded without bound. Expanded, they would make a
+        // valid document (and another error), so "not valid YAML" shows they were refused.
         (
             "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\nrules: [*h]\n",
             "not valid YAML",
         ),
     ] {
-        let started = Instant::now();
         let error = RuleSet::from_yaml(yaml, "whole.yaml").unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5), "{yaml:?} took {:?}", started.elapsed());
         assert!(error.to_string().contains(needle), "{yaml:?}: {error}");
     }
     // Nesting deeper than the YAML parser allows.

@@ -12,12 +12,8 @@ use serde_json::{Value, json};
 use support::lambda::{sample, spawn_function, sqs_batch, stop_and_collect_logs};
 use support::runtime_api::{Answer, RuntimeApi};
 
-/// The invocation timeout given to each invocation.
+/// The timeout given to each invocation.
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long to wait for an answer past the invocation's own timeout: the function answers by its
-/// deadline; this margin only absorbs scheduling on a loaded machine.
-const ANSWER_MARGIN: Duration = Duration::from_secs(10);
 
 /// An "Order Delayed" event of its own; its rule looks the case up with SearchCases first.
 fn order_delayed(n: usize) -> Value {
@@ -28,7 +24,7 @@ fn order_delayed(n: usize) -> Value {
 }
 
 async fn answer(runtime: &RuntimeApi) -> Answer {
-    runtime.answer(TIMEOUT + ANSWER_MARGIN).await.expect("an answer by the deadline").1
+    runtime.answer_within(TIMEOUT).await.expect("an answer by the deadline").1
 }
 
 #[tokio::test]
