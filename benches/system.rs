@@ -229,7 +229,8 @@ async fn main() {
     }
 
     // Calls per event, on a domain without the cases the cold starts created. The first event in
-    // a process also lists fields and templates, once.
+    // a process also lists fields and templates, once; the first that writes a single-select field
+    // or creates from a template reads its options or the template, once.
     cases.reset();
     let priority_event = with_existing_case(&app(&cases).await, sample("custom-order-priority-changed.json")).await;
     let app = app(&cases).await;
@@ -237,19 +238,19 @@ async fn main() {
     rows.push([
         "API calls, first event of a process (order-priority-update)".into(),
         format!("{cold_total}: {cold_list}"),
-        "min 3: ListFields, ListTemplates, UpdateCase".into(),
+        "min 4: ListFields, ListTemplates, ListFieldOptions (Priority), UpdateCase".into(),
     ]);
     for (name, rule, minimum) in [
         (
             "flow-voice-open-case.json",
             "flow-open-case, new case",
-            "5: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems",
+            "6: GetTemplate (first use), SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems",
         ),
         ("flow-voice-open-case.json", "flow-open-case, redelivered", "2: SearchCases, SearchRelatedItems (no write)"),
         (
             "contact-disconnected-abandoned.json",
             "contact-abandoned-callback, caller found by phone",
-            "8: SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem, SearchRelatedItems)",
+            "9: GetTemplate (first use), SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem, SearchRelatedItems)",
         ),
         (
             "same caller, another call",
@@ -260,7 +261,7 @@ async fn main() {
         (
             "custom-order-delayed.json",
             "order-delayed-comment, new case",
-            "6: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems, UpdateCase",
+            "7: GetTemplate (first use), SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems, UpdateCase",
         ),
         ("custom-order-priority-changed.json", "order-priority-update (warm)", "1: UpdateCase"),
         ("cases-case-updated-by-automation.json", "self-caused change event", "0"),
