@@ -1,8 +1,8 @@
 //! Field and template names resolved to ids, and values converted to each field's type.
 //!
 //! Rules may name fields and templates by name or by id. The domain's fields and templates are
-//! listed once (ListFields, ListTemplates) on first use and kept for the life of the process.
-//! `plan` runs without the API: it resolves only the system fields, whose ids are fixed.
+//! listed (ListFields, ListTemplates) and kept by `domain_cache`. `plan` runs without the API: it
+//! resolves only the system fields, whose ids are fixed.
 
 use time::format_description::well_known::Rfc3339;
 
