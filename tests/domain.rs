@@ -144,6 +144,13 @@ async fn a_second_rule_creating_a_case_without_a_required_field_stops_the_first_
     assert_refused(&error, "e-empty-phone", "callback", "Customer phone", "cannot be empty", demo::CUSTOMER_ID);
     domain.assert_nothing_written("a required field set to an empty value").await;
 
+    let mut phone_as_customer = detail.clone();
+    phone_as_customer["phone"] = json!("+12065550123");
+    phone_as_customer["customer"] = json!("+12065550123");
+    let error = domain.handle(event("e-phone-customer", "Callback", phone_as_customer)).await.unwrap_err();
+    assert_refused(&error, "e-phone-customer", "callback", "customer_id", "profile ARN", "+12065550123");
+    domain.assert_nothing_written("a phone number as the customer").await;
+
     let mut complete = detail;
     complete["phone"] = json!("+12065550123");
     domain.handle(event("e-phone", "Callback", complete)).await.unwrap();

@@ -172,6 +172,18 @@ impl Check<'_> {
                 return Err(self.refused(&at, format!("system field `{}` is set by the service and cannot be written", field.id)));
             }
             self.value(field, &entry.value, &at)?;
+            // A `customer` value stands as a placeholder until the customer is looked up; the plan
+            // made with the profile ARN is checked again then.
+            let placeholders = !self.plan.customer_steps.is_empty();
+            if field.id == "customer_id"
+                && !placeholders
+                && let FieldValue::String(s) = &entry.value
+                && !is_profile_arn(s)
+            {
+                let reason = "field `customer_id` takes a Customer Profiles profile ARN \
+                              (arn:aws:profile:{region}:{account}:domains/{domain}/profiles/{id}), the value is not one";
+                return Err(self.refused(&at, reason.into()));
+            }
         }
         Ok(())
     }
@@ -278,6 +290,16 @@ impl Check<'_> {
     }
 }
 
+/// `arn:{partition}:profile:{region}:{account}:domains/{domain}/profiles/{id}`, what the service
+/// requires of `customer_id` (cases-api.md §4.1).
+fn is_profile_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let ["arn", partition, "profile", region, account, resource] = parts.as_slice() else { return false };
+    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let resource_ok = matches!(resource.split('/').collect::<Vec<_>>().as_slice(), ["domains", domain, "profiles", id] if !domain.is_empty() && !id.is_empty());
+    !partition.is_empty() && !region.is_empty() && account_ok && resource_ok
+}
+
 /// No value, or only white space: what a required field may not be.
 fn is_blank(value: &FieldValue) -> bool {
     match value {
@@ -347,12 +369,10 @@ mod tests {
         CreateCaseInput { template_id: "t-callback".into(), fields, client_token: "t".into(), performed_by: who() }
     }
 
+    const CUSTOMER: &str = "arn:aws:profile:us-east-1:123456789012:domains/d/profiles/p";
+
     fn complete_create() -> Vec<FieldEntry> {
-        vec![
-            entry("title", text("Call back")),
-            entry("customer_id", text("arn:aws:profile:r:1:domains/d/profiles/p")),
-            entry("f-phone", text("+1")),
-        ]
+        vec![entry("title", text("Call back")), entry("customer_id", text(CUSTOMER)), entry("f-phone", text("+1"))]
     }
 
     fn plan(create: Option<CreateCaseInput>, actions: Vec<PlannedAction>) -> RulePlan {
@@ -453,6 +473,29 @@ mod tests {
         let inactive = refusal(&plan(Some(create(complete_create())), vec![]), &retired);
         assert_eq!(inactive.error.path, "case.create.template");
         assert!(inactive.error.reason.contains("inactive"), "{}", inactive.error);
+    }
+
+    #[test]
+    fn the_customer_is_a_profile_arn_once_it_is_known() {
+        let model = model();
+        let with_customer = |customer: &str| {
+            let mut fields = complete_create();
+            fields[1].value = text(customer);
+            plan(Some(create(fields)), vec![])
+        };
+        assert_eq!(check_plan(&with_customer(CUSTOMER), &model), Ok(()));
+        for not_an_arn in [
+            "+12065550123",
+            "arn:aws:profile:us-east-1:12:domains/d/profiles/p",
+            "arn:aws:profile:us-east-1:123456789012:domains//profiles/p",
+        ] {
+            let error = refusal(&with_customer(not_an_arn), &model).error;
+            assert_eq!(error.path, "case.create.fields.Customer");
+            assert!(error.reason.contains("profile ARN") && !error.reason.contains(not_an_arn), "{error}");
+        }
+        let mut placeholder = with_customer("<the customer found by phone>");
+        placeholder.customer_steps = vec![crate::plan::Step::Create];
+        assert_eq!(check_plan(&placeholder, &model), Ok(()), "checked once the customer is looked up");
     }
 
     #[test]
