@@ -10,6 +10,7 @@
 //! `make bench` builds the release binaries first, then runs `cargo bench --bench system`.
 
 #[path = "../tests/support/runtime_api.rs"]
+#[allow(dead_code)] // the benchmark uses part of the stub
 mod runtime_api;
 
 use std::collections::BTreeMap;
@@ -119,7 +120,9 @@ fn flow_for_contact(run: usize) -> Value {
     event
 }
 
-fn app(cases: &Emulator) -> LocalApp {
+/// The function's app as Lambda builds it (`aws::sdk_config` settings, clients built on first
+/// use), pointed at the local service.
+async fn app(cases: &Emulator) -> LocalApp {
     let config = cases_automation::config::Config::from_env(|name| match name {
         "CASES_DOMAIN_ID" => Some("demo-domain".into()),
         "AUTOMATION_IDENTITY" => Some("cases-automation".into()),
@@ -127,20 +130,9 @@ fn app(cases: &Emulator) -> LocalApp {
         _ => None,
     })
     .unwrap();
-    let sdk = aws_sdk_connectcases::Config::builder()
-        .behavior_version(aws_sdk_connectcases::config::BehaviorVersion::latest())
-        .region(aws_sdk_connectcases::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_connectcases::config::Credentials::new("local", "local", None, None, "static"))
-        .endpoint_url(cases.endpoint_url())
-        .build();
-    let api = cases_automation::cases::sdk::SdkCases::new(aws_sdk_connectcases::Client::from_conf(sdk), "demo-domain");
-    let profiles = aws_sdk_customerprofiles::Config::builder()
-        .behavior_version(aws_sdk_customerprofiles::config::BehaviorVersion::latest())
-        .region(aws_sdk_customerprofiles::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_customerprofiles::config::Credentials::new("local", "local", None, None, "static"))
-        .endpoint_url(cases.endpoint_url())
-        .build();
-    let profiles = SdkProfiles::new(aws_sdk_customerprofiles::Client::from_conf(profiles), Some("demo-profiles".into()));
+    let sdk = cases_automation::aws::sdk_config_for_local_service(&cases.endpoint_url()).await;
+    let api = cases_automation::cases::sdk::SdkCases::lazy(sdk.clone(), "demo-domain");
+    let profiles = SdkProfiles::lazy(sdk, Some("demo-profiles".into()));
     App::with_profiles(config, cases_automation::rules::RuleSet::default_rules(), api, profiles)
 }
 
@@ -176,7 +168,7 @@ fn order_batch(batch: usize, size: usize) -> Value {
 
 async fn throughput(cases: &Emulator, quotas: bool, batches: usize) -> (f64, usize) {
     cases.set_quotas(quotas);
-    let app = app(cases);
+    let app = app(cases).await;
     let started = Instant::now();
     let mut failed = 0;
     for batch in 0..batches {
@@ -237,27 +229,28 @@ async fn main() {
     }
 
     // Calls per event, on a domain without the cases the cold starts created. The first event in
-    // a process also lists fields and templates, once.
+    // a process also lists fields and templates, once; the first that writes a single-select field
+    // or creates from a template reads its options or the template, once.
     cases.reset();
-    let priority_event = with_existing_case(&app(&cases), sample("custom-order-priority-changed.json")).await;
-    let app = app(&cases);
+    let priority_event = with_existing_case(&app(&cases).await, sample("custom-order-priority-changed.json")).await;
+    let app = app(&cases).await;
     let (cold_total, cold_list) = describe(&calls_for(&cases, &app, priority_event.clone()).await);
     rows.push([
         "API calls, first event of a process (order-priority-update)".into(),
         format!("{cold_total}: {cold_list}"),
-        "min 3: ListFields, ListTemplates, UpdateCase".into(),
+        "min 4: ListFields, ListTemplates, ListFieldOptions (Priority), UpdateCase".into(),
     ]);
     for (name, rule, minimum) in [
         (
             "flow-voice-open-case.json",
             "flow-open-case, new case",
-            "5: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems",
+            "6: GetTemplate (first use), SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems",
         ),
         ("flow-voice-open-case.json", "flow-open-case, redelivered", "2: SearchCases, SearchRelatedItems (no write)"),
         (
             "contact-disconnected-abandoned.json",
             "contact-abandoned-callback, caller found by phone",
-            "8: SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem, SearchRelatedItems)",
+            "9: GetTemplate (first use), SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem, SearchRelatedItems)",
         ),
         (
             "same caller, another call",
@@ -268,7 +261,7 @@ async fn main() {
         (
             "custom-order-delayed.json",
             "order-delayed-comment, new case",
-            "6: SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems, UpdateCase",
+            "7: GetTemplate (first use), SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems, UpdateCase",
         ),
         ("custom-order-priority-changed.json", "order-priority-update (warm)", "1: UpdateCase"),
         ("cases-case-updated-by-automation.json", "self-caused change event", "0"),

@@ -43,9 +43,24 @@ impl HttpClient for DeferredTlsClient {
     }
 }
 
-/// The shared SDK configuration: standard retries (throttling backs off) and per-attempt
-/// timeouts short enough that several attempts fit in a contact flow's 8 seconds.
+/// The shared SDK configuration: region and credentials from the environment, where Lambda puts
+/// them; endpoints from the standard `AWS_ENDPOINT_URL_*` variables when set.
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    loader().load().await
+}
+
+/// The same configuration for a local service (the local Cases service, which also serves
+/// Customer Profiles) at `endpoint_url`: every client sends there, signed with placeholder
+/// credentials, which the local service does not check. Only where requests go and what signs
+/// them differ from `sdk_config`; retries, timeouts and the HTTP client are the same.
+pub async fn sdk_config_for_local_service(endpoint_url: &str) -> aws_config::SdkConfig {
+    let placeholder = aws_sdk_connectcases::config::Credentials::new("local", "local", None, None, "local service");
+    loader().endpoint_url(endpoint_url).credentials_provider(placeholder).load().await
+}
+
+/// Standard retries (throttling backs off) and per-attempt timeouts short enough that several
+/// attempts fit in a contact flow's 8 seconds.
+fn loader() -> aws_config::ConfigLoader {
     let region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).unwrap_or_else(|_| "us-east-1".into());
     aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
@@ -57,8 +72,6 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .timeout_config(
             TimeoutConfig::builder().connect_timeout(Duration::from_secs(1)).operation_attempt_timeout(Duration::from_secs(3)).build(),
         )
-        .load()
-        .await
 }
 
 /// Where the Cases client's retries draw their quota from. The SDK's default quota (500 tokens,
@@ -70,31 +83,24 @@ pub fn retry_partition() -> aws_sdk_connectcases::config::retry::RetryPartition 
     RetryPartition::custom("cases-automation").token_bucket(TokenBucket::unlimited()).build()
 }
 
-/// An SDK client built once, on first use, from the shared SDK configuration (or given ready-made,
-/// e.g. by tests). Building one costs the SDK's endpoint partition table, which the cold start
+/// An SDK client built once, on first use, from the shared SDK configuration. Building one costs the SDK's endpoint partition table, which the cold start
 /// need not pay: events skipped before any call never need a client.
 #[derive(Debug)]
 pub struct LazyClient<C> {
     client: OnceLock<C>,
-    config: Option<(aws_config::SdkConfig, BuildClient<C>)>,
+    config: aws_config::SdkConfig,
+    build: BuildClient<C>,
 }
 
 /// Makes a service client from the shared SDK configuration.
 pub type BuildClient<C> = fn(&aws_config::SdkConfig) -> C;
 
 impl<C> LazyClient<C> {
-    pub fn ready(client: C) -> LazyClient<C> {
-        LazyClient { client: OnceLock::from(client), config: None }
-    }
-
     pub fn lazy(config: aws_config::SdkConfig, build: BuildClient<C>) -> LazyClient<C> {
-        LazyClient { client: OnceLock::new(), config: Some((config, build)) }
+        LazyClient { client: OnceLock::new(), config, build }
     }
 
     pub fn get(&self) -> &C {
-        self.client.get_or_init(|| {
-            let (config, build) = self.config.as_ref().expect("a client or a config is given at construction");
-            build(config)
-        })
+        self.client.get_or_init(|| (self.build)(&self.config))
     }
 }

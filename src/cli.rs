@@ -195,7 +195,7 @@ fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
     (
         json!({
             "about": head,
-            "note": "fields and templates named by name are resolved to ids at run time (ListFields, ListTemplates, once per process)",
+            "note": "fields and templates named by name are resolved to ids at run time (ListFields, ListTemplates), and every write is checked against the domain (field types, single-select options, template required fields) before the first is sent",
             "rules": plans,
         }),
         ok,

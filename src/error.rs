@@ -10,6 +10,7 @@ use crate::customers::{CustomerError, ResolveError};
 use crate::execute::ExecError;
 use crate::inbound::{Event, InboundError};
 use crate::plan::PlanError;
+use crate::preflight::PreflightError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -62,6 +63,15 @@ impl Error {
 
     pub fn plan(event: &Event, error: &PlanError) -> Error {
         Error::permanent("RuleDoesNotFitEvent", format!("{}: {error}", describe(event)))
+    }
+
+    /// An event refused before any write: a rule that does not fit it or the domain, or a failed
+    /// read of the domain.
+    pub fn preflight(event: &Event, error: &PreflightError) -> Error {
+        match error {
+            PreflightError::Api { what, error } => Error::api(event, what, error),
+            PreflightError::Plan(error) => Error::plan(event, error),
+        }
     }
 
     pub fn customer(event: &Event, error: &CustomerError) -> Error {

@@ -18,10 +18,8 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use serde::Serialize;
-use tokio::sync::OnceCell;
 use tracing::{info, warn};
 
-use crate::cases::catalog::Catalog;
 use crate::cases::model::*;
 use crate::cases::{ApiError, ApiErrorKind, CasesApi};
 use crate::claims::ledger::{Budget, watermark};
@@ -34,8 +32,7 @@ use crate::rules::IfMissing;
 /// Pages of related items read when looking for an existing one (25 per page).
 const MAX_RELATED_ITEM_PAGES: usize = 40;
 
-/// The Cases client plus what is learned once per process (the domain's fields and templates),
-/// and the coordination store.
+/// The Cases client, the per-case locks, and the coordination store.
 pub struct Executor<C, S = NoClaims> {
     pub api: C,
     pub claims: Arc<S>,
@@ -44,7 +41,6 @@ pub struct Executor<C, S = NoClaims> {
     budget: Budget,
     /// How long a claim or the ledger lock of an instance that died blocks the others.
     lease: std::time::Duration,
-    catalog: OnceCell<Catalog>,
     /// Held while a case's actions run (see `locks`).
     case_locks: KeyedLocks,
 }
@@ -151,15 +147,7 @@ impl From<StoreError> for StepError {
 
 impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
     pub fn with_claims(api: C, claims: Arc<S>, domain: impl Into<String>) -> Executor<C, S> {
-        Executor {
-            api,
-            claims,
-            domain: domain.into(),
-            budget: Budget::DEFAULT,
-            lease: claims::LEASE,
-            catalog: OnceCell::new(),
-            case_locks: KeyedLocks::default(),
-        }
+        Executor { api, claims, domain: domain.into(), budget: Budget::DEFAULT, lease: claims::LEASE, case_locks: KeyedLocks::default() }
     }
 
     /// Sets the case's budget of automated writes (`CASE_WRITES_PER_HOUR`) and the lease of claims
@@ -168,16 +156,6 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         self.budget = budget;
         self.lease = lease;
         self
-    }
-
-    /// The domain's fields and templates, listed on first use and kept for the process's life.
-    pub async fn catalog(&self) -> Result<&Catalog, ApiError> {
-        self.catalog
-            .get_or_try_init(|| async {
-                let (fields, templates) = tokio::try_join!(self.api.list_fields(), self.api.list_templates())?;
-                Ok(Catalog { fields, templates })
-            })
-            .await
     }
 
     /// Runs a plan whose customers are all known.

@@ -14,26 +14,31 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::cases::CasesApi;
+use crate::cases::domain::check_plan;
+use crate::cases::domain_cache::DomainCache;
 use crate::claims::{ClaimStore, NoClaims};
 use crate::config::Config;
 use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
 use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
 use crate::inbound::{Event, Inbound, classify};
-use crate::plan::{CustomerValues, PlanInput, RulePlan, Skip, plan_rule, select};
+use crate::plan::{CustomerValues, PlanInput, Skip, plan_rule, select};
+use crate::preflight::{EventRules, plan_event};
 use crate::rules::RuleSet;
 use crate::rules::value::TemplateContext;
 
 /// Time kept back from the deadline to report the outcome.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
-/// Everything that lives for the whole process: configuration, rules, the Cases client, the
-/// Customer Profiles resolver, the coordination store.
+/// Everything that lives for the whole process: configuration, rules, the Cases client, what is
+/// known of the domain, the Customer Profiles resolver, the coordination store.
 pub struct App<C, P = NoProfiles, S = NoClaims> {
     pub config: Config,
     pub rules: RuleSet,
     pub executor: Executor<C, S>,
     pub customers: Customers<P, S>,
+    /// What the domain allows, fetched as events need it.
+    pub domain: DomainCache,
     /// Partition, region and account of the function, from its ARN (first invocation): where
     /// profile ARNs built from a profile id point.
     function_scope: OnceLock<Option<ArnScope>>,
@@ -120,7 +125,16 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
         let customers =
             Customers::with_claims(profiles, store.clone()).allow_create(config.profiles_allow_create).with_lease(config.claim_lease);
         let executor = Executor::with_claims(api, store, config.domain_id.clone()).with_limits(config.update_budget, config.claim_lease);
-        App { config, rules, executor, customers, function_scope: OnceLock::new(), own_identities, skipped_self_caused: AtomicU64::new(0) }
+        App {
+            config,
+            rules,
+            executor,
+            customers,
+            domain: DomainCache::default(),
+            function_scope: OnceLock::new(),
+            own_identities,
+            skipped_self_caused: AtomicU64::new(0),
+        }
     }
 
     /// Cases change events skipped because this automation caused them, since the process started.
@@ -207,24 +221,21 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
         };
 
         let work = async {
-            let catalog = self.executor.catalog().await.map_err(|e| Error::api(event, "listing the domain's fields and templates", &e))?;
             let identity = &self.config.identity;
             let context = TemplateContext::new(&event.raw);
+            // Every rule is planned and checked against the domain before anything is looked up or
+            // written: bad input changes nothing. Customers are placeholders here; each rule looks
+            // its customer up when it needs it.
+            let what = EventRules { rules: &self.rules, matched: &matched, event, context: &context, identity };
+            let (plans, domain) = plan_event(&self.executor.api, &self.domain, &what).await.map_err(|e| Error::preflight(event, &e))?;
             let input = PlanInput {
                 rules: &self.rules,
                 event,
                 context: &context,
                 identity,
-                resolve: catalog,
+                resolve: &domain.catalog,
                 customers: CustomerValues::Placeholders,
             };
-            // Every rule is planned before anything is looked up or written: bad input changes nothing.
-            // Customers are placeholders here; each rule looks its customer up when it needs it.
-            let plans = matched
-                .iter()
-                .map(|rule| plan_rule(rule, &input))
-                .collect::<Result<Vec<RulePlan>, _>>()
-                .map_err(|e| Error::plan(event, &e))?;
             let scope = self.function_scope.get().cloned().flatten().or_else(|| ArnScope::from_event(&event.raw));
             let mut results = Vec::with_capacity(plans.len());
             for (rule, plan) in matched.iter().zip(&plans) {
@@ -232,7 +243,9 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                     let customers = self.customers.resolve_rule(&self.rules, rule, event, &context, scope.as_ref(), identity).await;
                     let Some(profiles) = customers.map_err(ExecError::Customer)? else { return Ok(None) };
                     let input = PlanInput { customers: CustomerValues::Resolved(&profiles), ..input };
-                    plan_rule(rule, &input).map(Some).map_err(ExecError::Plan)
+                    let plan = plan_rule(rule, &input).map_err(ExecError::Plan)?;
+                    check_plan(&plan, &domain).map_err(|violation| ExecError::Plan(violation.error))?;
+                    Ok(Some(plan))
                 };
                 results.push(self.executor.run_resolving(plan, resolve).await.map_err(|e| Error::exec(event, &e))?);
             }

@@ -2,7 +2,8 @@
 //! writes, each performed under the automation's own identity.
 //!
 //! `inbound` tells triggers apart and parses events; `rules` holds patterns and values; `plan`
-//! turns an event and a rule into Cases requests; `execute` sends them through the `cases`
+//! turns an event and a rule into Cases requests; `preflight` plans every matching rule and checks
+//! each write against the domain before the first one is sent; `execute` sends them through the `cases`
 //! adapter; `handler` ties them together per invocation; `runtime` is the cold start; `aws` the SDK plumbing the adapters share.
 
 pub mod aws;
@@ -18,5 +19,6 @@ pub mod identity;
 pub mod inbound;
 pub mod locks;
 pub mod plan;
+pub mod preflight;
 pub mod rules;
 pub mod runtime;

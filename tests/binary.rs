@@ -3,10 +3,11 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::lambda::sample;
 
 use serde_json::Value;
+use support::counting_listener::CountingListener;
 use support::lambda::spawn_function;
 use support::runtime_api::{Answer, RuntimeApi};
 
@@ -17,7 +18,7 @@ async fn the_binary_answers_a_flow_and_an_eventbridge_invocation() {
     let mut child = spawn_function(&runtime, &cases.endpoint_url(), &[]);
 
     let id = runtime.invoke(sample("flow-voice-open-case.json"), Duration::from_secs(8));
-    let (answered, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
+    let (answered, answer) = runtime.answer_within(Duration::from_secs(8)).await.expect("an answer");
     assert_eq!(answered, id);
     let Answer::Response(map) = answer else { panic!("{answer:?}") };
     assert!(map["caseId"].as_str().is_some_and(|s| !s.is_empty()), "{map}");
@@ -25,7 +26,7 @@ async fn the_binary_answers_a_flow_and_an_eventbridge_invocation() {
     assert!(map["caseArn"].as_str().unwrap().starts_with("arn:aws:cases:us-east-1:123456789012:domain/demo-domain/case/"));
 
     runtime.invoke(serde_json::json!({"hello": "world"}), Duration::from_secs(8));
-    let (_, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
+    let (_, answer) = runtime.answer_within(Duration::from_secs(8)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Error { error_type, .. } if error_type == "Permanent.InvalidEvent"), "{answer:?}");
 
     child.kill().await.unwrap();
@@ -35,20 +36,47 @@ async fn the_binary_answers_a_flow_and_an_eventbridge_invocation() {
     assert!(logs.contains("event handled"), "{logs}");
 }
 
+/// How long the function may take to start before the test gives up on it (it starts in
+/// milliseconds; the bound only stops a test whose function never starts).
+const START_WAIT: Duration = Duration::from_secs(60);
+
+/// Start-up needs no network: at every endpoint the function could call (Cases, Customer
+/// Profiles, DynamoDB, SQS, and the global `AWS_ENDPOINT_URL` for any other service) stands a
+/// listener that counts connections. None connects before the first invocation, nor during one
+/// that needs no call; the first invocation that needs Cases connects to Cases only.
 #[tokio::test]
-async fn start_up_does_not_need_the_cases_endpoint() {
+async fn start_up_connects_to_no_endpoint_until_an_invocation_needs_one() {
     let runtime = RuntimeApi::start().await;
-    // Nothing listens on port 9 (discard): any call would fail.
-    let started = Instant::now();
-    let mut child = spawn_function(&runtime, "http://127.0.0.1:9", &[]);
-    while runtime.first_next().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the function never asked for an invocation");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // The failure shows on the first invocation that needs Cases, as a retryable error.
-    runtime.invoke(sample("custom-order-delayed.json"), Duration::from_secs(5));
-    let (_, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
+    let cases = CountingListener::start().await;
+    let others = [
+        ("AWS_ENDPOINT_URL_CUSTOMER_PROFILES", CountingListener::start().await),
+        ("AWS_ENDPOINT_URL_DYNAMODB", CountingListener::start().await),
+        ("AWS_ENDPOINT_URL_SQS", CountingListener::start().await),
+        ("AWS_ENDPOINT_URL", CountingListener::start().await),
+    ];
+    let extra: Vec<(&str, &str)> = others.iter().map(|(variable, listener)| (*variable, listener.url())).collect();
+    let mut child = spawn_function(&runtime, cases.url(), &extra);
+    let connected = || {
+        let mut counts = vec![("AWS_ENDPOINT_URL_CONNECTCASES", cases.connections())];
+        counts.extend(others.iter().map(|(variable, listener)| (*variable, listener.connections())));
+        counts.into_iter().filter(|(_, n)| *n > 0).collect::<Vec<_>>()
+    };
+
+    assert!(runtime.initialised(START_WAIT).await, "the function never asked for an invocation");
+    assert_eq!(connected(), [], "connections before the first invocation");
+
+    // A change the automation made itself is skipped without a call.
+    runtime.invoke(sample("cases-case-updated-by-automation.json"), Duration::from_secs(10));
+    let (_, answer) = runtime.answer_within(Duration::from_secs(10)).await.expect("an answer");
+    assert!(matches!(&answer, Answer::Response(r) if r["outcome"] == "skipped"), "{answer:?}");
+    assert_eq!(connected(), [], "connections while handling an event that needs no call");
+
+    // The first invocation that needs Cases connects there, and fails as retryable.
+    runtime.invoke(sample("custom-order-delayed.json"), Duration::from_secs(10));
+    let (_, answer) = runtime.answer_within(Duration::from_secs(10)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Error { error_type, .. } if error_type.starts_with("Retryable.")), "{answer:?}");
+    let connected = connected();
+    assert!(matches!(connected.as_slice(), [("AWS_ENDPOINT_URL_CONNECTCASES", n)] if *n > 0), "{connected:?}");
     child.kill().await.unwrap();
 }
 
@@ -64,7 +92,7 @@ async fn an_invalid_rules_file_fails_the_start_listing_every_problem() {
     )
     .unwrap();
     let child = spawn_function(&runtime, "http://127.0.0.1:9", &[("RULES_FILE", rules.to_str().unwrap())]);
-    let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output()).await.expect("exits").unwrap();
+    let output = tokio::time::timeout(START_WAIT, child.wait_with_output()).await.expect("exits").unwrap();
     assert!(!output.status.success());
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     for needle in ["rule `one`, at `match.source`", "rule `one`, at `case`", "rule `two`, at `performedBy`"] {

@@ -219,11 +219,7 @@ async fn without_a_profiles_domain_only_events_naming_their_profile_work() {
     let service = cases_service::start().await;
     let config = support::lambda::config(&[]);
     assert_eq!(config.profiles_domain, None);
-    let app = App::new(
-        config,
-        RuleSet::default_rules(),
-        cases_automation::cases::sdk::SdkCases::new(cases_service::client(&service), "demo-domain"),
-    );
+    let app = App::new(config, RuleSet::default_rules(), cases_service::cases_api(&service));
     let invocation = Invocation { deadline: Instant::now() + Duration::from_secs(20), function_arn: Some(FUNCTION_ARN.into()) };
     app.handle(sample("contact-disconnected-agent.json"), &invocation).await.expect("the tag names the profile");
     let error = app.handle(sample("contact-disconnected-abandoned.json"), &invocation).await.unwrap_err();

@@ -3,15 +3,15 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::Duration;
 use support::lambda::sample;
 
-use aws_sdk_connectcases::types::{FieldIdentifier, FieldValueUnion, RelatedItemContent, UserUnion};
+use aws_sdk_connectcases::types::{FieldValueUnion, RelatedItemContent, UserUnion};
 use cases_automation::handler::{App, Invocation};
 use cases_emulator::{ErrorKind, Fault};
 use serde_json::{Value, json};
 use support::cases_service::{self, DOMAIN, IDENTITY};
+use support::readback;
 
 async fn handle<C: cases_automation::cases::CasesApi, P: cases_automation::customers::ProfilesApi>(
     app: &App<C, P>,
@@ -24,41 +24,9 @@ async fn handle<C: cases_automation::cases::CasesApi, P: cases_automation::custo
     app.handle(payload, &invocation).await
 }
 
-/// Field ids by name, from the domain.
-async fn field_ids(client: &aws_sdk_connectcases::Client) -> HashMap<String, String> {
-    let out = client.list_fields().domain_id(DOMAIN).max_results(100).send().await.unwrap();
-    out.fields().iter().map(|f| (f.name().to_owned(), f.field_id().to_owned())).collect()
-}
-
-async fn case_fields(client: &aws_sdk_connectcases::Client, case_id: &str) -> HashMap<String, FieldValueUnion> {
-    let ids = field_ids(client).await;
-    let mut request = client.get_case().domain_id(DOMAIN).case_id(case_id);
-    for id in ids.values() {
-        request = request.fields(FieldIdentifier::builder().id(id).build().unwrap());
-    }
-    let out = request.send().await.unwrap();
-    let names: HashMap<&String, &String> = ids.iter().map(|(name, id)| (id, name)).collect();
-    out.fields()
-        .iter()
-        .map(|f| (names.get(&f.id().to_owned()).map(|n| n.to_string()).unwrap_or(f.id().to_owned()), f.value().unwrap().clone()))
-        .collect()
-}
-
+/// The related items of the case, without who created them.
 async fn related_items(client: &aws_sdk_connectcases::Client, case_id: &str) -> Vec<RelatedItemContent> {
-    let out = client.search_related_items().domain_id(DOMAIN).case_id(case_id).max_results(25).send().await.unwrap();
-    out.related_items().iter().flatten().filter_map(|i| i.content().cloned()).collect()
-}
-
-/// Every case in the domain.
-async fn all_cases(client: &aws_sdk_connectcases::Client) -> Vec<String> {
-    let out = client.search_cases().domain_id(DOMAIN).max_results(100).send().await.unwrap();
-    out.cases().iter().flatten().map(|c| c.case_id().to_owned()).collect()
-}
-
-/// The performer of every audit event of the case.
-async fn performers(client: &aws_sdk_connectcases::Client, case_id: &str) -> Vec<Option<UserUnion>> {
-    let out = client.get_case_audit_events().domain_id(DOMAIN).case_id(case_id).max_results(25).send().await.unwrap();
-    out.audit_events().iter().flatten().map(|e| e.performed_by().and_then(|p| p.user().cloned())).collect()
+    readback::related_items(client, case_id).await.into_iter().map(|(content, _)| content).collect()
 }
 
 fn string(value: Option<&FieldValueUnion>) -> Option<&str> {
@@ -101,7 +69,7 @@ async fn a_flow_creates_the_case_links_the_contact_and_gets_its_id() {
     assert_eq!(response["caseCreated"], "true");
     assert!(response["caseArn"].as_str().unwrap().ends_with(&format!("/case/{case_id}")));
 
-    let fields = case_fields(&client, case_id).await;
+    let fields = readback::fields_by_name(&client, case_id).await;
     let event = sample("flow-voice-open-case.json");
     assert_eq!(string(fields.get("Customer")), event.pointer("/Details/Parameters/customerProfileArn").and_then(Value::as_str));
     assert_eq!(string(fields.get("Status")), Some("open"));
@@ -114,7 +82,7 @@ async fn a_flow_creates_the_case_links_the_contact_and_gets_its_id() {
         matches!(items.as_slice(), [RelatedItemContent::Contact(c)] if c.contact_arn().ends_with(&format!("/contact/{contact_id}"))),
         "{items:#?}"
     );
-    let who = performers(&client, case_id).await;
+    let who = readback::performers(&client, case_id).await;
     assert_eq!(who.len(), 2, "Case.Created and RelatedItem.Created");
     assert!(who.iter().all(|p| p == &Some(UserUnion::CustomEntity(IDENTITY.into()))), "{who:?}");
 }
@@ -156,30 +124,28 @@ async fn every_default_rule_through_every_trigger_writes_as_the_automation() {
 
     // The contact that reached an agent joined the customer's open case or a new one; the
     // abandoned call opened a callback case with an SLA; the order events commented and updated.
-    let ids = field_ids(&client).await;
     let abandoned = &touched[4];
-    let fields = case_fields(&client, abandoned).await;
+    let fields = readback::fields_by_name(&client, abandoned).await;
     assert_eq!(fields.get("Callback requested").and_then(|v| v.as_boolean_value().ok()), Some(&true));
     assert_eq!(string(fields.get("Priority")), Some("high"));
     let items = related_items(&client, abandoned).await;
     assert!(items.iter().any(|i| matches!(i, RelatedItemContent::Sla(_))), "{items:#?}");
     assert!(items.iter().any(|i| matches!(i, RelatedItemContent::Contact(_))), "{items:#?}");
 
-    let priority = case_fields(&client, &existing).await;
+    let priority = readback::fields_by_name(&client, &existing).await;
     assert_eq!(string(priority.get("Priority")), Some("urgent"));
     assert_eq!(priority.get("Order total").and_then(|v| v.as_double_value().ok()), Some(&149.9));
     let notes = related_items(&client, &existing).await;
     let comments: Vec<&str> = notes.iter().filter_map(|i| i.as_comment().ok()).map(|c| c.body()).collect();
     assert!(comments.iter().any(|b| b.contains("refund")), "the flow's note: {comments:?}");
     assert!(comments.iter().any(|b| b.starts_with("Case closed")), "the closed-case note: {comments:?}");
-    assert!(ids.contains_key("Promised by"));
 
     for case in touched.iter().filter(|c| **c != existing) {
-        let who = performers(&client, case).await;
+        let who = readback::performers(&client, case).await;
         assert!(!who.is_empty());
         assert!(who.iter().all(|p| p == &Some(UserUnion::CustomEntity(IDENTITY.into()))), "{case}: {who:?}");
     }
-    let who = performers(&client, &existing).await;
+    let who = readback::performers(&client, &existing).await;
     assert_eq!(
         who.iter().filter(|p| **p == Some(UserUnion::CustomEntity(IDENTITY.into()))).count(),
         who.len() - 1,
@@ -196,7 +162,7 @@ async fn redelivery_three_times_sequentially_and_concurrently_leaves_one_case_an
     for _ in 0..3 {
         handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap();
     }
-    let cases = all_cases(&client).await;
+    let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), 1);
     let items = related_items(&client, &cases[0]).await;
     assert_eq!(items.len(), 2, "one contact and one SLA: {items:#?}");
@@ -205,7 +171,7 @@ async fn redelivery_three_times_sequentially_and_concurrently_leaves_one_case_an
     let responses = futures_util::future::join_all((0..3).map(|_| handle(&app, event.clone()))).await;
     let ids: Vec<&str> = responses.iter().map(|r| r.as_ref().unwrap()["caseId"].as_str().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
-    assert_eq!(all_cases(&client).await.len(), 2);
+    assert_eq!(readback::all_cases(&client).await.len(), 2);
     assert_eq!(related_items(&client, ids[0]).await.len(), 1, "one contact link");
 
     // A separate process (a second Lambda instance) redelivering the same event.
@@ -213,7 +179,7 @@ async fn redelivery_three_times_sequentially_and_concurrently_leaves_one_case_an
     handle(&other_instance, sample("custom-order-delayed.json")).await.unwrap();
     handle(&other_instance, sample("custom-order-delayed.json")).await.unwrap();
     handle(&app, sample("custom-order-delayed.json")).await.unwrap();
-    assert_eq!(all_cases(&client).await.len(), 3);
+    assert_eq!(readback::all_cases(&client).await.len(), 3);
 }
 
 #[tokio::test]
@@ -292,11 +258,11 @@ rules:
         _ => None,
     })
     .unwrap();
-    let app = App::new(config, rules, cases_automation::cases::sdk::SdkCases::new(client.clone(), DOMAIN));
+    let app = App::new(config, rules, cases_service::cases_api(&service));
 
     let outcome = handle(&app, sample("custom-order-delayed.json")).await.unwrap();
     let case_id = outcome.pointer("/results/0/caseId").and_then(Value::as_str).unwrap();
-    let who = performers(&client, case_id).await;
+    let who = readback::performers(&client, case_id).await;
     assert_eq!(who, vec![Some(UserUnion::CustomEntity("erp-orders relay".into())); 2]);
 
     for event in service.events() {

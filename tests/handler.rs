@@ -1,87 +1,104 @@
-//! The handler over every sample in `events/`, with the Cases API replaced by an in-memory fake:
-//! response shapes, identity on every write, idempotency, loop prevention, error kinds, deadlines.
+//! The handler over every sample in `events/`, against the local Cases service through the SDK
+//! (built as the function builds it): response shapes, identity on every write, the calls made
+//! and their order, idempotency, error kinds, deadlines. What was written is read back through the
+//! SDK; the order of calls is recorded on the way to the service.
 
 mod support;
 
 use std::time::{Duration, Instant};
-use support::lambda::sample;
 
-use cases_automation::cases::ApiErrorKind;
-use cases_automation::cases::model::{FieldValue, RelatedItemContent};
-use cases_automation::config::Config;
+use aws_sdk_connectcases::types::UserUnion;
+use cases_automation::cases::sdk::SdkCases;
+use cases_automation::customers::sdk::SdkProfiles;
 use cases_automation::handler::{App, Invocation};
 use cases_automation::rules::RuleSet;
+use cases_emulator::{Emulator, ErrorKind, Fault, Seed, demo};
 use serde_json::{Value, json};
-use support::fake_cases::FakeCases;
-use support::fake_profiles::FakeProfiles;
+use support::cases_service::{self, IDENTITY};
+use support::lambda::{config, sample, samples};
+use support::readback;
+use support::recorded::{Phase, Recorded};
 
-const IDENTITY: &str = "cases-automation";
+const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:cases-automation";
 
-fn app() -> App<FakeCases, FakeProfiles> {
-    let config = Config::from_env(|name| match name {
-        "CASES_DOMAIN_ID" => Some("demo-domain".into()),
-        "AUTOMATION_IDENTITY" => Some(IDENTITY.into()),
-        _ => None,
-    })
-    .unwrap();
-    App::with_profiles(config, RuleSet::default_rules(), FakeCases::new(), FakeProfiles::demo())
+/// The Cases API operations that write.
+const WRITES: &[&str] = &["CreateCase", "UpdateCase", "CreateRelatedItem"];
+
+/// The seed's own cases were created by an agent, under this user ARN.
+const SEED_AGENT: &str =
+    "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666/agent/3c19c840-d9f9-4acd-a62d-2465be71c2d9";
+
+type TestApp = App<Recorded<SdkCases>, SdkProfiles>;
+
+/// The function with the default rules and the demo profiles domain, its Cases calls recorded.
+fn app(service: &Emulator) -> TestApp {
+    let mut config = config(&[]);
+    config.profiles_domain = Some(cases_service::PROFILES_DOMAIN.into());
+    let profiles = cases_service::profiles_api(service, config.profiles_domain.clone());
+    App::with_profiles(config, RuleSet::default_rules(), Recorded::new(cases_service::cases_api(service)), profiles)
 }
 
 fn invocation() -> Invocation {
-    Invocation {
-        deadline: Instant::now() + Duration::from_secs(10),
-        function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:cases-automation".into()),
-    }
+    Invocation { deadline: Instant::now() + Duration::from_secs(20), function_arn: Some(FUNCTION_ARN.into()) }
 }
 
-async fn handle(app: &App<FakeCases, FakeProfiles>, payload: Value) -> Result<Value, cases_automation::error::Error> {
+async fn handle(app: &TestApp, payload: Value) -> Result<Value, cases_automation::error::Error> {
     app.handle(payload, &invocation()).await
 }
 
-const WRITES: &[&str] = &["CreateCase", "UpdateCase", "CreateRelatedItem"];
+fn writes(service: &Emulator) -> u64 {
+    WRITES.iter().map(|op| service.call_count(op)).sum()
+}
 
 #[tokio::test]
 async fn every_sample_event_is_handled_and_every_write_carries_the_identity() {
-    let dir = format!("{}/events", env!("CARGO_MANIFEST_DIR"));
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.ends_with(".json")).collect();
-    names.sort();
-    assert!(names.len() >= 10, "{names:?}");
-    for name in names {
-        let app = app();
-        // Cases the samples refer to by id exist in the domain.
-        for id in ["068c193b-f65c-4902-9f77-7337923fe54e", "83de0b93-946a-4998-9656-7964cfbaa4dd"] {
-            app.executor.api.seed_case(id, &[("status", FieldValue::String("open".into()))]);
-        }
-        let payload = sample(&name);
-        let priority_case = payload.pointer("/detail/caseId").and_then(Value::as_str).map(str::to_owned);
-        if let Some(id) = priority_case {
-            app.executor.api.seed_case(&id, &[]);
-        }
+    let all = samples();
+    assert!(all.len() >= 10, "{:?}", all.iter().map(|(n, _)| n).collect::<Vec<_>>());
+    for (name, payload) in all {
+        // The demo seed has the cases the samples refer to by id.
+        let service = cases_service::start_with(Seed::demo()).await;
+        let app = app(&service);
         let response = handle(&app, payload).await.unwrap_or_else(|e| panic!("{name}: {e}"));
-        let writes = app.executor.api.calls().iter().filter(|c| WRITES.contains(&c.as_str())).count();
-        assert_eq!(app.executor.api.writers().len(), writes, "{name}");
-        assert!(app.executor.api.writers().iter().all(|w| w == IDENTITY), "{name}: {:?}", app.executor.api.writers());
+        let calls_made = service.calls();
+        let writes_made = writes(&service);
+
+        let sent: Vec<_> =
+            app.executor.api.calls().into_iter().filter(|c| c.phase == Phase::Start && WRITES.contains(&c.operation)).collect();
+        assert!(sent.iter().all(|c| c.performed_by.as_deref() == Some(IDENTITY)), "{name}: {sent:?}");
+        // What the service recorded: every change but the seed's is the automation's.
+        let client = cases_service::client(&service);
+        let mut own_changes = 0;
+        for case in readback::all_cases(&client).await {
+            for who in readback::performers(&client, &case).await {
+                match who {
+                    Some(UserUnion::CustomEntity(id)) if id == IDENTITY => own_changes += 1,
+                    Some(UserUnion::UserArn(arn)) if arn == SEED_AGENT => {}
+                    other => panic!("{name}: a change by {other:?}"),
+                }
+            }
+        }
         match name.as_str() {
             "contact-connected-to-agent.json" => assert_eq!(response["outcome"], "skipped", "{name}"),
             "cases-case-updated-by-automation.json" => {
                 assert_eq!(response["reason"], "caused by this automation");
-                assert!(app.executor.api.calls().is_empty(), "a self-caused event makes no call");
+                assert!(calls_made.is_empty(), "a self-caused event makes no call: {calls_made:?}");
                 assert_eq!(app.skipped_self_caused(), 1);
             }
             "sqs-batch.json" => {
                 let failures = response["batchItemFailures"].as_array().unwrap();
                 assert_eq!(failures.len(), 1, "{response}");
                 assert_eq!(failures[0]["itemIdentifier"], "5f5609f9-1558-47d8-8695-c7979a5b7058");
+                assert!(own_changes > 0, "{name}");
             }
             flow if flow.starts_with("flow-") => {
                 let map = response.as_object().unwrap();
                 assert!(map.values().all(Value::is_string), "{name}: a flow gets a flat string map: {response}");
                 assert!(map["caseId"].as_str().is_some_and(|id| !id.is_empty()), "{name}: {response}");
+                assert!(own_changes > 0, "{name}");
             }
             _ => {
                 assert_eq!(response["outcome"], "applied", "{name}: {response}");
-                assert!(writes > 0, "{name}");
+                assert!(writes_made > 0 && own_changes > 0, "{name}");
             }
         }
     }
@@ -89,63 +106,90 @@ async fn every_sample_event_is_handled_and_every_write_carries_the_identity() {
 
 #[tokio::test]
 async fn a_flow_creates_the_case_links_the_contact_and_returns_ids() {
-    let app = app();
+    let service = cases_service::start().await;
+    let app = app(&service);
     let response = handle(&app, sample("flow-voice-open-case.json")).await.unwrap();
     assert_eq!(response["caseCreated"], "true");
-    assert_eq!(response["caseId"], "case-1");
-    assert_eq!(response["caseArn"], "arn:aws:cases:us-east-1:123456789012:domain/demo/case/case-1");
+    let case_id = response["caseId"].as_str().unwrap();
+    assert_eq!(response["caseArn"], format!("arn:aws:cases:us-east-1:123456789012:domain/demo-domain/case/{case_id}"));
     assert_eq!(response["actions"], "linkContact:done");
     assert_eq!(
-        app.executor.api.calls(),
-        ["ListFields", "ListTemplates", "SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem"],
-        "the item is looked for before it is created, and never removed afterwards"
+        app.executor.api.started(),
+        ["ListFields", "ListTemplates", "GetTemplate", "SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem"],
+        "the names, then the template the rule creates from; the item is looked for before it is created, and never removed"
     );
-    let case = &app.executor.api.cases()[0];
-    assert_eq!(case.template_id, "t-general", "the template is resolved by name");
-    assert_eq!(case.fields["f-channel"], FieldValue::String("VOICE".into()), "custom fields are resolved by name");
+    let client = cases_service::client(&service);
+    assert_eq!(readback::template_of(&client, case_id).await, demo::TEMPLATE_GENERAL_INQUIRY, "the template is resolved by name");
+    assert_eq!(
+        readback::text_field(&client, case_id, demo::FIELD_CONTACT_CHANNEL).await.as_deref(),
+        Some("VOICE"),
+        "custom fields are resolved by name"
+    );
 }
 
 #[tokio::test]
 async fn the_looks_for_existing_items_are_made_together_and_the_writes_in_order() {
-    let app = app();
+    let service = cases_service::start().await;
+    let app = app(&service);
     handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap();
     let calls = app.executor.api.calls();
-    let after_create: Vec<&str> = calls.iter().skip_while(|c| *c != "CreateCase").skip(1).map(String::as_str).collect();
+    let after_create: Vec<_> = calls.iter().skip_while(|c| c.operation != "CreateCase").skip(2).collect();
+    let shape: Vec<(&str, Phase)> = after_create.iter().map(|c| (c.operation, c.phase)).collect();
     assert_eq!(
-        after_create,
-        ["SearchRelatedItems", "SearchRelatedItems", "CreateRelatedItem", "CreateRelatedItem"],
-        "both looks first (issued together), then each item is created, in rule order"
+        shape[..2],
+        [("SearchRelatedItems", Phase::Start), ("SearchRelatedItems", Phase::Start)],
+        "both looks are issued before either answers: {shape:?}"
     );
-    let items = &app.executor.api.cases()[0].items;
-    assert!(matches!(items[0].content, RelatedItemContent::Contact { .. }) && matches!(items[1].content, RelatedItemContent::Sla { .. }));
+    let writes: Vec<_> =
+        after_create.iter().filter(|c| c.operation == "CreateRelatedItem" && c.phase == Phase::Start).map(|c| c.item).collect();
+    assert_eq!(writes, [Some("Contact"), Some("Sla")], "the writes in rule order");
+    let started: Vec<&str> = after_create.iter().filter(|c| c.phase == Phase::Start).map(|c| c.operation).collect();
+    assert_eq!(
+        started,
+        ["SearchRelatedItems", "SearchRelatedItems", "CreateRelatedItem", "CreateRelatedItem"],
+        "both looks first, then each item is created, in rule order"
+    );
 }
 
 #[tokio::test]
-async fn names_are_listed_once_per_process() {
-    let app = app();
+async fn the_domain_is_read_once_per_process_and_only_what_the_rules_need() {
+    let service = cases_service::start().await;
+    let app = app(&service);
     handle(&app, sample("flow-voice-open-case.json")).await.unwrap();
-    app.executor.api.clear_calls();
+    let reads = |service: &Emulator| ["ListFields", "ListTemplates", "ListFieldOptions", "GetTemplate"].map(|op| service.call_count(op));
+    assert_eq!(reads(&service), [1, 1, 0, 1], "the names and the one template; the rule writes no single-select field");
+
+    service.reset_calls();
     handle(&app, sample("flow-chat-null-endpoint.json")).await.unwrap();
-    let calls = app.executor.api.calls();
-    assert!(!calls.iter().any(|c| c.starts_with("List")), "a warm invocation lists nothing: {calls:?}");
+    assert_eq!(reads(&service), [0, 0, 0, 0], "a warm invocation reads nothing it read before");
+
+    service.reset_calls();
+    handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap();
+    assert_eq!(reads(&service), [0, 0, 1, 1], "the options of Priority and the Callback request template, once");
+    service.reset_calls();
+    let mut again = sample("contact-disconnected-abandoned.json");
+    again["id"] = json!("another-abandoned-call");
+    handle(&app, again).await.unwrap();
+    assert_eq!(reads(&service), [0, 0, 0, 0]);
 }
 
 #[tokio::test]
 async fn redelivery_leaves_one_case_one_link_one_comment_one_sla() {
-    for name in ["flow-voice-open-case.json", "contact-disconnected-abandoned.json", "custom-order-delayed.json"] {
-        let app = app();
+    for (name, expected) in [
+        ("flow-voice-open-case.json", (1, 0, 0, 0)),
+        ("contact-disconnected-abandoned.json", (1, 0, 1, 0)),
+        ("custom-order-delayed.json", (0, 1, 0, 0)),
+    ] {
+        let service = cases_service::start().await;
+        let app = app(&service);
         let first = handle(&app, sample(name)).await.unwrap();
         for _ in 0..2 {
             handle(&app, sample(name)).await.unwrap();
         }
-        let cases = app.executor.api.cases();
-        assert_eq!(cases.len(), 1, "{name}: {cases:#?}");
-        let items = &cases[0].items;
-        let count = |kind: fn(&RelatedItemContent) -> bool| items.iter().filter(|i| kind(&i.content)).count();
-        assert!(count(|c| matches!(c, RelatedItemContent::Contact { .. })) <= 1, "{name}: {items:#?}");
-        assert!(count(|c| matches!(c, RelatedItemContent::Comment { .. })) <= 1, "{name}: {items:#?}");
-        assert!(count(|c| matches!(c, RelatedItemContent::Sla { .. })) <= 1, "{name}: {items:#?}");
-        assert!(!items.is_empty(), "{name}");
+        let client = cases_service::client(&service);
+        let cases = readback::all_cases(&client).await;
+        assert_eq!(cases.len(), 1, "{name}: {cases:?}");
+        assert_eq!(readback::item_counts(&client, &cases[0]).await, expected, "{name}: (contacts, comments, SLAs, files)");
         let again = handle(&app, sample(name)).await.unwrap();
         if name.starts_with("flow") {
             assert_eq!(again["caseId"], first["caseId"]);
@@ -156,34 +200,41 @@ async fn redelivery_leaves_one_case_one_link_one_comment_one_sla() {
 
 #[tokio::test]
 async fn concurrent_redelivery_creates_one_case_and_one_of_each_item() {
-    let app = app();
-    // Latency makes the three deliveries interleave at every call.
-    app.executor.api.set_latency(Duration::from_millis(10));
+    let service = cases_service::start().await;
+    let app = app(&service);
+    // Latency at the service makes the three deliveries interleave at every call.
+    service.inject_fault(Fault::latency("*", Duration::from_millis(10)));
     let event = sample("contact-disconnected-abandoned.json");
     let results = futures_util::future::join_all((0..3).map(|_| handle(&app, event.clone()))).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let cases = app.executor.api.cases();
+    service.clear_faults();
+    let client = cases_service::client(&service);
+    let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), 1);
-    assert_eq!(cases[0].items.len(), 2, "one contact link and one SLA: {:#?}", cases[0].items);
+    assert_eq!(readback::item_counts(&client, &cases[0]).await, (1, 0, 1, 0), "one contact link and one SLA");
 }
 
 #[tokio::test]
 async fn redelivery_after_a_partial_failure_completes_without_duplicates() {
-    let app = app();
-    app.executor.api.fail("CreateRelatedItem", ApiErrorKind::ServerError, 1);
+    let service = cases_service::start().await;
+    let app = app(&service);
+    // More failures than the SDK's four attempts absorb.
+    service.inject_fault(Fault::error("CreateRelatedItem", ErrorKind::InternalServerException, 4));
     let error = handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap_err();
     assert!(error.is_retryable(), "{error}");
-    assert_eq!(app.executor.api.cases().len(), 1, "the case was created before the failure");
+    let client = cases_service::client(&service);
+    assert_eq!(readback::all_cases(&client).await.len(), 1, "the case was created before the failure");
     handle(&app, sample("contact-disconnected-abandoned.json")).await.unwrap();
-    let cases = app.executor.api.cases();
+    let cases = readback::all_cases(&client).await;
     assert_eq!(cases.len(), 1);
-    assert_eq!(cases[0].items.len(), 2, "one contact link and one SLA: {:#?}", cases[0].items);
+    assert_eq!(readback::item_counts(&client, &cases[0]).await, (1, 0, 1, 0), "one contact link and one SLA");
 }
 
 #[tokio::test]
 async fn errors_are_permanent_or_retryable() {
-    let app = app();
-    app.executor.api.fail("SearchCases", ApiErrorKind::Throttling, 1);
+    let service = cases_service::start().await;
+    let app = app(&service);
+    service.inject_fault(Fault::error("SearchCases", ErrorKind::ThrottlingException, 4));
     let error = handle(&app, sample("custom-order-delayed.json")).await.unwrap_err();
     assert_eq!(error.error_type(), "Retryable.ThrottlingException");
     assert!(error.message.contains("order-delayed-comment") && error.message.contains("case.find[0]"), "{error}");
@@ -197,43 +248,57 @@ async fn errors_are_permanent_or_retryable() {
 
 #[tokio::test]
 async fn bad_input_changes_nothing() {
-    let app = app();
+    let service = cases_service::start().await;
+    let app = app(&service);
     let mut event = sample("custom-order-delayed.json");
     event["detail"].as_object_mut().unwrap().remove("newPromisedBy");
     let error = handle(&app, event).await.unwrap_err();
     assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent");
-    assert!(error.message.contains("$.detail.newPromisedBy") || error.message.contains("newPromisedBy"), "{error}");
-    let calls = app.executor.api.calls();
-    assert!(!calls.iter().any(|c| WRITES.contains(&c.as_str())), "nothing written: {calls:?}");
+    assert!(error.message.contains("newPromisedBy"), "{error}");
+    assert_eq!(writes(&service), 0, "nothing written: {:?}", service.calls());
 }
 
 #[tokio::test]
 async fn a_flow_that_matches_no_rule_takes_the_error_branch() {
-    let app = app();
+    let service = cases_service::start().await;
+    let app = app(&service);
     let mut event = sample("flow-voice-open-case.json");
     event["Details"]["Parameters"]["action"] = json!("unknown");
     let error = handle(&app, event).await.unwrap_err();
     assert_eq!(error.error_type(), "Permanent.NoRuleMatched");
 }
 
+/// How late past the deadline an answer may come on a loaded machine: the handler itself stops
+/// 250 ms before the deadline, and scheduling may delay that.
+const SCHEDULING_MARGIN: Duration = Duration::from_secs(2);
+
 #[tokio::test]
-async fn a_slow_service_gets_a_retryable_error_before_the_deadline() {
-    let app = app();
-    app.executor.api.set_latency(Duration::from_secs(5));
-    let started = Instant::now();
-    let invocation = Invocation { deadline: Instant::now() + Duration::from_millis(800), function_arn: None };
+async fn a_slow_service_gets_a_retryable_error_at_the_deadline() {
+    let service = cases_service::start().await;
+    let app = app(&service);
+    // Far longer than the invocation may take: an answer means the function stopped waiting.
+    service.inject_fault(Fault::latency("*", Duration::from_secs(300)));
+    let invocation = Invocation { deadline: Instant::now() + Duration::from_secs(2), function_arn: None };
     let error = app.handle(sample("custom-order-delayed.json"), &invocation).await.unwrap_err();
+    let answered = Instant::now();
     assert_eq!(error.error_type(), "Retryable.DeadlineExceeded");
-    assert!(started.elapsed() < Duration::from_millis(800), "answered before the deadline: {:?}", started.elapsed());
+    assert!(answered <= invocation.deadline + SCHEDULING_MARGIN, "answered {:?} after the deadline", answered - invocation.deadline);
 }
 
 #[tokio::test]
 async fn sqs_records_fail_independently() {
-    let app = app();
-    app.executor.api.fail("CreateCase", ApiErrorKind::Throttling, 1);
+    let service = cases_service::start().await;
+    let app = app(&service);
+    // Only the order record searches for its case; the contact record creates one directly.
+    service.inject_fault(Fault::error_always("SearchCases", ErrorKind::ThrottlingException));
     let response = handle(&app, sample("sqs-batch.json")).await.unwrap();
-    let failures: Vec<&str> =
+    let mut failures: Vec<&str> =
         response["batchItemFailures"].as_array().unwrap().iter().map(|f| f["itemIdentifier"].as_str().unwrap()).collect();
-    assert_eq!(failures.len(), 2, "the malformed record and the throttled one: {response}");
-    assert!(failures.contains(&"5f5609f9-1558-47d8-8695-c7979a5b7058"));
+    failures.sort();
+    assert_eq!(
+        failures,
+        ["5f5609f9-1558-47d8-8695-c7979a5b7058", "f86d3b64-49dd-41d4-8828-a0f7c0890d08"],
+        "the malformed record and the throttled one"
+    );
+    assert_eq!(service.call_count("CreateCase"), 1, "the contact record was applied");
 }

@@ -13,19 +13,18 @@ use std::time::{Duration, Instant};
 use cases_automation::cases::catalog::Offline;
 use cases_automation::cases::model::RelatedItemContent;
 use cases_automation::error::Error;
-use cases_automation::handler::{App, Invocation};
+use cases_automation::handler::Invocation;
 use cases_automation::inbound::{Event, Inbound, classify};
 use cases_automation::plan::{CustomerValues, PlanInput, PlannedAction, plan_rule};
 use cases_automation::rules::RuleSet;
 use cases_automation::rules::pattern::Pattern;
 use cases_automation::rules::value::{TemplateCheck, TemplateContext, ValueSpec, template_environment};
+use cases_emulator::{Emulator, Seed};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Value, json};
-use support::cases_service;
-use support::fake_cases::FakeCases;
-use support::fake_profiles::FakeProfiles;
-use support::lambda::{sample, samples, spawn_function, stop_and_collect_logs};
+use support::cases_service::{self, LocalApp};
+use support::lambda::{sample, samples, spawn_function, sqs_batch, stop_and_collect_logs};
 use support::runtime_api::{Answer, RuntimeApi};
 
 // ---------------------------------------------------------------------------------------------
@@ -268,15 +267,6 @@ static BASES: LazyLock<Vec<(String, Value)>> = LazyLock::new(|| {
     bases
 });
 
-fn sqs_batch(bodies: Vec<String>) -> Value {
-    let records: Vec<Value> = bodies
-        .into_iter()
-        .enumerate()
-        .map(|(i, body)| json!({"messageId": format!("m-{i}"), "eventSource": "aws:sqs", "body": body}))
-        .collect();
-    json!({ "Records": records })
-}
-
 /// A sample with a few mutations; sometimes the mutated event travels as an SQS record body.
 fn arb_mutated_sample() -> impl Strategy<Value = Value> {
     (any::<usize>(), proptest::collection::vec(arb_mutation(), 1..5), any::<bool>()).prop_map(|(i, mutations, as_sqs)| {
@@ -287,47 +277,76 @@ fn arb_mutated_sample() -> impl Strategy<Value = Value> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The pipeline with an in-memory Cases API
+// The pipeline against the local Cases service
 // ---------------------------------------------------------------------------------------------
 
+/// Drives the synchronous tests and the local services they start (two workers, so that the
+/// service answers whichever test thread is waiting on it).
 static RUNTIME: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
+    LazyLock::new(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap());
 
-fn fake_app() -> App<FakeCases, FakeProfiles> {
-    App::with_profiles(support::lambda::config(&[]), RuleSet::default_rules(), FakeCases::new(), FakeProfiles::demo())
+/// The function with the default rules, against its own local Cases service.
+struct Local {
+    service: Emulator,
+    app: LocalApp,
+}
+
+impl Local {
+    /// Requests that write, sent so far (failed ones included).
+    fn writes(&self) -> u64 {
+        ["CreateCase", "UpdateCase", "CreateRelatedItem"].iter().map(|op| self.service.call_count(op)).sum()
+    }
+}
+
+/// A case of the demo seed (an "Order issue" the samples name).
+const ORDER_CASE: &str = "068c193b-f65c-4902-9f77-7337923fe54e";
+
+/// The demo domain with its cases (the samples name them).
+fn local() -> Local {
+    RUNTIME.block_on(async {
+        let service = cases_service::start_with(Seed::demo()).await;
+        let app = cases_service::app(&service);
+        Local { service, app }
+    })
 }
 
 /// Codes of errors found before anything is sent: such an event must have written nothing.
 const REFUSED_BEFORE_ANY_WRITE: &[&str] =
     &["Permanent.InvalidEvent", "Permanent.RuleDoesNotFitEvent", "Permanent.NoRuleMatched", "Permanent.CustomerNotResolved"];
 
-/// Handles `payload` and checks what every answer must satisfy: before the deadline, and a refused
+/// How late past its deadline an answer may come on a loaded machine: the handler itself stops
+/// 250 ms before the deadline, and scheduling may delay that.
+const SCHEDULING_MARGIN: Duration = Duration::from_secs(2);
+
+/// Handles `payload` and checks what every answer must satisfy: by the deadline, and a refused
 /// event wrote nothing.
-fn handle_checked(app: &App<FakeCases, FakeProfiles>, payload: Value, what: &str) -> Result<Value, Error> {
-    let writes_before = app.executor.api.writers().len();
-    let budget = Duration::from_secs(10);
-    let started = Instant::now();
-    let result = RUNTIME.block_on(app.handle(payload, &Invocation::with_budget(budget)));
-    assert!(started.elapsed() < budget, "{what}: answered after the deadline");
+fn handle_checked(local: &Local, payload: Value, what: &str) -> Result<Value, Error> {
+    let writes_before = local.writes();
+    let invocation = Invocation::with_budget(Duration::from_secs(20));
+    let result = RUNTIME.block_on(local.app.handle(payload, &invocation));
+    let late = Instant::now().saturating_duration_since(invocation.deadline);
+    assert!(late <= SCHEDULING_MARGIN, "{what}: answered {late:?} after the deadline");
     if let Err(error) = &result {
         assert!(!error.message.is_empty(), "{what}: an error says what is wrong");
         if REFUSED_BEFORE_ANY_WRITE.contains(&error.error_type().as_str()) {
-            assert_eq!(app.executor.api.writers().len(), writes_before, "{what}: {error} yet something was written");
+            assert_eq!(local.writes(), writes_before, "{what}: {error} yet something was written");
         }
+        // What the service would refuse is refused before the first write, by the checks.
+        assert_ne!(error.error_type(), "Permanent.ValidationException", "{what}: the service refused what the checks let through: {error}");
     }
     result
 }
 
 #[test]
 fn a_date_that_is_not_a_date_is_refused_before_the_comment_before_it_is_written() {
-    let app = fake_app();
+    let local = local();
     let mut event = sample("custom-order-delayed.json");
     event["detail"]["newPromisedBy"] = json!("next week, probably");
-    let error = handle_checked(&app, event, "a DateTime value that is not a date").unwrap_err();
+    let error = handle_checked(&local, event, "a DateTime value that is not a date").unwrap_err();
     assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent");
     assert!(error.message.contains("actions[1].update.fields.Promised by") && error.message.contains("RFC 3339"), "{error}");
     assert!(!error.message.contains("probably"), "{error}");
-    assert!(app.executor.api.writers().is_empty(), "the comment of actions[0] was not written");
+    assert_eq!(local.writes(), 0, "the comment of actions[0] was not written");
 }
 
 /// Every event the payload holds, classified (bad SQS records dropped).
@@ -416,8 +435,8 @@ proptest! {
     /// when the event is refused.
     #[test]
     fn mutated_samples_through_the_handler(payload in arb_mutated_sample()) {
-        static APP: LazyLock<App<FakeCases, FakeProfiles>> = LazyLock::new(fake_app);
-        let _ = handle_checked(&APP, payload, "a mutated sample");
+        static LOCAL: LazyLock<Local> = LazyLock::new(local);
+        let _ = handle_checked(&LOCAL, payload, "a mutated sample");
     }
 
     /// SQS records whose bodies are anything at all: each fails alone, none is lost.
@@ -425,9 +444,9 @@ proptest! {
     fn sqs_bodies_of_any_kind_fail_one_by_one(bodies in proptest::collection::vec(
         prop_oneof![arb_string(), arb_json().prop_map(|v| v.to_string()), arb_mutated_sample().prop_map(|v| v.to_string())], 1..6)
     ) {
-        static APP: LazyLock<App<FakeCases, FakeProfiles>> = LazyLock::new(fake_app);
+        static LOCAL: LazyLock<Local> = LazyLock::new(local);
         let count = bodies.len();
-        let response = handle_checked(&APP, sqs_batch(bodies), "an SQS batch").expect("a batch is always answered per record");
+        let response = handle_checked(&LOCAL, sqs_batch(bodies), "an SQS batch").expect("a batch is always answered per record");
         let failures = response["batchItemFailures"].as_array().expect("batchItemFailures");
         prop_assert!(failures.len() <= count);
         for failure in failures {
@@ -721,7 +740,7 @@ fn every_type_at_every_place_of_every_sample() {
     let mut handled = 0;
     let mut refused = 0;
     for (name, base) in BASES.iter() {
-        let app = fake_app();
+        let local = local();
         let mut variants = Vec::new();
         for pointer in pointers(base) {
             for replacement in &replacements {
@@ -738,7 +757,7 @@ fn every_type_at_every_place_of_every_sample() {
             let payloads = if name.contains("record") { vec![sqs_batch(vec![variant.to_string()]), variant] } else { vec![variant] };
             for payload in payloads {
                 handled += 1;
-                if handle_checked(&app, payload, &what).is_err() {
+                if handle_checked(&local, payload, &what).is_err() {
                     refused += 1;
                 }
             }
@@ -756,12 +775,12 @@ const SIX_MB: usize = 6 * 1024 * 1024;
 
 #[test]
 fn six_megabyte_events_are_handled_or_refused_without_writing() {
-    let app = fake_app();
+    let local = local();
 
     // Six megabytes the rules do not use: the event is applied.
     let mut event = sample("custom-order-delayed.json");
     event["detail"]["padding"] = json!("x".repeat(SIX_MB));
-    let outcome = handle_checked(&app, event, "6 MB unused").unwrap();
+    let outcome = handle_checked(&local, event, "6 MB unused").unwrap();
     assert_eq!(outcome["outcome"], "applied", "{}", outcome["outcome"]);
 
     // Six megabytes that would go into a comment: refused before any write.
@@ -769,70 +788,69 @@ fn six_megabyte_events_are_handled_or_refused_without_writing() {
     event["id"] = json!("big-reason");
     event["detail"]["orderNumber"] = json!("ORD-BIG");
     event["detail"]["reason"] = json!("r".repeat(SIX_MB));
-    let writes = app.executor.api.writers().len();
-    let error = handle_checked(&app, event, "6 MB comment").unwrap_err();
+    let writes = local.writes();
+    let error = handle_checked(&local, event, "6 MB comment").unwrap_err();
     assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent", "{}", error.error_type());
     assert!(
         error.message.contains("15000") && error.message.len() < 1000,
         "a short, clear message: {}",
         &error.message[..200.min(error.message.len())]
     );
-    assert_eq!(app.executor.api.writers().len(), writes);
+    assert_eq!(local.writes(), writes);
 
     // Six megabytes into a field value (4100 characters at most).
     let mut event = sample("custom-order-delayed.json");
     event["id"] = json!("big-order");
     event["detail"]["orderNumber"] = json!("o".repeat(SIX_MB));
-    let error = handle_checked(&app, event, "6 MB field").unwrap_err();
+    let error = handle_checked(&local, event, "6 MB field").unwrap_err();
     assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent", "{}", error.error_type());
     assert!(error.message.len() < 1000);
 
     // A contact flow with six megabytes of attributes.
     let mut flow = sample("flow-voice-open-case.json");
     flow["Details"]["ContactData"]["Attributes"]["transcript"] = json!("t".repeat(SIX_MB));
-    let answer = handle_checked(&app, flow, "6 MB attribute").unwrap();
+    let answer = handle_checked(&local, flow, "6 MB attribute").unwrap();
     assert!(answer["caseId"].as_str().is_some_and(|id| !id.is_empty()));
 }
 
 #[test]
 fn thousands_of_attributes_parameters_fields_and_records() {
-    let app = fake_app();
+    let local = local();
     let mut flow = sample("flow-voice-open-case.json");
     let attributes: serde_json::Map<String, Value> = (0..5_000).map(|i| (format!("attribute{i}"), json!(format!("value {i}")))).collect();
     flow["Details"]["ContactData"]["Attributes"] = Value::Object(attributes);
     for i in 0..2_000 {
         flow["Details"]["Parameters"][format!("p{i}")] = json!({"nested": [i, {"deeper": i}]});
     }
-    let answer = handle_checked(&app, flow, "5000 attributes").unwrap();
+    let answer = handle_checked(&local, flow, "5000 attributes").unwrap();
     assert_eq!(answer["caseCreated"], "true");
 
     let mut event = sample("custom-order-delayed.json");
     for i in 0..10_000 {
         event["detail"][format!("extra{i}")] = json!(i);
     }
-    let outcome = handle_checked(&app, event, "10 000 detail keys").unwrap();
+    let outcome = handle_checked(&local, event, "10 000 detail keys").unwrap();
     assert_eq!(outcome["outcome"], "applied");
 
     // A thousand records that are not events: every one is named in batchItemFailures.
-    let response = handle_checked(&app, sqs_batch(vec!["{not json".into(); 1_000]), "1000 bad records").unwrap();
+    let response = handle_checked(&local, sqs_batch(vec!["{not json".into(); 1_000]), "1000 bad records").unwrap();
     assert_eq!(response["batchItemFailures"].as_array().unwrap().len(), 1_000);
 }
 
 #[test]
 fn a_comment_longer_than_the_api_allows_is_refused_before_any_write() {
-    let app = fake_app();
-    app.executor.api.seed_case("case-x", &[]);
+    let local = local();
     let mut flow = sample("flow-task-nested-params.json");
-    flow["Details"]["Parameters"]["caseId"] = json!("case-x");
+    flow["Details"]["Parameters"]["caseId"] = json!(ORDER_CASE);
     flow["Details"]["Parameters"]["note"] = json!("n".repeat(15_001));
-    let error = handle_checked(&app, flow.clone(), "15 001 characters").unwrap_err();
+    let error = handle_checked(&local, flow.clone(), "15 001 characters").unwrap_err();
     assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent");
     assert!(error.message.contains("15001") && error.message.contains("flow-add-note"), "{error}");
 
     // Characters, not bytes: 15 000 four-byte characters are within the limit.
     flow["Details"]["Parameters"]["note"] = json!("𝄞".repeat(15_000));
-    handle_checked(&app, flow, "15 000 characters").unwrap();
-    assert_eq!(app.executor.api.writers().len(), 1);
+    handle_checked(&local, flow, "15 000 characters").unwrap();
+    assert_eq!(local.writes(), 1);
 }
 
 #[test]
@@ -854,10 +872,10 @@ fn identities_longer_than_500_characters_are_refused_at_start_and_in_rules() {
     assert!(!error.to_string().contains(&long), "the identity is described, not echoed");
 
     // A Cases change event from a 10 000-character performer is simply not this automation.
-    let app = fake_app();
+    let local = local();
     let mut event = sample("cases-case-updated-by-automation.json");
     event["detail"]["performedBy"]["user"]["customEntity"] = json!("c".repeat(10_000));
-    let outcome = handle_checked(&app, event, "a long performer").unwrap();
+    let outcome = handle_checked(&local, event, "a long performer").unwrap();
     assert_eq!(outcome["outcome"], "skipped");
     assert_eq!(outcome["reason"], "no rule matches");
 }
@@ -899,13 +917,13 @@ async fn event_identifiers_longer_than_the_api_allows_write_nothing() {
 
 #[test]
 fn a_lone_surrogate_escape_in_an_sqs_body_fails_that_record_only() {
-    let app = fake_app();
+    let local = local();
     let good = serde_json::from_str::<Value>(sample("sqs-batch.json")["Records"][1]["body"].as_str().unwrap()).unwrap().to_string();
     // The body is text (SQS cannot carry invalid Unicode); inside it, JSON escapes may still
     // spell a lone surrogate, which is not a character.
     let lone = r#"{"id":"e-1","source":"com.example.orders","detail-type":"Order Delayed","detail":{"reason":"\ud800"}}"#;
     let reversed = r#"{"id":"e-2","source":"com.example.orders","detail-type":"Order Delayed","detail":{"reason":"\udc00\ud800"}}"#;
-    let response = handle_checked(&app, sqs_batch(vec![lone.into(), good, reversed.into()]), "lone surrogates").unwrap();
+    let response = handle_checked(&local, sqs_batch(vec![lone.into(), good, reversed.into()]), "lone surrogates").unwrap();
     let failed: Vec<&str> =
         response["batchItemFailures"].as_array().unwrap().iter().map(|f| f["itemIdentifier"].as_str().unwrap()).collect();
     assert_eq!(failed, ["m-0", "m-2"], "{response}");
@@ -922,13 +940,13 @@ fn deep_json(depth: usize) -> String {
 
 #[test]
 fn deeply_nested_sqs_bodies_fail_that_record_only() {
-    let app = fake_app();
+    let local = local();
     let deep_detail = format!(
         r#"{{"id":"e-1","source":"com.example.orders","detail-type":"Order Delayed","detail":{}1{}}}"#,
         r#"{"a":"#.repeat(100_000),
         "}".repeat(100_000)
     );
-    let response = handle_checked(&app, sqs_batch(vec![deep_json(100_000), deep_detail]), "100 000 levels").unwrap();
+    let response = handle_checked(&local, sqs_batch(vec![deep_json(100_000), deep_detail]), "100 000 levels").unwrap();
     assert_eq!(response["batchItemFailures"].as_array().unwrap().len(), 2);
     let Inbound::SqsBatch(records) = classify(sqs_batch(vec![deep_json(100_000)])).unwrap() else { panic!() };
     assert!(records[0].body.as_ref().unwrap_err().0.contains("recursion limit"), "{:?}", records[0].body);
@@ -970,7 +988,7 @@ fn the_classifier_does_not_recurse_into_a_100_000_level_value() {
 /// through patterns, paths and templates of every default rule.
 #[test]
 fn the_deepest_parsable_payload_goes_through_every_rule() {
-    let app = fake_app();
+    let local = local();
     let nested: Value = serde_json::from_str(&deep_json(120)).unwrap();
     for (name, base) in BASES.iter() {
         let mut payload = base.clone();
@@ -985,7 +1003,7 @@ fn the_deepest_parsable_payload_goes_through_every_rule() {
         // Still parsable as a Lambda payload: the runtime would hand it over.
         let text = payload.to_string();
         assert!(serde_json::from_str::<Value>(&text).is_ok(), "{name}");
-        let _ = handle_checked(&app, payload, name);
+        let _ = handle_checked(&local, payload, name);
     }
     // The same depth inside every place a pattern, a path and a template looks.
     let rules = RuleSet::from_yaml(
@@ -1032,7 +1050,7 @@ async fn the_binary_answers_unparsable_payloads_with_an_error_and_keeps_serving(
     ];
     for (what, body) in bad {
         let id = runtime.invoke_raw(body, Duration::from_secs(10));
-        let (answered, answer) = runtime.answer(Duration::from_secs(30)).await.unwrap_or_else(|| panic!("{what}: no answer"));
+        let (answered, answer) = runtime.answer_within(Duration::from_secs(10)).await.unwrap_or_else(|| panic!("{what}: no answer"));
         assert_eq!(answered, id, "{what}");
         let Answer::Error { error_type, message } = &answer else { panic!("{what}: {answer:?}") };
         assert!(!error_type.is_empty() && !message.is_empty(), "{what}: {answer:?}");
@@ -1043,12 +1061,12 @@ async fn the_binary_answers_unparsable_payloads_with_an_error_and_keeps_serving(
     let mut big = sample("custom-order-delayed.json");
     big["detail"]["padding"] = json!("x".repeat(SIX_MB - 4096));
     runtime.invoke(big, Duration::from_secs(20));
-    let (_, answer) = runtime.answer(Duration::from_secs(60)).await.expect("an answer");
+    let (_, answer) = runtime.answer_within(Duration::from_secs(20)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Response(r) if r["outcome"] == "applied"), "{:?}", answer);
 
     // The same process still serves ordinary invocations.
     runtime.invoke(sample("flow-voice-open-case.json"), Duration::from_secs(8));
-    let (_, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
+    let (_, answer) = runtime.answer_within(Duration::from_secs(8)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Response(map) if map["caseCreated"] == "true"), "{answer:?}");
 
     let logs = stop_and_collect_logs(child).await;
@@ -1270,15 +1288,14 @@ fn mistakes_in_the_file_as_a_whole_are_reported_with_their_place() {
         ("", "`rules:`"),
         ("- just\n- a list", "`rules:`"),
         ("rules: !Ref Rules", "not valid YAML"),
-        // A billion laughs: aliases are not expanded without bound.
+        // A billion laughs: aliases are not expanded without bound. Expanded, they would make a
+        // valid document (and another error), so "not valid YAML" shows they were refused.
         (
             "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\nrules: [*h]\n",
             "not valid YAML",
         ),
     ] {
-        let started = Instant::now();
         let error = RuleSet::from_yaml(yaml, "whole.yaml").unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5), "{yaml:?} took {:?}", started.elapsed());
         assert!(error.to_string().contains(needle), "{yaml:?}: {error}");
     }
     // Nesting deeper than the YAML parser allows.

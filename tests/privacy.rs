@@ -20,6 +20,9 @@ use support::lambda::{sample, samples, spawn_function, stop_and_collect_logs};
 use support::readback;
 use support::runtime_api::{Answer, RuntimeApi};
 
+/// The timeout of every invocation.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Keys whose values are personal or free text in the samples (names, notes, reasons, task
 /// descriptions), besides anything shaped like a phone number or an e-mail address.
 const FREE_TEXT_KEYS: &[&str] = &["note", "reason", "Description", "customerName", "customerEmail", "Name"];
@@ -135,7 +138,7 @@ async fn info_logs_and_errors_carry_no_phone_number_email_address_or_comment_tex
     let mut answers = Vec::new();
     let mut invoke = |payload: Value| {
         personal_data(&payload, None, &mut secrets);
-        runtime.invoke(payload, Duration::from_secs(20))
+        runtime.invoke(payload, TIMEOUT)
     };
     let mut sent = 0;
     for (_, payload) in samples() {
@@ -147,16 +150,16 @@ async fn info_logs_and_errors_carry_no_phone_number_email_address_or_comment_tex
         sent += 1;
     }
     for _ in 0..sent {
-        answers.push(runtime.answer(Duration::from_secs(60)).await.expect("an answer").1);
+        answers.push(runtime.answer_within(TIMEOUT).await.expect("an answer").1);
     }
     // The change events the writes caused, fed back as EventBridge would.
     let echoes = service.events();
     assert!(!echoes.is_empty());
     for event in &echoes {
-        runtime.invoke(event.clone(), Duration::from_secs(20));
+        runtime.invoke(event.clone(), TIMEOUT);
     }
     for _ in &echoes {
-        answers.push(runtime.answer(Duration::from_secs(60)).await.expect("an answer").1);
+        answers.push(runtime.answer_within(TIMEOUT).await.expect("an answer").1);
     }
     let logs = stop_and_collect_logs(child).await;
 

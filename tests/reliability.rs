@@ -493,24 +493,6 @@ async fn a_burst_through_sqs_under_the_real_quotas_ends_with_every_event_applied
     );
 }
 
-/// Throttling is retried for the whole life of a warm instance: after well over a hundred
-/// throttled calls (enough to empty the SDK's default retry quota, which only successes refill),
-/// a throttled call is still retried and the event applied.
-#[tokio::test]
-async fn a_warm_instance_keeps_retrying_throttled_calls() {
-    let service = start_service(false, false).await;
-    let app = instance(&service, RuleSet::default_rules(), &[]);
-    service.inject_fault(Fault::error_always("SearchCases", ErrorKind::ThrottlingException));
-    let results = join_all((0..40).map(|n| handle(&app, order_delayed(n), LAMBDA_TIMEOUT))).await;
-    assert!(results.iter().all(|r| r.as_ref().is_err_and(Error::is_retryable)), "{results:?}");
-    assert_eq!(service.call_count("SearchCases"), 40 * 4, "every throttled call was tried four times");
-
-    service.clear_faults();
-    service.inject_fault(Fault::error("SearchCases", ErrorKind::ThrottlingException, 2));
-    let outcome = handle(&app, order_delayed(100), LAMBDA_TIMEOUT).await.unwrap();
-    assert_eq!(outcome["outcome"], "applied", "{outcome}");
-}
-
 /// The same burst invoked directly (EventBridge's asynchronous invocations, at most five at once
 /// as the template's reserved concurrency allows): each invocation ends applied or with a
 /// retryable error, and Lambda's retries of the failed ones (after `RELIABILITY_VISIBILITY_MS`

@@ -34,6 +34,8 @@ const CASES_ACTIONS: &[&str] = &[
     "cases:CreateRelatedItem",
     "cases:ListFields",
     "cases:ListTemplates",
+    "cases:ListFieldOptions",
+    "cases:GetTemplate",
 ];
 
 /// The other actions the execution role may have: linking a contact (CreateRelatedItem with a

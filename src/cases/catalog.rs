@@ -1,8 +1,8 @@
 //! Field and template names resolved to ids, and values converted to each field's type.
 //!
 //! Rules may name fields and templates by name or by id. The domain's fields and templates are
-//! listed once (ListFields, ListTemplates) on first use and kept for the life of the process.
-//! `plan` runs without the API: it resolves only the system fields, whose ids are fixed.
+//! listed (ListFields, ListTemplates) and kept by `domain_cache`. `plan` runs without the API: it
+//! resolves only the system fields, whose ids are fixed.
 
 use time::format_description::well_known::Rfc3339;
 
@@ -128,7 +128,7 @@ fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { n.to_string() }
 }
 
-fn variant_name(value: &FieldValue) -> &'static str {
+pub(crate) fn variant_name(value: &FieldValue) -> &'static str {
     match value {
         FieldValue::String(_) => "a string",
         FieldValue::Double(_) => "a number",

@@ -1,8 +1,11 @@
 //! The Cases API as this function uses it: a trait over the handful of operations it calls, the
-//! request/response data (`model`), name resolution (`catalog`), and the `aws-sdk-connectcases`
-//! adapter (`sdk`). Tests substitute the trait; production and end-to-end tests use the SDK.
+//! request/response data (`model`), name resolution (`catalog`), what the domain allows and the
+//! checks of planned writes against it (`domain`), the per-process cache of the domain
+//! (`domain_cache`), and the `aws-sdk-connectcases` adapter (`sdk`).
 
 pub mod catalog;
+pub mod domain;
+pub mod domain_cache;
 pub mod model;
 pub mod sdk;
 
@@ -35,6 +38,10 @@ pub trait CasesApi: Send + Sync {
     fn list_fields(&self) -> impl Future<Output = Result<Vec<FieldInfo>, ApiError>> + Send;
     /// Every template of the domain (all pages).
     fn list_templates(&self) -> impl Future<Output = Result<Vec<TemplateInfo>, ApiError>> + Send;
+    /// Every option of a single-select field, active or not (all pages).
+    fn list_field_options(&self, field_id: &str) -> impl Future<Output = Result<Vec<FieldOption>, ApiError>> + Send;
+    /// A template's status and required fields.
+    fn get_template(&self, template_id: &str) -> impl Future<Output = Result<TemplateDetail, ApiError>> + Send;
 }
 
 /// A failed API call: which operation, what kind of failure, and the service's message.

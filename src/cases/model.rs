@@ -245,6 +245,24 @@ pub struct TemplateInfo {
     pub active: bool,
 }
 
+/// One option of a single-select field: the value stored on cases (not the display name), and
+/// whether cases may take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldOption {
+    pub value: String,
+    pub active: bool,
+}
+
+/// What GetTemplate says about creating cases from a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateDetail {
+    pub id: String,
+    pub active: bool,
+    /// Field ids every case created from it must set to a non-empty value (besides `title` and
+    /// `customer_id`, which every case needs).
+    pub required_fields: Vec<String>,
+}
+
 /// One request, as `plan` shows it: the API's operation name, path members, and body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "operation")]

@@ -18,10 +18,6 @@ pub struct SdkCases {
 }
 
 impl SdkCases {
-    pub fn new(client: cases::Client, domain_id: impl Into<String>) -> SdkCases {
-        SdkCases { client: LazyClient::ready(client), domain_id: domain_id.into() }
-    }
-
     /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
     pub fn lazy(config: aws_config::SdkConfig, domain_id: impl Into<String>) -> SdkCases {
         let build = |config: &aws_config::SdkConfig| {
@@ -384,6 +380,37 @@ impl CasesApi for SdkCases {
                 active: *t.status() == t::TemplateStatus::Active,
             })
             .collect())
+    }
+
+    async fn list_field_options(&self, field_id: &str) -> Result<Vec<FieldOption>, ApiError> {
+        let pages = self
+            .client()
+            .list_field_options()
+            .domain_id(&self.domain_id)
+            .field_id(field_id)
+            .max_results(100)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| api_error("ListFieldOptions", e))?;
+        Ok(pages.iter().flat_map(|page| page.options()).map(|o| FieldOption { value: o.value().to_owned(), active: o.active() }).collect())
+    }
+
+    async fn get_template(&self, template_id: &str) -> Result<TemplateDetail, ApiError> {
+        let output = self
+            .client()
+            .get_template()
+            .domain_id(&self.domain_id)
+            .template_id(template_id)
+            .send()
+            .await
+            .map_err(|e| api_error("GetTemplate", e))?;
+        Ok(TemplateDetail {
+            id: output.template_id().to_owned(),
+            active: *output.status() == t::TemplateStatus::Active && !output.deleted(),
+            required_fields: output.required_fields().iter().map(|r| r.field_id().to_owned()).collect(),
+        })
     }
 }
 

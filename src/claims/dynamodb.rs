@@ -44,10 +44,6 @@ pub struct DynamoClaims {
 }
 
 impl DynamoClaims {
-    pub fn new(client: ddb::Client, table: impl Into<String>) -> DynamoClaims {
-        DynamoClaims { client: LazyClient::ready(client), table: table.into() }
-    }
-
     /// Builds the client from `config` when the first claim needs it.
     pub fn lazy(config: aws_config::SdkConfig, table: impl Into<String>) -> DynamoClaims {
         DynamoClaims { client: LazyClient::lazy(config, |config| ddb::Client::new(config)), table: table.into() }

@@ -19,10 +19,6 @@ pub struct SdkProfiles {
 }
 
 impl SdkProfiles {
-    pub fn new(client: profiles::Client, domain: Option<String>) -> SdkProfiles {
-        SdkProfiles { client: LazyClient::ready(client), domain }
-    }
-
     /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
     pub fn lazy(config: aws_config::SdkConfig, domain: Option<String>) -> SdkProfiles {
         let build = |config: &aws_config::SdkConfig| {

@@ -1,10 +1,11 @@
-//! The local Cases service started in-process, and the real SDK client pointed at it.
+//! The local Cases service started in-process, and the function's own SDK configuration
+//! (`aws::sdk_config_for_local_service`: the production retries, retry partition, timeouts and
+//! HTTP client) pointed at it. Every SDK client of the tests, the function's and the ones that
+//! read back what it wrote, is built from it.
 
-use aws_sdk_connectcases::config::{BehaviorVersion, Credentials, Region};
+use cases_automation::aws::sdk_config_for_local_service;
 use cases_automation::cases::sdk::SdkCases;
-use cases_automation::config::Config;
 use cases_automation::customers::sdk::SdkProfiles;
-use cases_automation::handler::App;
 use cases_automation::rules::RuleSet;
 use cases_emulator::{Emulator, Seed};
 
@@ -12,49 +13,54 @@ pub const DOMAIN: &str = "demo-domain";
 pub const PROFILES_DOMAIN: &str = cases_emulator::demo::PROFILES_DOMAIN;
 pub const IDENTITY: &str = "cases-automation";
 
+/// The demo domain without its cases, quotas off.
 pub async fn start() -> Emulator {
-    Emulator::builder().seed(Seed::demo().without_cases()).quotas(false).start().await.expect("the local Cases service starts")
+    start_with(Seed::demo().without_cases()).await
 }
 
-/// The SDK client as a test or an operator would build it: static credentials, any region.
+pub async fn start_with(seed: Seed) -> Emulator {
+    Emulator::builder().seed(seed).quotas(false).start().await.expect("the local Cases service starts")
+}
+
+/// The function's SDK configuration, pointed at the service. Loading it is async; the test code
+/// that builds apps is not, so the loading runs on a thread of its own.
+pub fn sdk_config(service: &Emulator) -> aws_config::SdkConfig {
+    let endpoint = service.endpoint_url();
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+                runtime.block_on(sdk_config_for_local_service(&endpoint))
+            })
+            .join()
+            .expect("the SDK configuration loads")
+    })
+}
+
+/// The Cases adapter as the function builds it (client built on first use, retry partition).
+pub fn cases_api(service: &Emulator) -> SdkCases {
+    SdkCases::lazy(sdk_config(service), DOMAIN)
+}
+
+/// The Customer Profiles adapter as the function builds it.
+pub fn profiles_api(service: &Emulator, domain: Option<String>) -> SdkProfiles {
+    SdkProfiles::lazy(sdk_config(service), domain)
+}
+
+/// An SDK client to read back (or change) what is in the service.
 pub fn client(service: &Emulator) -> aws_sdk_connectcases::Client {
-    let config = aws_sdk_connectcases::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "static"))
-        .endpoint_url(service.endpoint_url())
-        .retry_config(
-            aws_sdk_connectcases::config::retry::RetryConfig::standard()
-                .with_max_attempts(4)
-                .with_initial_backoff(std::time::Duration::from_millis(10)),
-        )
-        .build();
-    aws_sdk_connectcases::Client::from_conf(config)
+    aws_sdk_connectcases::Client::new(&sdk_config(service))
 }
 
 /// The Customer Profiles client, pointed at the same local service.
 pub fn profiles_client(service: &Emulator) -> aws_sdk_customerprofiles::Client {
-    let config = aws_sdk_customerprofiles::Config::builder()
-        .behavior_version(aws_sdk_customerprofiles::config::BehaviorVersion::latest())
-        .region(aws_sdk_customerprofiles::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_customerprofiles::config::Credentials::new("local", "local", None, None, "static"))
-        .endpoint_url(service.endpoint_url())
-        .build();
-    aws_sdk_customerprofiles::Client::from_conf(config)
+    aws_sdk_customerprofiles::Client::new(&sdk_config(service))
 }
 
 /// The function as these tests run it: Cases and Customer Profiles through the SDKs.
-pub type LocalApp = App<SdkCases, SdkProfiles>;
+pub type LocalApp = cases_automation::handler::App<SdkCases, SdkProfiles>;
 
-/// The function's app with the default rules, talking to the service through the SDKs.
+/// The function's app with the default rules and the demo profiles domain.
 pub fn app(service: &Emulator) -> LocalApp {
-    let config = Config::from_env(|name| match name {
-        "CASES_DOMAIN_ID" => Some(DOMAIN.into()),
-        "AUTOMATION_IDENTITY" => Some(IDENTITY.into()),
-        "PROFILES_DOMAIN_NAME" => Some(PROFILES_DOMAIN.into()),
-        _ => None,
-    })
-    .unwrap();
-    let profiles = SdkProfiles::new(profiles_client(service), Some(PROFILES_DOMAIN.into()));
-    App::with_profiles(config, RuleSet::default_rules(), SdkCases::new(client(service), DOMAIN), profiles)
+    super::lambda::instance(service, RuleSet::default_rules(), &[])
 }

@@ -1,23 +1,17 @@
-//! Shared by the reliability, hostile-input and privacy tests: the sample events, the function's
-//! app wired like production (the same SDK retry and timeout settings as `aws::sdk_config`),
-//! and the compiled binary started under a loopback Runtime API.
+//! Shared by the tests: the sample events, the function's app as Lambda would build it (through
+//! `cases_service`), and the compiled binary started under a loopback Runtime API.
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use aws_sdk_connectcases::config::retry::RetryConfig;
-use aws_sdk_connectcases::config::timeout::TimeoutConfig;
-use aws_sdk_connectcases::config::{BehaviorVersion, Credentials, Region};
-use cases_automation::cases::sdk::SdkCases;
 use cases_automation::config::Config;
-use cases_automation::customers::sdk::SdkProfiles;
 use cases_automation::handler::App;
 use cases_automation::rules::RuleSet;
 use cases_emulator::Emulator;
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-use super::cases_service::{DOMAIN, IDENTITY, LocalApp, PROFILES_DOMAIN, profiles_client};
+use super::cases_service::{DOMAIN, IDENTITY, LocalApp, PROFILES_DOMAIN, cases_api, profiles_api};
 use super::runtime_api::RuntimeApi;
 
 /// A sample payload from `events/`.
@@ -35,22 +29,14 @@ pub fn samples() -> Vec<(String, Value)> {
     names.into_iter().map(|n| (n.clone(), sample(&n))).collect()
 }
 
-/// The SDK client with the settings `aws::sdk_config` gives the function in Lambda: standard
-/// retries (4 attempts, 200 ms initial back-off, the function's retry quota), 1 s connect and 3 s
-/// per-attempt timeouts.
-pub fn lambda_client(service: &Emulator) -> aws_sdk_connectcases::Client {
-    let config = aws_sdk_connectcases::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "static"))
-        .endpoint_url(service.endpoint_url())
-        .retry_config(RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(200)))
-        .retry_partition(cases_automation::aws::retry_partition())
-        .timeout_config(
-            TimeoutConfig::builder().connect_timeout(Duration::from_secs(1)).operation_attempt_timeout(Duration::from_secs(3)).build(),
-        )
-        .build();
-    aws_sdk_connectcases::Client::from_conf(config)
+/// An SQS batch whose records (`m-0`, `m-1`, …) carry `bodies`.
+pub fn sqs_batch(bodies: Vec<String>) -> Value {
+    let records: Vec<Value> = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| serde_json::json!({"messageId": format!("m-{i}"), "eventSource": "aws:sqs", "body": body}))
+        .collect();
+    serde_json::json!({ "Records": records })
 }
 
 /// The function's configuration as its environment would give it, with `extra` variables set (or
@@ -65,13 +51,13 @@ pub fn config(extra: &[(&str, &str)]) -> Config {
     .unwrap()
 }
 
-/// One Lambda instance: its own SDK clients (production settings), rules and per-process state,
-/// with the demo profiles domain.
+/// One Lambda instance: its own SDK clients (built as the function builds them), rules and
+/// per-process state, with the demo profiles domain.
 pub fn instance(service: &Emulator, rules: RuleSet, extra: &[(&str, &str)]) -> LocalApp {
     let mut config = config(extra);
     config.profiles_domain.get_or_insert_with(|| PROFILES_DOMAIN.into());
-    let profiles = SdkProfiles::new(profiles_client(service), config.profiles_domain.clone());
-    App::with_profiles(config, rules, SdkCases::new(lambda_client(service), DOMAIN), profiles)
+    let profiles = profiles_api(service, config.profiles_domain.clone());
+    App::with_profiles(config, rules, cases_api(service), profiles)
 }
 
 /// Starts the compiled binary as Lambda does, configured only through its environment
@@ -103,13 +89,17 @@ pub async fn stop_and_collect_logs(mut child: Child) -> String {
 
 /// The app of one Lambda instance with the coordination store on `table` (its own DynamoDB client,
 /// as each instance has), as the template deploys it.
-pub type StoreApp = App<SdkCases, SdkProfiles, cases_automation::claims::dynamodb::DynamoClaims>;
+pub type StoreApp = App<
+    cases_automation::cases::sdk::SdkCases,
+    cases_automation::customers::sdk::SdkProfiles,
+    cases_automation::claims::dynamodb::DynamoClaims,
+>;
 
 /// One Lambda instance like [`instance`], with the coordination store on `table`.
 pub fn instance_with_store(service: &Emulator, rules: RuleSet, extra: &[(&str, &str)], table: &str) -> StoreApp {
     let mut config = config(extra);
     config.profiles_domain.get_or_insert_with(|| PROFILES_DOMAIN.into());
-    let profiles = SdkProfiles::new(profiles_client(service), config.profiles_domain.clone());
-    let store = cases_automation::claims::dynamodb::DynamoClaims::new(super::moto::dynamodb(), table);
-    App::with_store(config, rules, SdkCases::new(lambda_client(service), DOMAIN), profiles, store)
+    let profiles = profiles_api(service, config.profiles_domain.clone());
+    let store = cases_automation::claims::dynamodb::DynamoClaims::lazy(super::moto::sdk_config().clone(), table);
+    App::with_store(config, rules, cases_api(service), profiles, store)
 }

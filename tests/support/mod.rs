@@ -1,11 +1,11 @@
 #![allow(dead_code)] // each test binary uses part of the support code
 
 pub mod cases_service;
-pub mod fake_cases;
-pub mod fake_profiles;
+pub mod counting_listener;
 pub mod lambda;
 pub mod moto;
 pub mod readback;
+pub mod recorded;
 pub mod runtime_api;
 
 /// The shipped default rules with every `from` replaced by `to` (which must occur).

@@ -6,9 +6,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use cases_automation::aws::sdk_config_for_local_service;
 use cases_automation::claims::dynamodb::{DynamoClaims, create_table};
 
 /// The server's endpoint (`http://127.0.0.1:PORT`), started on first use.
@@ -42,18 +41,27 @@ pub fn endpoint() -> &'static str {
     })
 }
 
+/// The function's own SDK configuration (`aws::sdk_config_for_local_service`), pointed at the server.
+pub fn sdk_config() -> &'static aws_config::SdkConfig {
+    static CONFIG: OnceLock<aws_config::SdkConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let endpoint = endpoint();
+        // Loading is async; callers may be sync: the loading runs on a thread of its own.
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+                    runtime.block_on(sdk_config_for_local_service(endpoint))
+                })
+                .join()
+                .expect("the SDK configuration loads")
+        })
+    })
+}
+
 /// A DynamoDB client for the local server.
 pub fn dynamodb() -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "static"))
-        .endpoint_url(endpoint())
-        .timeout_config(
-            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(5)).build(),
-        )
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+    aws_sdk_dynamodb::Client::new(sdk_config())
 }
 
 /// A new claims table of its own (every test isolates its claims this way), created as
@@ -66,7 +74,7 @@ pub async fn claims_table() -> String {
     table
 }
 
-/// The coordination store on a new table.
+/// The coordination store on a new table, as the function builds it.
 pub async fn claims() -> DynamoClaims {
-    DynamoClaims::new(dynamodb(), claims_table().await)
+    DynamoClaims::lazy(sdk_config().clone(), claims_table().await)
 }

@@ -1,14 +1,16 @@
 //! What the function wrote, read back from the local Cases service through the SDK (every page).
 
+use std::collections::HashMap;
+
 use aws_sdk_connectcases::Client;
 use aws_sdk_connectcases::types::{FieldIdentifier, FieldValueUnion, RelatedItemContent, UserUnion};
 
 use super::cases_service::DOMAIN;
 
 /// Custom field ids of the demo seed.
-pub const PRIORITY: &str = "6f1e2d3c-0000-4000-8000-000000000005";
-pub const ORDER_NUMBER: &str = "6f1e2d3c-0000-4000-8000-000000000002";
-pub const PROMISED_BY: &str = "6f1e2d3c-0000-4000-8000-000000000006";
+pub const PRIORITY: &str = cases_emulator::demo::FIELD_PRIORITY;
+pub const ORDER_NUMBER: &str = cases_emulator::demo::FIELD_ORDER_NUMBER;
+pub const PROMISED_BY: &str = cases_emulator::demo::FIELD_PROMISED_BY;
 
 /// Every case id in the domain.
 pub async fn all_cases(client: &Client) -> Vec<String> {
@@ -74,20 +76,47 @@ pub async fn text_field(client: &Client, case_id: &str, field_id: &str) -> Optio
     field(client, case_id, field_id).await.and_then(|v| v.as_string_value().ok().cloned())
 }
 
-/// The case's audit history, oldest first: (event type, `performedBy.user.customEntity`).
-pub async fn audit_events(client: &Client, case_id: &str) -> Vec<(String, Option<String>)> {
+/// The template the case was created from.
+pub async fn template_of(client: &Client, case_id: &str) -> String {
+    let id = FieldIdentifier::builder().id("title").build().unwrap();
+    client.get_case().domain_id(DOMAIN).case_id(case_id).fields(id).send().await.unwrap().template_id().to_owned()
+}
+
+/// Every field of the case that has a value, by field name.
+pub async fn fields_by_name(client: &Client, case_id: &str) -> HashMap<String, FieldValueUnion> {
+    let listed = client.list_fields().domain_id(DOMAIN).max_results(100).send().await.unwrap();
+    let names: HashMap<&str, &str> = listed.fields().iter().map(|f| (f.field_id(), f.name())).collect();
+    let mut request = client.get_case().domain_id(DOMAIN).case_id(case_id);
+    for id in names.keys() {
+        request = request.fields(FieldIdentifier::builder().id(*id).build().unwrap());
+    }
+    let case = request.send().await.unwrap();
+    case.fields().iter().filter_map(|f| Some((names.get(f.id())?.to_string(), f.value()?.clone()))).collect()
+}
+
+/// The case's audit history, oldest first (every page): each event's type and who performed it.
+pub async fn audit(client: &Client, case_id: &str) -> Vec<(String, Option<UserUnion>)> {
     let mut events = Vec::new();
     let mut next = None;
     loop {
         let out =
             client.get_case_audit_events().domain_id(DOMAIN).case_id(case_id).max_results(25).set_next_token(next).send().await.unwrap();
-        events.extend(out.audit_events().iter().flatten().map(|e| {
-            let who = e.performed_by().and_then(|p| p.user()).and_then(|u| u.as_custom_entity().ok()).cloned();
-            (e.r#type().as_str().to_owned(), who)
-        }));
+        events.extend(
+            out.audit_events().iter().flatten().map(|e| (e.r#type().as_str().to_owned(), e.performed_by().and_then(|p| p.user().cloned()))),
+        );
         next = out.next_token().map(str::to_owned);
         if next.is_none() {
             return events;
         }
     }
+}
+
+/// Who performed each change of the case, oldest first (every page).
+pub async fn performers(client: &Client, case_id: &str) -> Vec<Option<UserUnion>> {
+    audit(client, case_id).await.into_iter().map(|(_, who)| who).collect()
+}
+
+/// The case's audit history, oldest first: (event type, `performedBy.user.customEntity`).
+pub async fn audit_events(client: &Client, case_id: &str) -> Vec<(String, Option<String>)> {
+    audit(client, case_id).await.into_iter().map(|(kind, who)| (kind, who.and_then(|u| u.as_custom_entity().ok().cloned()))).collect()
 }

@@ -13,7 +13,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
+
+/// How long past an invocation's deadline its answer may take to arrive on a loaded machine: the
+/// function answers by the deadline; only scheduling delays it more.
+pub const ANSWER_MARGIN: Duration = Duration::from_secs(10);
 
 /// What the function answered to one invocation.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +39,7 @@ struct Shared {
     queue: Mutex<VecDeque<(String, Bytes, u64)>>,
     queued: Notify,
     /// Set when the function first asks for work: initialisation is over.
-    first_next: Mutex<Option<std::time::Instant>>,
+    first_next: watch::Sender<Option<std::time::Instant>>,
 }
 
 pub struct RuntimeApi {
@@ -103,14 +107,31 @@ impl RuntimeApi {
         tokio::time::timeout(wait, self.answers.lock().await.recv()).await.ok().flatten()
     }
 
+    /// The next answer to an invocation queued with `timeout`: the function answers by the
+    /// invocation's deadline, so this waits for that long plus `ANSWER_MARGIN`.
+    pub async fn answer_within(&self, timeout: Duration) -> Option<(String, Answer)> {
+        self.answer(timeout + ANSWER_MARGIN).await
+    }
+
     /// When the function first asked for an invocation, if it has.
     pub fn first_next(&self) -> Option<std::time::Instant> {
-        *self.shared.first_next.lock().unwrap()
+        *self.shared.first_next.borrow()
+    }
+
+    /// Waits until the function first asks for an invocation (its initialisation is over), or
+    /// until `wait` has passed; false if it never asked.
+    pub async fn initialised(&self, wait: Duration) -> bool {
+        let mut asked = self.shared.first_next.subscribe();
+        tokio::time::timeout(wait, asked.wait_for(Option::is_some)).await.is_ok_and(|seen| seen.is_ok())
     }
 }
 
 async fn next(State((shared, _)): State<AppState>) -> Response {
-    shared.first_next.lock().unwrap().get_or_insert_with(std::time::Instant::now);
+    shared.first_next.send_if_modified(|first| {
+        let is_first = first.is_none();
+        first.get_or_insert_with(std::time::Instant::now);
+        is_first
+    });
     loop {
         let notified = shared.queued.notified();
         if let Some((id, payload, deadline)) = shared.queue.lock().unwrap().pop_front() {
