@@ -4,11 +4,17 @@
 //!   a bare `lambda_runtime` hello-world built with the same profile;
 //! - peak memory (max RSS) and binary size;
 //! - Cases API calls per event for each default rule, counted at the local Cases service, cold and
-//!   warm, against the minimum the rule needs;
+//!   warm, against the minimum the rule needs, and the coordination store's calls (DynamoDB on
+//!   moto's server, counted at the store's interface);
 //! - throughput of one instance over SQS batches of 10, without and with the real quotas.
 //!
 //! `make bench` builds the release binaries first, then runs `cargo bench --bench system`.
 
+#[path = "../tests/support/counted_store.rs"]
+mod counted_store;
+#[path = "../tests/support/moto.rs"]
+#[allow(dead_code)]
+mod moto;
 #[path = "../tests/support/runtime_api.rs"]
 #[allow(dead_code)] // the benchmark uses part of the stub
 mod runtime_api;
@@ -18,10 +24,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use cases_automation::claims::dynamodb::DynamoClaims;
 use cases_automation::customers::sdk::SdkProfiles;
 use cases_automation::handler::{App, Invocation};
+use counted_store::CountedStore;
 
-type LocalApp = App<cases_automation::cases::sdk::SdkCases, SdkProfiles>;
+type LocalApp = App<cases_automation::cases::sdk::SdkCases, SdkProfiles, CountedStore>;
 use cases_emulator::{Emulator, Seed};
 use runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
@@ -133,23 +141,31 @@ async fn app(cases: &Emulator) -> LocalApp {
     let sdk = cases_automation::aws::sdk_config_for_local_service(&cases.endpoint_url()).await;
     let api = cases_automation::cases::sdk::SdkCases::lazy(sdk.clone(), "demo-domain");
     let profiles = SdkProfiles::lazy(sdk, Some("demo-profiles".into()));
-    App::with_profiles(config, cases_automation::rules::RuleSet::default_rules(), api, profiles)
+    let store = CountedStore::new(DynamoClaims::lazy(moto::sdk_config().clone(), moto::claims_table().await));
+    App::with_store(config, cases_automation::rules::RuleSet::default_rules(), api, profiles, store)
 }
 
 fn invocation() -> Invocation {
     Invocation::with_budget(Duration::from_secs(60))
 }
 
-/// Calls per operation for one invocation.
-async fn calls_for(cases: &Emulator, app: &LocalApp, event: Value) -> BTreeMap<String, u64> {
+/// Calls per operation for one invocation: the Cases API's, then the store's.
+async fn calls_for(cases: &Emulator, app: &LocalApp, event: Value) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     cases.reset_calls();
+    app.executor.claims.take();
     app.handle(event, &invocation()).await.expect("handled");
-    cases.calls()
+    (cases.calls(), app.executor.claims.take())
 }
 
 fn describe(calls: &BTreeMap<String, u64>) -> (u64, String) {
     let total = calls.values().sum();
     (total, calls.iter().map(|(op, n)| if *n == 1 { op.clone() } else { format!("{op}×{n}") }).collect::<Vec<_>>().join(", "))
+}
+
+/// `Cases calls + store calls: the Cases operations; the store's`.
+fn calls_cell(cases: &BTreeMap<String, u64>, store: &BTreeMap<String, u64>) -> String {
+    let ((cases_total, cases_list), (store_total, store_list)) = (describe(cases), describe(store));
+    format!("{cases_total} + {store_total}: {cases_list}; store: {}", if store_list.is_empty() { "none".into() } else { store_list })
 }
 
 /// An SQS batch of `size` distinct "Order Delayed" events.
@@ -234,37 +250,45 @@ async fn main() {
     cases.reset();
     let priority_event = with_existing_case(&app(&cases).await, sample("custom-order-priority-changed.json")).await;
     let app = app(&cases).await;
-    let (cold_total, cold_list) = describe(&calls_for(&cases, &app, priority_event.clone()).await);
+    let (cases_calls, store_calls) = calls_for(&cases, &app, priority_event.clone()).await;
     rows.push([
         "API calls, first event of a process (order-priority-update)".into(),
-        format!("{cold_total}: {cold_list}"),
-        "min 4: ListFields, ListTemplates, ListFieldOptions (Priority), UpdateCase".into(),
+        calls_cell(&cases_calls, &store_calls),
+        "min 5 + 2: ListFields, ListTemplates, ListFieldOptions (Priority), GetCase (current values), UpdateCase; ledger lock and release"
+            .into(),
     ]);
     for (name, rule, minimum) in [
         (
             "flow-voice-open-case.json",
             "flow-open-case, new case",
-            "6: GetTemplate (first use), SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems",
+            "5 + 6: GetTemplate (first use), SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem; case claim, its binding, \
+             ledger lock, item claim, its binding, ledger release",
         ),
-        ("flow-voice-open-case.json", "flow-open-case, redelivered", "2: SearchCases, SearchRelatedItems (no write)"),
+        (
+            "flow-voice-open-case.json",
+            "flow-open-case, redelivered",
+            "3 + 0: SearchCases, GetCase (the found case still matches), SearchRelatedItems; no store call, no write",
+        ),
         (
             "contact-disconnected-abandoned.json",
             "contact-abandoned-callback, caller found by phone",
-            "9: GetTemplate (first use), SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem, SearchRelatedItems)",
+            "7 + 8: GetTemplate (first use), SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem); case claim, its binding, \
+             ledger lock, 2 × (item claim, binding), ledger release",
         ),
         (
             "same caller, another call",
             "contact-abandoned-callback, same caller again (lookup cached)",
-            "7: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem, SearchRelatedItems)",
+            "5 + 8: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem); the same store calls",
         ),
-        ("contact-disconnected-agent.json", "contact-disconnected-link, case already linked", "1: ListCasesForContact"),
+        ("contact-disconnected-agent.json", "contact-disconnected-link, case already linked", "1 + 0: ListCasesForContact"),
         (
             "custom-order-delayed.json",
             "order-delayed-comment, new case",
-            "7: GetTemplate (first use), SearchCases, CreateCase, SearchRelatedItems, CreateRelatedItem, SearchRelatedItems, UpdateCase",
+            "5 + 6: GetTemplate (first use), SearchCases, CreateCase, CreateRelatedItem, UpdateCase (compared with the create, no GetCase); \
+             case claim, its binding, ledger lock, comment claim, its binding, ledger release",
         ),
-        ("custom-order-priority-changed.json", "order-priority-update (warm)", "1: UpdateCase"),
-        ("cases-case-updated-by-automation.json", "self-caused change event", "0"),
+        ("custom-order-priority-changed.json", "order-priority-update (warm)", "2 + 2: GetCase, UpdateCase; ledger lock and release"),
+        ("cases-case-updated-by-automation.json", "self-caused change event", "0 + 0"),
     ] {
         let event = match name {
             "custom-order-priority-changed.json" => priority_event.clone(),
@@ -276,8 +300,8 @@ async fn main() {
             }
             name => sample(name),
         };
-        let (total, list) = describe(&calls_for(&cases, &app, event).await);
-        rows.push([format!("API calls, {rule}"), format!("{total}: {list}"), format!("min {minimum}")]);
+        let (cases_calls, store_calls) = calls_for(&cases, &app, event).await;
+        rows.push([format!("API calls, {rule}"), calls_cell(&cases_calls, &store_calls), format!("min {minimum}")]);
     }
 
     let (free, free_failed) = throughput(&cases, false, 20).await;

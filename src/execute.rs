@@ -288,7 +288,16 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         .await;
         // With the store, the rule's writes on the case happen under the case's ledger lock: in event
         // order for updates, within the case's budget of automated writes.
-        let mut session = self.open_ledger(&case_id).await.map_err(|e| fail("case.ledger".into())(e))?;
+        // A redelivery that finds every item already there writes nothing and takes no lock.
+        let may_write = plan.actions.iter().zip(&already_there).any(|(action, there)| match action {
+            PlannedAction::Update(_) => true,
+            PlannedAction::Relate(_) => !matches!(there, Ok(true)),
+        });
+        let mut session = if may_write {
+            self.open_ledger(&case_id).await.map_err(|e| fail("case.ledger".into())(e))?
+        } else {
+            LedgerSession::unenforced()
+        };
         let result = self.apply_actions(plan, &case_id, already_there, created_with.as_deref(), &mut session).await;
         self.close_ledger(&case_id, session).await.map_err(|e| fail("case.ledger".into())(e))?;
         let actions = result.map_err(|(step, error)| fail(step)(error))?;
@@ -573,10 +582,10 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
 
     /// Takes the case's ledger lock (with the store; waits while another instance holds it).
     async fn open_ledger(&self, case_id: &str) -> Result<LedgerSession, StepError> {
-        let owner = claims::attempt_id();
         if !self.claims.enabled() {
-            return Ok(LedgerSession { owner, ledger: claims::Ledger::default(), applied: Vec::new(), enforced: false });
+            return Ok(LedgerSession::unenforced());
         }
+        let owner = claims::attempt_id();
         let key = keys::ledger(&self.domain, case_id);
         let mut round = 0;
         loop {
@@ -663,6 +672,11 @@ struct LedgerSession {
 }
 
 impl LedgerSession {
+    /// No lock, watermarks or budget (the store is off, or nothing will be written).
+    fn unenforced() -> LedgerSession {
+        LedgerSession { owner: String::new(), ledger: claims::Ledger::default(), applied: Vec::new(), enforced: false }
+    }
+
     /// Spends one automated write of the case's budget; false when it is used up.
     fn spend(&mut self, budget: Budget) -> bool {
         if !self.enforced {

@@ -1,6 +1,7 @@
 #![allow(dead_code)] // each test binary uses part of the support code
 
 pub mod cases_service;
+pub mod counted_store;
 pub mod counting_listener;
 pub mod lambda;
 pub mod moto;
