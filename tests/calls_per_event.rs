@@ -44,13 +44,13 @@ fn counts(list: &[(&str, u64)]) -> BTreeMap<String, u64> {
 #[tokio::test]
 async fn each_default_rule_makes_the_calls_it_needs_and_no_more() {
     let service = cases_service::start().await;
-    let app = app(&service).await;
+    let first = app(&service).await;
 
     // A case to update, made by a flow; then the first update of the process reads the names and
     // the options of the field it writes once, and the case's current values.
     let mut flow = sample("flow-chat-null-endpoint.json");
     flow["Details"]["ContactData"]["ContactId"] = json!("calls-existing-case");
-    let case_id = app.handle(flow, &invocation()).await.unwrap()["caseId"].clone();
+    let case_id = first.handle(flow, &invocation()).await.unwrap()["caseId"].clone();
     // Another instance: nothing listed or cached yet.
     let fresh = app(&service).await;
     let mut priority = sample("custom-order-priority-changed.json");
