@@ -460,3 +460,109 @@ async fn an_unreachable_store_is_a_retryable_error_and_nothing_is_written() {
     let writes: u64 = ["CreateCase", "UpdateCase", "CreateRelatedItem"].iter().map(|op| service.call_count(op)).sum();
     assert_eq!(writes, 0, "nothing written without the claim");
 }
+
+/// A rule that attaches the file an event names to the case it names.
+const ATTACH_FILE: &str = r#"
+rules:
+  - name: attach-invoice
+    match: { source: [com.example.billing], detail-type: [Invoice Issued] }
+    case: { find: [ { id: $.detail.caseId } ] }
+    actions:
+      - attachFile: { fileArn: $.detail.fileArn }
+"#;
+
+fn invoice_issued(case_id: &str) -> Value {
+    json!({
+        "version": "0", "id": "8d6c7c1e-0000-4000-8000-000000000001", "detail-type": "Invoice Issued",
+        "source": "com.example.billing", "account": "123456789012", "time": "2026-12-01T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {"caseId": case_id, "fileArn": "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666/file/f-1"}
+    })
+}
+
+/// How a redelivered event reaches the function.
+#[derive(Debug, Clone, Copy)]
+enum Redelivery {
+    /// Three times, one after the other, to one instance.
+    Sequential,
+    /// Three times at once to one instance.
+    ConcurrentInOneInstance,
+    /// Once each, at once, to three instances.
+    ThreeInstances,
+}
+
+async fn redeliver(service: &Emulator, rules: &str, event: &Value, how: Redelivery) {
+    let table = moto::claims_table().await;
+    let rules = || RuleSet::from_yaml(rules, "rules.yaml").unwrap();
+    let answers = match how {
+        Redelivery::Sequential => {
+            let app = instance_with_store(service, rules(), &[], &table);
+            let mut answers = Vec::new();
+            for _ in 0..3 {
+                answers.push(handle(&app, event.clone()).await);
+            }
+            answers
+        }
+        Redelivery::ConcurrentInOneInstance => {
+            let app = instance_with_store(service, rules(), &[], &table);
+            join_all((0..3).map(|_| handle(&app, event.clone()))).await
+        }
+        Redelivery::ThreeInstances => {
+            let apps: Vec<_> = (0..3).map(|_| instance_with_store(service, rules(), &[], &table)).collect();
+            join_all(apps.iter().map(|app| handle(app, event.clone()))).await
+        }
+    };
+    assert!(answers.iter().all(Result::is_ok), "{how:?}: {answers:?}");
+}
+
+/// A file attached by a rule is never attached twice, however the event is redelivered.
+#[tokio::test]
+async fn a_file_is_attached_once_under_every_kind_of_redelivery() {
+    for how in [Redelivery::Sequential, Redelivery::ConcurrentInOneInstance, Redelivery::ThreeInstances] {
+        for round in 0..ROUNDS / 4 {
+            let service = service(LAG, false).await;
+            let client = cases_service::client(&service);
+            let case = agent_case(&client).await;
+            redeliver(&service, ATTACH_FILE, &invoice_issued(&case), how).await;
+            settle(&service, LAG);
+            assert_eq!(readback::item_counts(&client, &case).await, (0, 0, 0, 1), "{how:?}, round {round}: one file");
+        }
+    }
+}
+
+/// A note added to a case that already has more than a page of comments (30; SearchRelatedItems
+/// returns at most 25 a page) is written once, however the event is redelivered.
+#[tokio::test]
+async fn a_note_on_a_case_with_many_comments_is_written_once_under_every_kind_of_redelivery() {
+    for how in [Redelivery::Sequential, Redelivery::ConcurrentInOneInstance, Redelivery::ThreeInstances] {
+        let service = service(LAG, false).await;
+        let client = cases_service::client(&service);
+        let case = agent_case(&client).await;
+        for n in 0..30 {
+            client
+                .create_related_item()
+                .domain_id(DOMAIN)
+                .case_id(&case)
+                .r#type(aws_sdk_connectcases::types::RelatedItemType::Comment)
+                .content(aws_sdk_connectcases::types::RelatedItemInputContent::Comment(
+                    aws_sdk_connectcases::types::CommentContent::builder()
+                        .body(format!("Earlier note {n}"))
+                        .content_type(aws_sdk_connectcases::types::CommentBodyTextType::Plaintext)
+                        .build()
+                        .unwrap(),
+                ))
+                .performed_by(UserUnion::UserArn("arn:aws:connect:us-east-1:123456789012:instance/i/agent/a".into()))
+                .send()
+                .await
+                .unwrap();
+        }
+        let mut note = sample("flow-task-nested-params.json");
+        note["Details"]["Parameters"]["caseId"] = json!(case);
+        let rules = cases_automation::rules::DEFAULT_RULES;
+        redeliver(&service, rules, &note, how).await;
+        settle(&service, LAG);
+        let body = note["Details"]["Parameters"]["note"].as_str().unwrap();
+        let comments = readback::comments(&client, &case).await;
+        assert_eq!(comments.len(), 31, "{how:?}: the 30 earlier notes and the new one");
+        assert_eq!(comments.iter().filter(|c| *c == body).count(), 1, "{how:?}: the note once");
+    }
+}
