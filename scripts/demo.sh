@@ -137,7 +137,18 @@ wait "$first" "$second" || true
 for n in 1 2; do
   python3 -c 'import json,sys; raw=open(sys.argv[1]).read(); r=json.loads(raw[raw.index("{"):])["results"][0]; print("   event", sys.argv[2], "->", r["rule"], "case", r["caseId"], "("+r["case"]+")", [a["action"]+":"+a["status"] for a in r["actions"]])' "$WORK/order-$n.out" "$n"
 done
-echo "  Both end on one case: the second found it through its claim in the coordination store, before the search index showed it."
+python3 - "$WORK/order-1.out" "$WORK/order-2.out" <<'PY'
+import json, sys
+results = []
+for path in sys.argv[1:]:
+    raw = open(path).read()
+    results.append(json.loads(raw[raw.index("{"):])["results"][0])
+if len({r["caseId"] for r in results}) == 1:
+    how = [r["case"] for r in results if r["case"] != "created"]
+    print("  Both end on one case (the other event: %s)." % (how[0] if how else "created it too?"))
+else:
+    print("  TWO cases for one order: %s" % ", ".join(r["caseId"] for r in results))
+PY
 
 step "Customer Profiles: the abandoned call named no profile; the caller was found by phone number"
 customer_of() {
