@@ -216,8 +216,8 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
                     ids.into_iter().next().map(|id| (id, CaseOutcome::FoundForContact))
                 }
                 PlannedLookup::Search(input) => {
-                    let ids = self.api.search_cases(input).await.map_err(|e| fail(step.clone())(e.into()))?;
-                    match ids.into_iter().next() {
+                    let page = self.api.search_cases(input).await.map_err(|e| fail(step.clone())(e.into()))?;
+                    match page.cases.into_iter().next().map(|case| case.case_id) {
                         Some(id) if self.still_matches(&id, &input.filter).await.map_err(|e| fail(step)(e.into()))? => {
                             Some((id, CaseOutcome::FoundBySearch))
                         }

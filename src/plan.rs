@@ -172,6 +172,8 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 let filters = entries.into_iter().map(|e| CaseFilter::Field(FieldFilter::EqualTo(e))).collect();
                 PlannedLookup::Search(SearchCasesInput {
                     max_results: LOOKUP_PAGE,
+                    fields: vec![],
+                    next_token: None,
                     filter: CaseFilter::AndAll(filters),
                     sorts: vec![SortInput {
                         field_id: sort_field,

@@ -16,8 +16,8 @@ use model::*;
 
 /// The operations the function calls, on one domain.
 pub trait CasesApi: Send + Sync {
-    /// Case ids of the first page of results.
-    fn search_cases(&self, input: &SearchCasesInput) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+    /// One page of results (with the requested field values), and the token of the next.
+    fn search_cases(&self, input: &SearchCasesInput) -> impl Future<Output = Result<CasesPage, ApiError>> + Send;
     fn list_cases_for_contact(&self, input: &ListCasesForContactInput) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
     fn create_case(&self, input: &CreateCaseInput) -> impl Future<Output = Result<CreatedCase, ApiError>> + Send;
     fn update_case(&self, case_id: &str, input: &UpdateCaseInput) -> impl Future<Output = Result<(), ApiError>> + Send;

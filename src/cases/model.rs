@@ -43,29 +43,147 @@ pub struct SearchCasesInput {
     pub max_results: i32,
     pub filter: CaseFilter,
     pub sorts: Vec<SortInput>,
+    /// Field values returned with each case (a sweep's cursor needs the sort field).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
-/// The subset of the `CaseFilter` union this function builds.
+/// The `CaseFilter` union: field comparisons, tags, and their combinations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CaseFilter {
     Field(FieldFilter),
+    Not(Box<CaseFilter>),
+    Tag(TagFilter),
     AndAll(Vec<CaseFilter>),
+    OrAll(Vec<CaseFilter>),
 }
 
+/// The `FieldFilter` union.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FieldFilter {
     EqualTo(FieldEntry),
+    Contains(FieldEntry),
+    GreaterThan(FieldEntry),
+    GreaterThanOrEqualTo(FieldEntry),
+    LessThan(FieldEntry),
+    LessThanOrEqualTo(FieldEntry),
+}
+
+/// `{"equalTo": {"key": …, "value": …}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TagFilter {
+    EqualTo {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+    },
+}
+
+impl FieldFilter {
+    pub fn entry(&self) -> &FieldEntry {
+        match self {
+            FieldFilter::EqualTo(e)
+            | FieldFilter::Contains(e)
+            | FieldFilter::GreaterThan(e)
+            | FieldFilter::GreaterThanOrEqualTo(e)
+            | FieldFilter::LessThan(e)
+            | FieldFilter::LessThanOrEqualTo(e) => e,
+        }
+    }
 }
 
 impl CaseFilter {
-    /// Every field value the filter requires.
+    /// Every field value the filter requires to be equal, when it only combines equalities with
+    /// `andAll` (the look-before-create searches); empty otherwise.
     pub fn equalities(&self) -> Vec<&FieldEntry> {
         match self {
             CaseFilter::AndAll(all) => all.iter().flat_map(CaseFilter::equalities).collect(),
             CaseFilter::Field(FieldFilter::EqualTo(entry)) => vec![entry],
+            _ => vec![],
         }
+    }
+
+    /// The ids of every field the filter compares.
+    pub fn field_ids(&self) -> Vec<&str> {
+        let mut ids = Vec::new();
+        self.walk(&mut |filter| {
+            if let CaseFilter::Field(f) = filter {
+                ids.push(f.entry().id.as_str());
+            }
+        });
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a CaseFilter)) {
+        visit(self);
+        match self {
+            CaseFilter::Not(inner) => inner.walk(visit),
+            CaseFilter::AndAll(all) | CaseFilter::OrAll(all) => all.iter().for_each(|f| f.walk(visit)),
+            CaseFilter::Field(_) | CaseFilter::Tag(_) => {}
+        }
+    }
+
+    /// Whether a case with these field values (absent: no value) passes the filter. Tag
+    /// conditions cannot be told from field values and count as passed.
+    pub fn matches(&self, fields: &std::collections::HashMap<String, FieldValue>) -> bool {
+        match self {
+            CaseFilter::AndAll(all) => all.iter().all(|f| f.matches(fields)),
+            CaseFilter::OrAll(any) => any.iter().any(|f| f.matches(fields)),
+            CaseFilter::Not(inner) => !inner.matches(fields),
+            CaseFilter::Tag(_) => true,
+            CaseFilter::Field(filter) => {
+                let entry = filter.entry();
+                let current = fields.get(&entry.id);
+                match filter {
+                    FieldFilter::EqualTo(_) => match (current, &entry.value) {
+                        (None | Some(FieldValue::Empty(_)), FieldValue::Empty(_)) => true,
+                        (Some(current), wanted) => compare(current, wanted) == Some(std::cmp::Ordering::Equal),
+                        (None, _) => false,
+                    },
+                    FieldFilter::Contains(_) => match (current, &entry.value) {
+                        (Some(FieldValue::String(a) | FieldValue::UserArn(a)), FieldValue::String(w) | FieldValue::UserArn(w)) => {
+                            a.to_lowercase().contains(&w.to_lowercase())
+                        }
+                        _ => false,
+                    },
+                    ordered => {
+                        let Some(ordering) = current.and_then(|c| compare(c, &entry.value)) else { return false };
+                        match ordered {
+                            FieldFilter::GreaterThan(_) => ordering.is_gt(),
+                            FieldFilter::GreaterThanOrEqualTo(_) => ordering.is_ge(),
+                            FieldFilter::LessThan(_) => ordering.is_lt(),
+                            _ => ordering.is_le(),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Orders two values of one kind: numbers by value, date-times (RFC 3339 on both sides) as
+/// instants, other text as text; None for values of different kinds.
+fn compare(a: &FieldValue, b: &FieldValue) -> Option<std::cmp::Ordering> {
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+    match (a, b) {
+        (FieldValue::Double(x), FieldValue::Double(y)) => x.partial_cmp(y),
+        (FieldValue::Boolean(x), FieldValue::Boolean(y)) => Some(x.cmp(y)),
+        (FieldValue::String(x) | FieldValue::UserArn(x), FieldValue::String(y) | FieldValue::UserArn(y)) => {
+            match (OffsetDateTime::parse(x, &Rfc3339), OffsetDateTime::parse(y, &Rfc3339)) {
+                (Ok(x), Ok(y)) => Some(x.cmp(&y)),
+                _ => Some(x.cmp(y)),
+            }
+        }
+        _ => None,
     }
 }
 
@@ -195,6 +313,20 @@ impl CreateRelatedItemInput {
     }
 }
 
+/// A page of SearchCases.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CasesPage {
+    pub cases: Vec<FoundCase>,
+    pub next_token: Option<String>,
+}
+
+/// A case SearchCases found, with the field values the search asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundCase {
+    pub case_id: String,
+    pub fields: std::collections::HashMap<String, FieldValue>,
+}
+
 /// Results the function needs from the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedCase {
@@ -320,6 +452,8 @@ mod tests {
         );
         let search = SearchCasesInput {
             max_results: 1,
+            fields: vec![],
+            next_token: None,
             filter: CaseFilter::AndAll(vec![CaseFilter::Field(FieldFilter::EqualTo(FieldEntry {
                 id: "status".into(),
                 value: FieldValue::String("open".into()),
@@ -334,5 +468,36 @@ mod tests {
         );
         let comment = CreateRelatedItemInput::new(RelatedItemContent::Comment { body: "hi".into(), content_type: "Text/Plain" }, who);
         assert_eq!(serde_json::to_value(comment.existing_item_filter()).unwrap(), json!({"comment": {}}));
+    }
+
+    #[test]
+    fn filters_match_field_values_as_the_service_compares_them() {
+        use std::collections::HashMap;
+        let entry = |id: &str, value: FieldValue| FieldEntry { id: id.into(), value };
+        let text = |s: &str| FieldValue::String(s.into());
+        let fields: HashMap<String, FieldValue> = [
+            ("status".to_owned(), text("open")),
+            ("last_updated_datetime".to_owned(), text("2026-11-01T10:00:00.000Z")),
+            ("total".to_owned(), FieldValue::Double(12.5)),
+            ("title".to_owned(), text("Order ORD-1 is delayed")),
+        ]
+        .into();
+        let idle = CaseFilter::AndAll(vec![
+            CaseFilter::Field(FieldFilter::EqualTo(entry("status", text("open")))),
+            CaseFilter::Field(FieldFilter::LessThan(entry("last_updated_datetime", text("2026-11-17T10:00:00Z")))),
+        ]);
+        assert!(idle.matches(&fields), "date-times compare as instants, whatever their precision");
+        let recent = CaseFilter::Field(FieldFilter::GreaterThanOrEqualTo(entry("last_updated_datetime", text("2026-11-02T00:00:00Z"))));
+        assert!(!recent.matches(&fields));
+        assert!(CaseFilter::Field(FieldFilter::GreaterThan(entry("total", FieldValue::Double(10.0)))).matches(&fields));
+        assert!(CaseFilter::Field(FieldFilter::Contains(entry("title", text("delayed")))).matches(&fields));
+        assert!(CaseFilter::Not(Box::new(CaseFilter::Field(FieldFilter::Contains(entry("title", text("test")))))).matches(&fields));
+        let either = CaseFilter::OrAll(vec![recent.clone(), CaseFilter::Field(FieldFilter::EqualTo(entry("status", text("open"))))]);
+        assert!(either.matches(&fields));
+        assert!(!CaseFilter::Field(FieldFilter::LessThan(entry("missing", text("x")))).matches(&fields), "no value never compares");
+        assert!(CaseFilter::Field(FieldFilter::EqualTo(entry("missing", FieldValue::empty()))).matches(&fields), "empty is no value");
+        assert_eq!(idle.field_ids(), ["last_updated_datetime", "status"]);
+        assert_eq!(idle.equalities().len(), 1);
+        assert!(either.equalities().is_empty(), "not a conjunction of equalities");
     }
 }

@@ -122,11 +122,42 @@ fn performed_by(who: &PerformedBy) -> t::UserUnion {
 }
 
 fn case_filter(operation: &'static str, filter: &CaseFilter) -> Result<t::CaseFilter, ApiError> {
+    let all = |filters: &[CaseFilter]| filters.iter().map(|f| case_filter(operation, f)).collect::<Result<Vec<_>, _>>();
     Ok(match filter {
-        CaseFilter::AndAll(all) => t::CaseFilter::AndAll(all.iter().map(|f| case_filter(operation, f)).collect::<Result<_, _>>()?),
-        CaseFilter::Field(FieldFilter::EqualTo(entry)) => t::CaseFilter::Field(t::FieldFilter::EqualTo(
-            t::FieldValue::builder().id(&entry.id).value(field_value_union(&entry.value)).build().map_err(|e| build_error(operation, e))?,
-        )),
+        CaseFilter::AndAll(filters) => t::CaseFilter::AndAll(all(filters)?),
+        CaseFilter::OrAll(filters) => t::CaseFilter::OrAll(all(filters)?),
+        CaseFilter::Not(inner) => t::CaseFilter::Not(Box::new(case_filter(operation, inner)?)),
+        CaseFilter::Tag(TagFilter::EqualTo { key, value }) => {
+            t::CaseFilter::Tag(t::TagFilter::EqualTo(t::TagValue::builder().set_key(key.clone()).set_value(value.clone()).build()))
+        }
+        CaseFilter::Field(field) => {
+            let entry = field.entry();
+            let value = t::FieldValue::builder()
+                .id(&entry.id)
+                .value(field_value_union(&entry.value))
+                .build()
+                .map_err(|e| build_error(operation, e))?;
+            t::CaseFilter::Field(match field {
+                FieldFilter::EqualTo(_) => t::FieldFilter::EqualTo(value),
+                FieldFilter::Contains(_) => t::FieldFilter::Contains(value),
+                FieldFilter::GreaterThan(_) => t::FieldFilter::GreaterThan(value),
+                FieldFilter::GreaterThanOrEqualTo(_) => t::FieldFilter::GreaterThanOrEqualTo(value),
+                FieldFilter::LessThan(_) => t::FieldFilter::LessThan(value),
+                FieldFilter::LessThanOrEqualTo(_) => t::FieldFilter::LessThanOrEqualTo(value),
+            })
+        }
+    })
+}
+
+/// A field value as this function models it; None for kinds it never reads.
+fn from_field_value_union(value: &t::FieldValueUnion) -> Option<FieldValue> {
+    Some(match value {
+        t::FieldValueUnion::StringValue(s) => FieldValue::String(s.clone()),
+        t::FieldValueUnion::DoubleValue(n) => FieldValue::Double(*n),
+        t::FieldValueUnion::BooleanValue(b) => FieldValue::Boolean(*b),
+        t::FieldValueUnion::UserArnValue(arn) => FieldValue::UserArn(arn.clone()),
+        t::FieldValueUnion::EmptyValue(_) => FieldValue::empty(),
+        _ => return None,
     })
 }
 
@@ -191,7 +222,7 @@ fn field_type(field_type: &t::FieldType) -> FieldType {
 }
 
 impl CasesApi for SdkCases {
-    async fn search_cases(&self, input: &SearchCasesInput) -> Result<Vec<String>, ApiError> {
+    async fn search_cases(&self, input: &SearchCasesInput) -> Result<CasesPage, ApiError> {
         const OP: &str = "SearchCases";
         let sorts = input
             .sorts
@@ -211,10 +242,24 @@ impl CasesApi for SdkCases {
             .max_results(input.max_results)
             .filter(case_filter(OP, &input.filter)?)
             .set_sorts(Some(sorts))
+            .set_fields(
+                (!input.fields.is_empty())
+                    .then(|| input.fields.iter().filter_map(|id| t::FieldIdentifier::builder().id(id).build().ok()).collect()),
+            )
+            .set_next_token(input.next_token.clone())
             .send()
             .await
             .map_err(|e| api_error(OP, e))?;
-        Ok(output.cases().iter().flatten().map(|c| c.case_id().to_owned()).collect())
+        let cases = output
+            .cases()
+            .iter()
+            .flatten()
+            .map(|case| FoundCase {
+                case_id: case.case_id().to_owned(),
+                fields: case.fields().iter().filter_map(|f| Some((f.id().to_owned(), from_field_value_union(f.value()?)?))).collect(),
+            })
+            .collect();
+        Ok(CasesPage { cases, next_token: output.next_token().filter(|t| !t.is_empty()).map(str::to_owned) })
     }
 
     async fn list_cases_for_contact(&self, input: &ListCasesForContactInput) -> Result<Vec<String>, ApiError> {
@@ -308,21 +353,7 @@ impl CasesApi for SdkCases {
             .send()
             .await
             .map_err(|e| api_error(OP, e))?;
-        Ok(output
-            .fields()
-            .iter()
-            .filter_map(|field| {
-                let value = match field.value()? {
-                    t::FieldValueUnion::StringValue(s) => FieldValue::String(s.clone()),
-                    t::FieldValueUnion::DoubleValue(n) => FieldValue::Double(*n),
-                    t::FieldValueUnion::BooleanValue(b) => FieldValue::Boolean(*b),
-                    t::FieldValueUnion::UserArnValue(arn) => FieldValue::UserArn(arn.clone()),
-                    t::FieldValueUnion::EmptyValue(_) => FieldValue::empty(),
-                    _ => return None,
-                };
-                Some((field.id().to_owned(), value))
-            })
-            .collect())
+        Ok(output.fields().iter().filter_map(|field| Some((field.id().to_owned(), from_field_value_union(field.value()?)?))).collect())
     }
 
     async fn create_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<String, ApiError> {

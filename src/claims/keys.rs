@@ -82,6 +82,8 @@ mod tests {
     fn search(fields: &[(&str, &str)]) -> SearchCasesInput {
         SearchCasesInput {
             max_results: 1,
+            fields: vec![],
+            next_token: None,
             filter: CaseFilter::AndAll(
                 fields
                     .iter()

@@ -64,7 +64,7 @@ impl<C> Recorded<C> {
 }
 
 impl<C: CasesApi> CasesApi for Recorded<C> {
-    async fn search_cases(&self, input: &SearchCasesInput) -> Result<Vec<String>, ApiError> {
+    async fn search_cases(&self, input: &SearchCasesInput) -> Result<CasesPage, ApiError> {
         self.around("SearchCases", None, None, self.inner.search_cases(input)).await
     }
 
