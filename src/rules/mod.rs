@@ -7,6 +7,7 @@
 mod at;
 pub mod customer;
 pub mod pattern;
+pub mod schedule;
 pub mod value;
 
 use std::collections::{BTreeMap, HashSet};
@@ -47,7 +48,10 @@ impl fmt::Debug for RuleSet {
 #[derive(Debug)]
 pub struct Rule {
     pub name: String,
+    /// What events the rule acts on; for a scheduled rule, its sweep's work items.
     pub pattern: Pattern,
+    /// A scheduled rule's `every` and `select` (see `schedule`).
+    pub schedule: Option<schedule::Schedule>,
     /// Overrides the automation identity for this rule's writes.
     pub performed_by: Option<String>,
     pub case: CaseSpec,
@@ -240,10 +244,14 @@ struct RuleSpec {
     #[allow(dead_code)] // documentation for people reading the file
     description: Option<String>,
     #[serde(rename = "match")]
-    pattern: Value,
+    pattern: Option<Value>,
+    /// A scheduled rule: when its sweep runs, instead of `match`.
+    every: Option<String>,
+    /// A scheduled rule: the cases its sweep acts on, instead of `case`.
+    select: Option<schedule::SelectSpec>,
     #[serde(rename = "performedBy")]
     performed_by: Option<String>,
-    case: CaseSpecFile,
+    case: Option<CaseSpecFile>,
     #[serde(default)]
     actions: Vec<ActionSpec>,
 }
@@ -433,13 +441,46 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
     if name.trim().is_empty() {
         problem("name", "a rule needs a non-empty name".into());
     }
-    let pattern = match Pattern::compile(&spec.pattern) {
-        Ok(p) => p,
-        Err(errors) => {
-            for e in errors {
-                problem(&e.path, e.reason);
+    let (pattern, schedule, case_spec) = match (&spec.pattern, &spec.every) {
+        (Some(pattern), None) => {
+            let pattern = match Pattern::compile(pattern) {
+                Ok(p) => p,
+                Err(errors) => {
+                    for e in errors {
+                        problem(&e.path, e.reason);
+                    }
+                    Pattern::any()
+                }
+            };
+            if spec.select.is_some() {
+                problem("select", "`select` is for scheduled rules (with `every`); a rule with `match` finds its case with `case`".into());
             }
-            Pattern::any()
+            let Some(case) = spec.case else {
+                problem("case", "say how to find the case (`find`), how to create it (`create`), or both".into());
+                return None;
+            };
+            (pattern, None, case)
+        }
+        (None, Some(every)) => {
+            if spec.case.is_some() {
+                problem("case", "a scheduled rule acts on the cases it selects (`select`), not on a `case`".into());
+            }
+            let schedule = schedule::compile(every, spec.select.as_ref(), check, problem)?;
+            // Each selected case comes back as a work item naming it.
+            let case = CaseSpecFile {
+                find: vec![LookupSpec::Id(ValueSpec::Scalar(Value::String("$.detail.caseId".into())))],
+                create: None,
+                if_missing: Some(IfMissing::Skip),
+            };
+            (schedule::work_item_pattern(&name), Some(schedule), case)
+        }
+        (Some(_), Some(_)) => {
+            problem("every", "a rule has `match` (events) or `every` (a schedule), not both".into());
+            return None;
+        }
+        (None, None) => {
+            problem("match", "say which events the rule acts on (`match`), or when it runs (`every`)".into());
+            return None;
         }
     };
     if let Some(identity) = &spec.performed_by
@@ -464,7 +505,7 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
     let (case_at, actions_at) = (At::Root("case"), At::Root("actions"));
     let find_at = case_at.key("find");
     let mut find = Vec::new();
-    for (i, lookup) in spec.case.find.iter().enumerate() {
+    for (i, lookup) in case_spec.find.iter().enumerate() {
         let at = find_at.index(i);
         match lookup {
             LookupSpec::Id(v) => find.extend(value(at.key("id"), v).map(Lookup::Id)),
@@ -478,8 +519,7 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
             }
         }
     }
-    let create = spec
-        .case
+    let create = case_spec
         .create
         .as_ref()
         .map(|c| CreateCase { template: c.template.clone(), fields: fields(case_at.key("create").key("fields"), &c.fields, &mut value) });
@@ -518,7 +558,7 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
     if find.is_empty() && create.is_none() {
         problem("case", "say how to find the case (`find`), how to create it (`create`), or both".into());
     }
-    if let Some(create) = &spec.case.create {
+    if let Some(create) = &case_spec.create {
         if create.template.trim().is_empty() {
             problem("case.create.template", "name the template (by name or id)".into());
         }
@@ -528,7 +568,7 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
             }
         }
     }
-    if spec.case.if_missing.is_some() && create.is_some() {
+    if case_spec.if_missing.is_some() && create.is_some() {
         problem("case.ifMissing", "has no effect when the rule creates missing cases; remove it or `create`".into());
     }
     for (i, action) in spec.actions.iter().enumerate() {
@@ -559,8 +599,9 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
     Some(Rule {
         name,
         pattern,
+        schedule,
         performed_by: spec.performed_by,
-        case: CaseSpec { find, create, if_missing: spec.case.if_missing.unwrap_or_default() },
+        case: CaseSpec { find, create, if_missing: case_spec.if_missing.unwrap_or_default() },
         actions,
     })
 }
@@ -645,5 +686,81 @@ rules:
         assert!(err.to_string().contains("line"), "{err}");
         let err = RuleSet::from_yaml("rulez: []", "bad.yaml").unwrap_err();
         assert!(err.to_string().contains("`rules:`"), "{err}");
+    }
+
+    #[test]
+    fn scheduled_rules_select_cases_and_act_on_their_work_items() {
+        let yaml = r#"
+rules:
+  - name: auto-close
+    every: rate(1 day)
+    select:
+      cases:
+        andAll:
+          - equalTo: { status: open }
+          - lessThan: { last_updated_datetime: "now - {{ sweep.parameters.idleDays | default(14) }}d" }
+          - not: { contains: { title: test } }
+          - orAll: [ { tag: { Department: Fraud } }, { greaterThan: { Order total: 100 } } ]
+    actions:
+      - update: { fields: { status: closed } }
+  - name: overdue
+    every: rate(1 hour)
+    select: { slas: { status: Overdue, name: Call back within 4 hours } }
+    actions:
+      - comment: "The SLA is overdue."
+"#;
+        let rules = RuleSet::from_yaml(yaml, "sweeps.yaml").unwrap();
+        let close = &rules.rules[0];
+        assert!(matches!(&close.schedule, Some(schedule::Schedule { select: schedule::Selection::Cases(_), .. })));
+        assert!(matches!(close.case.find[..], [Lookup::Id(_)]), "the work item names the case");
+        assert_eq!(close.case.if_missing, IfMissing::Skip, "a case deleted since the selection is skipped");
+        let item =
+            schedule::Sweep::from_payload(&serde_json::json!({"sweep": {"rule": "auto-close", "scheduledTime": "2026-12-15T02:00:00Z"}}))
+                .unwrap()
+                .work_item("c-1", "k", "123456789012", "us-east-1", serde_json::json!({}));
+        assert_eq!(rules.matching(&item).map(|r| r.name.as_str()).collect::<Vec<_>>(), ["auto-close"]);
+        assert!(matches!(&rules.rules[1].schedule, Some(schedule::Schedule { select: schedule::Selection::Slas { .. }, .. })));
+    }
+
+    #[test]
+    fn scheduled_rules_are_checked_like_the_others() {
+        let yaml = r#"
+rules:
+  - name: both
+    match: { source: [x] }
+    every: rate(1 day)
+    select: { slas: {} }
+  - name: neither
+    actions: []
+  - name: select-with-match
+    match: { source: [x] }
+    select: { slas: {} }
+    case: { find: [ { id: $.a } ] }
+  - name: bad-every
+    every: daily
+    select: { slas: { status: Overdue } }
+  - name: no-select
+    every: rate(1 day)
+  - name: two-fields
+    every: rate(1 day)
+    select: { cases: { equalTo: { status: open, title: x } } }
+  - name: with-case
+    every: rate(1 day)
+    select: { cases: { equalTo: { status: open } } }
+    case: { find: [ { id: $.a } ] }
+"#;
+        let err = RuleSet::from_yaml(yaml, "sweeps.yaml").unwrap_err();
+        let found: Vec<(&str, &str)> = err.problems.iter().map(|p| (p.rule.as_str(), p.path.as_str())).collect();
+        for expected in [
+            ("both", "every"),
+            ("neither", "match"),
+            ("select-with-match", "select"),
+            ("bad-every", "every"),
+            ("no-select", "select"),
+            ("two-fields", "select.cases.equalTo"),
+            ("with-case", "case"),
+        ] {
+            assert!(found.contains(&expected), "missing {expected:?} in {found:#?}");
+        }
     }
 }
