@@ -74,6 +74,8 @@ pub enum CaseOutcome {
     NotFound,
     /// No customer profile, and the rule's `customer.ifNone` says to skip.
     NoCustomer,
+    /// A sweep's work item whose case no longer fits the selection (changed since the sweep).
+    NoLongerSelected,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -234,6 +236,24 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
             }
         }
 
+        if let (Some((case_id, _)), Some(filter)) = (&found, &plan.recheck) {
+            let ids: Vec<String> = filter.field_ids().into_iter().map(str::to_owned).collect();
+            let current = match self.api.get_case_fields(case_id, &ids).await {
+                Ok(current) => Some(current),
+                Err(error) if error.kind == ApiErrorKind::NotFound => None,
+                Err(error) => return Err(fail("select".into())(error.into())),
+            };
+            if !current.is_some_and(|current| filter.matches(&current)) {
+                info!(rule = %plan.rule, case = %case_id, "the case no longer fits the sweep's selection; skipped");
+                return Ok(RuleOutcome {
+                    rule: plan.rule.clone(),
+                    case_id: Some(case_id.clone()),
+                    case_arn: None,
+                    case: CaseOutcome::NoLongerSelected,
+                    actions: vec![],
+                });
+            }
+        }
         if found.is_none() {
             customer_before!(Step::Create);
         }

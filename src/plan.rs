@@ -11,6 +11,7 @@ use crate::identity::client_token;
 use crate::inbound::{Event, EventKind, Performer};
 pub use crate::rules::Step;
 use crate::rules::customer::{CustomerQuery, IfNoProfile};
+use crate::rules::schedule::{FieldOp, Filter, Schedule, Selection, relative_time};
 use crate::rules::value::{CompiledValue, TemplateContext};
 use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
 
@@ -29,6 +30,9 @@ pub struct RulePlan {
     pub create: Option<CreateCaseInput>,
     pub if_missing: IfMissing,
     pub actions: Vec<PlannedAction>,
+    /// A work item of a sweep: the selection's filter, checked against the case's current values
+    /// before anything is written (it may have changed since the sweep selected it).
+    pub recheck: Option<CaseFilter>,
     /// The steps whose values include a customer that is still a placeholder: the executor looks
     /// the customer up just before the first of them it runs, so that a case found by an earlier
     /// lookup (by id, by contact) costs no profile search.
@@ -260,8 +264,16 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
         CustomerValues::Resolved(_) => Vec::new(),
         CustomerValues::Placeholders => customer_steps(rule),
     };
+    let recheck = match &rule.schedule {
+        Some(Schedule { select: Selection::Cases(filter), .. }) => {
+            let now = sweep_time(&input.event.raw).ok_or_else(|| b.error("select", "the work item carries no `sweep.scheduledTime`"))?;
+            Some(plan_filter(filter, &FilterInput { rule: &rule.name, event: &input.event.raw, rules: input.rules, context: input.context, resolve: input.resolve, now })?)
+        }
+        _ => None,
+    };
     Ok(RulePlan {
         rule: rule.name.clone(),
+        recheck,
         event_key: input.event.key.clone(),
         event_time_ms: input.event.time_ms,
         performed_by,
@@ -270,6 +282,67 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
         if_missing: rule.case.if_missing,
         actions,
         customer_steps,
+    })
+}
+
+/// The scheduled time of the sweep an event (a sweep's payload or work item) belongs to.
+pub fn sweep_time(event: &serde_json::Value) -> Option<time::OffsetDateTime> {
+    let text = event.pointer("/sweep/scheduledTime")?.as_str()?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// What planning a selection's filter needs.
+pub struct FilterInput<'a, R: Resolve> {
+    pub rule: &'a str,
+    /// What values are rendered against (a sweep's payload or work item: `sweep.…`).
+    pub event: &'a serde_json::Value,
+    pub rules: &'a RuleSet,
+    pub context: &'a TemplateContext,
+    pub resolve: &'a R,
+    /// What `now` means: the sweep's scheduled time.
+    pub now: time::OffsetDateTime,
+}
+
+/// A selection's filter with field names resolved, values rendered (relative times computed from
+/// the sweep's scheduled time) and typed by their fields.
+pub fn plan_filter<R: Resolve>(filter: &Filter, input: &FilterInput<'_, R>) -> Result<CaseFilter, PlanError> {
+    plan_filter_at(filter, input, "select.cases")
+}
+
+fn plan_filter_at<R: Resolve>(filter: &Filter, input: &FilterInput<'_, R>, path: &str) -> Result<CaseFilter, PlanError> {
+    let error = |path: &str, reason: String| PlanError { rule: input.rule.to_owned(), path: path.to_owned(), reason };
+    let members = |all: &[Filter], name: &str| {
+        all.iter().enumerate().map(|(i, f)| plan_filter_at(f, input, &format!("{path}.{name}[{i}]"))).collect::<Result<Vec<_>, _>>()
+    };
+    Ok(match filter {
+        Filter::AndAll(all) => CaseFilter::AndAll(members(all, "andAll")?),
+        Filter::OrAll(all) => CaseFilter::OrAll(members(all, "orAll")?),
+        Filter::Not(inner) => CaseFilter::Not(Box::new(plan_filter_at(inner, input, &format!("{path}.not"))?)),
+        Filter::Tag { key, value } => CaseFilter::Tag(TagFilter::EqualTo { key: key.clone(), value: value.clone() }),
+        Filter::Field { op, field, value } => {
+            let at = format!("{path}.{field}");
+            let (id, ty) = input.resolve.field(field).map_err(|reason| error(&at, reason))?;
+            let value = value
+                .extract(input.event, input.rules.templates(), input.context)
+                .map_err(|e| error(&at, e.to_string()))?
+                .ok_or_else(|| error(&at, "gave no value; a filter compares with a value".into()))?;
+            let value = match value {
+                FieldValue::String(text) => match relative_time(&text, input.now) {
+                    Some(time) => FieldValue::String(time.map_err(|reason| error(&at, reason))?),
+                    None => FieldValue::String(text),
+                },
+                other => other,
+            };
+            let entry = FieldEntry { id, value: coerce(value, ty).map_err(|reason| error(&at, reason))? };
+            CaseFilter::Field(match op {
+                FieldOp::EqualTo => FieldFilter::EqualTo(entry),
+                FieldOp::Contains => FieldFilter::Contains(entry),
+                FieldOp::GreaterThan => FieldFilter::GreaterThan(entry),
+                FieldOp::GreaterThanOrEqualTo => FieldFilter::GreaterThanOrEqualTo(entry),
+                FieldOp::LessThan => FieldFilter::LessThan(entry),
+                FieldOp::LessThanOrEqualTo => FieldFilter::LessThanOrEqualTo(entry),
+            })
+        }
     })
 }
 

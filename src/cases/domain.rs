@@ -378,6 +378,7 @@ mod tests {
     fn plan(create: Option<CreateCaseInput>, actions: Vec<PlannedAction>) -> RulePlan {
         RulePlan {
             rule: "r".into(),
+            recheck: None,
             event_key: "e".into(),
             event_time_ms: None,
             performed_by: who(),
