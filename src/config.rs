@@ -39,6 +39,11 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         meaning: "the DynamoDB table of the coordination store (one case per business fact across instances); unset: off",
     },
     EnvVar {
+        name: "WORK_QUEUE_URL",
+        required: false,
+        meaning: "the SQS queue sweeps send their work items to (the function's own event queue); unset: no sweeps",
+    },
+    EnvVar {
         name: "CLAIM_LEASE_SECONDS",
         required: false,
         meaning: "how long a claim of an instance that died mid-create blocks the others, in seconds (5 to 900, default 60)",
@@ -65,6 +70,8 @@ pub struct Config {
     pub rules_file: Option<PathBuf>,
     /// The coordination store's table; None: off.
     pub claims_table: Option<String>,
+    /// The queue sweeps send work items to.
+    pub work_queue_url: Option<String>,
     /// Automated writes one case may get per hour.
     pub update_budget: Budget,
     /// The lease of related-item and profile claims and of case ledger locks.
@@ -140,6 +147,7 @@ impl Config {
                 profiles_allow_create,
                 rules_file: present("RULES_FILE").map(PathBuf::from),
                 claims_table,
+                work_queue_url: present("WORK_QUEUE_URL").map(|u| u.trim().to_owned()),
                 update_budget,
                 claim_lease,
                 sqs_concurrency,

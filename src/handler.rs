@@ -26,6 +26,7 @@ use crate::plan::{CustomerValues, PlanInput, Skip, plan_rule, select};
 use crate::preflight::{EventRules, plan_event};
 use crate::rules::RuleSet;
 use crate::rules::value::TemplateContext;
+use crate::sweep::queue::WorkQueue;
 
 /// Time kept back from the deadline to report the outcome.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
@@ -39,6 +40,8 @@ pub struct App<C, P = NoProfiles, S = NoClaims> {
     pub customers: Customers<P, S>,
     /// What the domain allows, fetched as events need it.
     pub domain: DomainCache,
+    /// Where sweeps send their work items (`WORK_QUEUE_URL`).
+    pub work_queue: Option<WorkQueue>,
     /// Partition, region and account of the function, from its ARN (first invocation): where
     /// profile ARNs built from a profile id point.
     function_scope: OnceLock<Option<ArnScope>>,
@@ -89,6 +92,9 @@ pub struct EventOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub results: Vec<RuleOutcome>,
+    /// What a sweep's invocation did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<crate::sweep::SweepOutcome>,
 }
 
 impl EventOutcome {
@@ -99,6 +105,7 @@ impl EventOutcome {
             outcome: "skipped",
             reason: Some(reason.into()),
             results: vec![],
+            sweep: None,
         }
     }
 }
@@ -131,10 +138,22 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             executor,
             customers,
             domain: DomainCache::default(),
+            work_queue: None,
             function_scope: OnceLock::new(),
             own_identities,
             skipped_self_caused: AtomicU64::new(0),
         }
+    }
+
+    /// The queue sweeps send their work items to.
+    pub fn with_work_queue(mut self, queue: WorkQueue) -> Self {
+        self.work_queue = Some(queue);
+        self
+    }
+
+    /// Partition, region and account of the function, once an invocation has said.
+    pub fn function_scope(&self) -> Option<ArnScope> {
+        self.function_scope.get().cloned().flatten()
     }
 
     /// Cases change events skipped because this automation caused them, since the process started.
@@ -209,6 +228,18 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
     }
 
     async fn process_inner(&self, event: &Event, deadline: Instant) -> Result<EventOutcome, Error> {
+        if let Some(sweep) = crate::sweep::request(event) {
+            let sweep = sweep.map_err(|reason| Error::permanent("InvalidEvent", format!("{}: {reason}", describe(event))))?;
+            let outcome = self.run_sweep(event, &sweep, deadline).await?;
+            return Ok(EventOutcome {
+                event_id: event.key.clone(),
+                kind: "sweep".into(),
+                outcome: "applied",
+                reason: None,
+                results: vec![],
+                sweep: Some(outcome),
+            });
+        }
         let matched = match select(&self.rules, event, &self.own_identities) {
             Ok(matched) => matched,
             Err(skip) => {
@@ -249,7 +280,14 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                 };
                 results.push(self.executor.run_resolving(plan, resolve).await.map_err(|e| Error::exec(event, &e))?);
             }
-            Ok(EventOutcome { event_id: event.key.clone(), kind: event.kind.to_string(), outcome: "applied", reason: None, results })
+            Ok(EventOutcome {
+                event_id: event.key.clone(),
+                kind: event.kind.to_string(),
+                outcome: "applied",
+                reason: None,
+                results,
+                sweep: None,
+            })
         };
         let budget_end = deadline.checked_sub(DEADLINE_MARGIN).unwrap_or(deadline);
         match tokio::time::timeout_at(budget_end.into(), work).await {

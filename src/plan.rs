@@ -267,7 +267,17 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
     let recheck = match &rule.schedule {
         Some(Schedule { select: Selection::Cases(filter), .. }) => {
             let now = sweep_time(&input.event.raw).ok_or_else(|| b.error("select", "the work item carries no `sweep.scheduledTime`"))?;
-            Some(plan_filter(filter, &FilterInput { rule: &rule.name, event: &input.event.raw, rules: input.rules, context: input.context, resolve: input.resolve, now })?)
+            Some(plan_filter(
+                filter,
+                &FilterInput {
+                    rule: &rule.name,
+                    event: &input.event.raw,
+                    rules: input.rules,
+                    context: input.context,
+                    resolve: input.resolve,
+                    now,
+                },
+            )?)
         }
         _ => None,
     };

@@ -35,6 +35,7 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
     let sdk = sdk_config().await;
     let api = SdkCases::lazy(sdk.clone(), config.domain_id.clone());
     let claims = config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table));
+    let work_queue = config.work_queue_url.clone().map(|url| crate::sweep::queue::WorkQueue::lazy(sdk.clone(), url));
     let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
     tracing::info!(
         domain = %config.domain_id,
@@ -44,7 +45,11 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
         rules = rules.rules.len(),
         "ready"
     );
-    Ok(App::with_store(config, rules, api, profiles, claims))
+    let app = App::with_store(config, rules, api, profiles, claims);
+    Ok(match work_queue {
+        Some(queue) => app.with_work_queue(queue),
+        None => app,
+    })
 }
 
 /// Runs the function until the runtime stops it.

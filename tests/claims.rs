@@ -134,3 +134,21 @@ async fn claims_init_creates_the_table_once() {
     assert_eq!(output.status.code(), Some(2), "no table named");
     assert!(String::from_utf8_lossy(&output.stderr).contains("CLAIMS_TABLE"));
 }
+
+#[tokio::test]
+async fn a_sweep_is_held_by_one_owner_and_keeps_where_it_stands() {
+    use cases_automation::claims::SweepState;
+    let store = moto::claims().await;
+    let until = now_ms() + 30_000;
+    assert_eq!(store.lock_sweep("sweep#s", "a", until).await.unwrap(), Some(SweepState::default()), "a new sweep");
+    assert_eq!(store.lock_sweep("sweep#s", "b", until).await.unwrap(), None, "held by a");
+    let progress = SweepState { cursor: Some("{\"after\":\"2026-12-01T00:00:00Z\"}".into()), sent: 100, done: false };
+    assert!(store.save_sweep("sweep#s", "a", &progress, until).await.unwrap(), "a keeps its lock");
+    assert_eq!(store.lock_sweep("sweep#s", "b", until).await.unwrap(), None, "still a's");
+    assert!(store.save_sweep("sweep#s", "a", &progress, 0).await.unwrap(), "a stops: released");
+    assert_eq!(store.lock_sweep("sweep#s", "b", until).await.unwrap(), Some(progress.clone()), "b resumes where a stopped");
+    assert!(!store.save_sweep("sweep#s", "a", &progress, 0).await.unwrap(), "a no longer holds it");
+    let done = SweepState { cursor: None, sent: 150, done: true };
+    assert!(store.save_sweep("sweep#s", "b", &done, 0).await.unwrap());
+    assert_eq!(store.lock_sweep("sweep#s", "c", until).await.unwrap(), Some(done));
+}

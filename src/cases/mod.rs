@@ -26,6 +26,8 @@ pub trait CasesApi: Send + Sync {
         case_id: &str,
         input: &SearchRelatedItemsInput,
     ) -> impl Future<Output = Result<RelatedItemsPage, ApiError>> + Send;
+    /// One page of the domain's SLAs (SearchAllRelatedItems), for a sweep.
+    fn search_slas(&self, input: &SearchSlasInput) -> impl Future<Output = Result<SlasPage, ApiError>> + Send;
     /// The case's current values of `field_ids` (GetCase); fields without a value are absent.
     fn get_case_fields(
         &self,

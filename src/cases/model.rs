@@ -313,6 +313,36 @@ impl CreateRelatedItemInput {
     }
 }
 
+/// SearchAllRelatedItems over the domain's SLAs, by status and name (a sweep's selection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchSlasInput {
+    pub max_results: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// An SLA found across the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundSla {
+    pub related_item_id: String,
+    pub case_id: String,
+    pub name: String,
+    pub status: String,
+    /// RFC 3339.
+    pub target_time: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SlasPage {
+    pub slas: Vec<FoundSla>,
+    pub next_token: Option<String>,
+}
+
 /// A page of SearchCases.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CasesPage {

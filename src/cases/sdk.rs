@@ -334,6 +334,41 @@ impl CasesApi for SdkCases {
         Ok(RelatedItemsPage { items, next_token: output.next_token().map(str::to_owned) })
     }
 
+    async fn search_slas(&self, input: &SearchSlasInput) -> Result<SlasPage, ApiError> {
+        const OP: &str = "SearchAllRelatedItems";
+        let filter = t::SlaFilter::builder().set_name(input.name.clone()).set_status(input.status.map(t::SlaStatus::from)).build();
+        let output = self
+            .client()
+            .search_all_related_items()
+            .domain_id(&self.domain_id)
+            .max_results(input.max_results)
+            .filters(t::RelatedItemTypeFilter::Sla(filter))
+            .set_next_token(input.next_token.clone())
+            .send()
+            .await
+            .map_err(|e| api_error(OP, e))?;
+        let time = |t: &aws_sdk_connectcases::primitives::DateTime| {
+            t.fmt(aws_sdk_connectcases::primitives::DateTimeFormat::DateTime).unwrap_or_default()
+        };
+        let slas = output
+            .related_items()
+            .iter()
+            .flatten()
+            .filter_map(|item| {
+                let t::RelatedItemContent::Sla(sla) = item.content()? else { return None };
+                let config = sla.sla_configuration()?;
+                Some(FoundSla {
+                    related_item_id: item.related_item_id().to_owned(),
+                    case_id: item.case_id().to_owned(),
+                    name: config.name().to_owned(),
+                    status: config.status().as_str().to_owned(),
+                    target_time: time(config.target_time()),
+                })
+            })
+            .collect();
+        Ok(SlasPage { slas, next_token: output.next_token().filter(|t| !t.is_empty()).map(str::to_owned) })
+    }
+
     async fn get_case_fields(
         &self,
         case_id: &str,

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::client::Waiters as _;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
-use super::{Claim, ClaimState, ClaimStore, Ledger, LedgerUpdate, RETENTION, StoreError, now_ms};
+use super::{Claim, ClaimState, ClaimStore, Ledger, LedgerUpdate, RETENTION, StoreError, SweepState, now_ms};
 use crate::aws::LazyClient;
 
 /// The table the template declares and `claims init` creates: partition key, TTL attribute.
@@ -35,6 +35,9 @@ const LOCK_UNTIL: &str = "lockUntil";
 const WINDOW_START: &str = "windowStart";
 const WINDOW_UPDATES: &str = "windowUpdates";
 const WATERMARK_PREFIX: &str = "w:";
+const CURSOR: &str = "cursor";
+const SENT: &str = "sent";
+const DONE: &str = "done";
 
 /// The claims table, through the DynamoDB client (built on first use, like the Cases client).
 #[derive(Debug)]
@@ -384,6 +387,74 @@ impl ClaimStore for DynamoClaims {
         }
     }
 
+    async fn lock_sweep(&self, key: &str, owner: &str, lease_until_ms: i64) -> Result<Option<SweepState>, StoreError> {
+        // The same lock as a ledger's, on an item of its own.
+        let now = now_ms();
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key))
+            .update_expression("SET #lockOwner = :owner, #lockUntil = :until, #expires = :expires")
+            .condition_expression("attribute_not_exists(#lockOwner) OR #lockUntil <= :now OR #lockOwner = :owner")
+            .expression_attribute_names("#lockOwner", LOCK_OWNER)
+            .expression_attribute_names("#lockUntil", LOCK_UNTIL)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":until", n(lease_until_ms))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":expires", n(now / 1000 + RETENTION.as_secs() as i64))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Some(output.attributes().map(parse_sweep).unwrap_or_default())),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(store_error("UpdateItem", &e)),
+        }
+    }
+
+    async fn save_sweep(&self, key: &str, owner: &str, state: &SweepState, lease_until_ms: i64) -> Result<bool, StoreError> {
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key))
+            .condition_expression("#lockOwner = :owner")
+            .expression_attribute_names("#lockOwner", LOCK_OWNER)
+            .expression_attribute_names("#lockUntil", LOCK_UNTIL)
+            .expression_attribute_names("#sent", SENT)
+            .expression_attribute_names("#done", DONE)
+            .expression_attribute_names("#cursor", CURSOR)
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":sent", n(state.sent))
+            .expression_attribute_values(":done", AttributeValue::Bool(state.done));
+        let mut set = vec!["#sent = :sent", "#done = :done"];
+        let mut remove = vec![];
+        match &state.cursor {
+            Some(cursor) => {
+                request = request.expression_attribute_values(":cursor", s(cursor));
+                set.push("#cursor = :cursor");
+            }
+            None => remove.push("#cursor"),
+        }
+        if lease_until_ms > 0 {
+            request = request.expression_attribute_values(":until", n(lease_until_ms));
+            set.push("#lockUntil = :until");
+        } else {
+            remove.extend(["#lockOwner", "#lockUntil"]);
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match request.update_expression(expression).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(store_error("UpdateItem", &e)),
+        }
+    }
+
     async fn unlock_ledger(&self, key: &str, owner: &str, update: &LedgerUpdate) -> Result<(), StoreError> {
         let mut request = self
             .client()
@@ -414,6 +485,14 @@ impl ClaimStore for DynamoClaims {
             }
             Err(e) => Err(store_error("UpdateItem", &e)),
         }
+    }
+}
+
+fn parse_sweep(item: &HashMap<String, AttributeValue>) -> SweepState {
+    SweepState {
+        cursor: text(item, CURSOR).map(str::to_owned),
+        sent: number(item, SENT).unwrap_or(0).max(0) as u64,
+        done: item.get(DONE).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
     }
 }
 

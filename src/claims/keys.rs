@@ -69,6 +69,11 @@ pub fn profile(profiles_domain: &str, terms: &[(&str, &str)]) -> String {
     hashed("profile", &parts.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
+/// A sweep: one per scheduled rule and scheduled time.
+pub fn sweep(domain: &str, sweep_id: &str) -> String {
+    hashed("sweep", &[domain, sweep_id])
+}
+
 /// The ledger of a case: lock, update watermarks, update budget.
 pub fn ledger(domain: &str, case_id: &str) -> String {
     hashed("ledger", &[domain, case_id])

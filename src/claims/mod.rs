@@ -165,6 +165,33 @@ pub trait ClaimStore: Send + Sync {
 
     /// Writes `update` and releases the ledger lock of `owner`.
     fn unlock_ledger(&self, key: &str, owner: &str, update: &LedgerUpdate) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes a sweep's lock for `owner` until `lease_until_ms`, giving where it stands; `None`
+    /// while another owner holds it.
+    fn lock_sweep(
+        &self,
+        key: &str,
+        owner: &str,
+        lease_until_ms: i64,
+    ) -> impl Future<Output = Result<Option<SweepState>, StoreError>> + Send;
+
+    /// Saves where the sweep of `owner` stands, keeping its lock until `lease_until_ms` (0: releases
+    /// it). False when the lock is no longer this owner's (its lease ran out and another took it).
+    fn save_sweep(
+        &self,
+        key: &str,
+        owner: &str,
+        state: &SweepState,
+        lease_until_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Where a sweep stands: its cursor in the selection, the work items sent, whether it is done.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SweepState {
+    pub cursor: Option<String>,
+    pub sent: u64,
+    pub done: bool,
 }
 
 /// The store switched off: nothing is claimed; only the per-process guarantees hold.
@@ -206,6 +233,14 @@ impl ClaimStore for NoClaims {
 
     async fn unlock_ledger(&self, _: &str, _: &str, _: &LedgerUpdate) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn lock_sweep(&self, _: &str, _: &str, _: i64) -> Result<Option<SweepState>, StoreError> {
+        Ok(Some(SweepState::default()))
+    }
+
+    async fn save_sweep(&self, _: &str, _: &str, _: &SweepState, _: i64) -> Result<bool, StoreError> {
+        Ok(true)
     }
 }
 
@@ -268,6 +303,20 @@ impl<S: ClaimStore> ClaimStore for Option<S> {
         match self {
             Some(store) => store.unlock_ledger(key, owner, update).await,
             None => Ok(()),
+        }
+    }
+
+    async fn lock_sweep(&self, key: &str, owner: &str, lease_until_ms: i64) -> Result<Option<SweepState>, StoreError> {
+        match self {
+            Some(store) => store.lock_sweep(key, owner, lease_until_ms).await,
+            None => Ok(Some(SweepState::default())),
+        }
+    }
+
+    async fn save_sweep(&self, key: &str, owner: &str, state: &SweepState, lease_until_ms: i64) -> Result<bool, StoreError> {
+        match self {
+            Some(store) => store.save_sweep(key, owner, state, lease_until_ms).await,
+            None => Ok(true),
         }
     }
 }

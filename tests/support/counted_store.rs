@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use cases_automation::claims::dynamodb::DynamoClaims;
-use cases_automation::claims::{Claim, ClaimStore, Ledger, LedgerUpdate, StoreError};
+use cases_automation::claims::{Claim, ClaimStore, Ledger, LedgerUpdate, StoreError, SweepState};
 
 /// The coordination store, counting the DynamoDB requests each of its operations makes.
 pub struct CountedStore {
@@ -62,5 +62,13 @@ impl ClaimStore for CountedStore {
     async fn unlock_ledger(&self, key: &str, owner: &str, update: &LedgerUpdate) -> Result<(), StoreError> {
         self.count("UpdateItem");
         self.inner.unlock_ledger(key, owner, update).await
+    }
+    async fn lock_sweep(&self, key: &str, owner: &str, lease_until_ms: i64) -> Result<Option<SweepState>, StoreError> {
+        self.count("UpdateItem");
+        self.inner.lock_sweep(key, owner, lease_until_ms).await
+    }
+    async fn save_sweep(&self, key: &str, owner: &str, state: &SweepState, lease_until_ms: i64) -> Result<bool, StoreError> {
+        self.count("UpdateItem");
+        self.inner.save_sweep(key, owner, state, lease_until_ms).await
     }
 }

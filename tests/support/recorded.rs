@@ -84,6 +84,10 @@ impl<C: CasesApi> CasesApi for Recorded<C> {
         self.around("SearchRelatedItems", None, None, self.inner.search_related_items(case_id, input)).await
     }
 
+    async fn search_slas(&self, input: &SearchSlasInput) -> Result<SlasPage, ApiError> {
+        self.around("SearchAllRelatedItems", None, None, self.inner.search_slas(input)).await
+    }
+
     async fn get_case_fields(
         &self,
         case_id: &str,
