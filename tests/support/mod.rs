@@ -8,6 +8,7 @@ pub mod moto;
 pub mod readback;
 pub mod recorded;
 pub mod runtime_api;
+pub mod work_queue;
 
 /// The shipped default rules with every `from` replaced by `to` (which must occur).
 pub fn default_rules_with(from: &str, to: &str) -> String {
