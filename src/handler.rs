@@ -22,7 +22,7 @@ use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
 use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
 use crate::inbound::{Event, Inbound, classify};
-use crate::plan::{CustomerValues, PlanInput, Skip, plan_rule, select};
+use crate::plan::{CustomerValues, PlanInput, Skip, other_instance, plan_rule, select};
 use crate::preflight::{EventRules, plan_event};
 use crate::rules::RuleSet;
 use crate::rules::value::TemplateContext;
@@ -148,6 +148,21 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
         }
         match classify(payload).map_err(Error::invalid_event)? {
             Inbound::ContactFlow(event) => {
+                // A flow of another instance gets an error, not a skip: the flow expects a case,
+                // and its Error branch is where its designer handles not getting one.
+                if let Some(Skip::OtherInstance { instance }) = other_instance(&event, self.config.connect_instance.as_deref()) {
+                    let error = Error::permanent(
+                        "OtherConnectInstance",
+                        format!(
+                            "{}: invoked from {}, but this function serves {} (CONNECT_INSTANCE_ARN); nothing was read or written",
+                            describe(&event),
+                            instance.as_deref().unwrap_or("a flow that names no instance"),
+                            self.config.connect_instance.as_deref().unwrap_or_default(),
+                        ),
+                    );
+                    warn!(event = %event.key, kind = %event.kind, error_type = %error.error_type(), error = %error.message, "event failed");
+                    return Err(error);
+                }
                 // Connect gives up after the block's timeout even if Lambda would allow more.
                 let deadline = invocation.deadline.min(Instant::now() + self.config.flow_timeout);
                 let outcome = self.process(&event, deadline).await?;
@@ -209,6 +224,15 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
     }
 
     async fn process_inner(&self, event: &Event, deadline: Instant) -> Result<EventOutcome, Error> {
+        // A contact event of another instance is skipped, not failed: it is no fault of the event's,
+        // no retry can change it, and a failure would carry another instance's callers into the
+        // dead-letter queue and alarm on every one.
+        if let Some(skip) = other_instance(event, self.config.connect_instance.as_deref()) {
+            if let Skip::OtherInstance { instance } = &skip {
+                info!(event = %event.key, instance = instance.as_deref().unwrap_or("(none named)"), "skipping an event of another Amazon Connect instance");
+            }
+            return Ok(EventOutcome::skipped(event, skip.reason()));
+        }
         let matched = match select(&self.rules, event, &self.own_identities) {
             Ok(matched) => matched,
             Err(skip) => {

@@ -88,6 +88,11 @@ pub enum Skip {
         identity: String,
     },
     NoRuleMatches,
+    /// A contact flow or contact event of another Amazon Connect instance than the one the
+    /// function serves (`CONNECT_INSTANCE_ARN`); `instance` is None when the event names none.
+    OtherInstance {
+        instance: Option<String>,
+    },
 }
 
 impl Skip {
@@ -95,7 +100,22 @@ impl Skip {
         match self {
             Skip::SelfCaused { .. } => "caused by this automation",
             Skip::NoRuleMatches => "no rule matches",
+            Skip::OtherInstance { .. } => "another Amazon Connect instance",
         }
+    }
+}
+
+/// Whether `event` comes from an Amazon Connect instance other than `own` (when the function
+/// serves one): contact flows and contact events only, and one that names no instance is not
+/// shown to be of this one either. Checked before any rule runs, so nothing is read or written.
+pub fn other_instance(event: &Event, own: Option<&str>) -> Option<Skip> {
+    let own = own?;
+    if !matches!(event.kind, EventKind::ContactFlow | EventKind::ContactEvent) {
+        return None;
+    }
+    match event.instance_arn() {
+        Some(instance) if instance == own => None,
+        instance => Some(Skip::OtherInstance { instance: instance.map(str::to_owned) }),
     }
 }
 
@@ -539,6 +559,25 @@ rules:
         assert_eq!(error.path, "case.find[0].id");
         assert!(error.reason.contains("501"), "{error}");
         assert!(plan(yaml, event("e-1")).is_ok());
+    }
+
+    #[test]
+    fn only_contacts_of_the_served_instance_pass() {
+        let own = "arn:aws:connect:us-east-1:123456789012:instance/own";
+        let contact = |instance: Option<&str>| {
+            let mut detail = json!({"contactId": "c-1", "eventType": "DISCONNECTED"});
+            if let Some(instance) = instance {
+                detail["instanceArn"] = json!(instance);
+            }
+            eventbridge(json!({"id": "e", "source": "aws.connect", "detail-type": "Amazon Connect Contact Event", "detail": detail}))
+                .unwrap()
+        };
+        assert_eq!(other_instance(&contact(Some(own)), Some(own)), None);
+        let other = "arn:aws:connect:us-east-1:123456789012:instance/test";
+        assert_eq!(other_instance(&contact(Some(other)), Some(own)), Some(Skip::OtherInstance { instance: Some(other.into()) }));
+        assert_eq!(other_instance(&contact(None), Some(own)), Some(Skip::OtherInstance { instance: None }), "names no instance");
+        assert_eq!(other_instance(&contact(Some(other)), None), None, "without CONNECT_INSTANCE_ARN every instance is served");
+        assert_eq!(other_instance(&eventbridge(event("e-1")).unwrap(), Some(own)), None, "custom events have no instance");
     }
 
     #[test]

@@ -270,3 +270,65 @@ rules:
         assert_eq!(outcome["reason"], "caused by this automation", "{outcome}");
     }
 }
+
+/// The instance of the sample contact events and flows.
+const SAMPLE_INSTANCE: &str = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666";
+
+/// A function that serves another instance (`CONNECT_INSTANCE_ARN`) gets the samples' contact
+/// events, in every documented spelling of their instance, directly and through SQS, and the
+/// samples' flows: the events are skipped with a reason, the flows refused, and nothing is read or
+/// written (no call reaches Cases or Customer Profiles). The function serving the samples'
+/// instance applies the same events.
+#[tokio::test]
+async fn contact_events_and_flows_of_another_instance_are_refused_before_any_call() {
+    let service = cases_service::start().await;
+    let client = cases_service::client(&service);
+    let test_instance = "arn:aws:connect:us-east-1:123456789012:instance/0f0e0d0c-5555-4666-8777-888899990000";
+    let app =
+        support::lambda::instance(&service, cases_automation::rules::RuleSet::default_rules(), &[("CONNECT_INSTANCE_ARN", test_instance)]);
+
+    let mut contact_events = Vec::new();
+    for name in ["contact-disconnected-agent.json", "contact-disconnected-abandoned.json", "contact-connected-to-agent.json"] {
+        let event = sample(name);
+        assert_eq!(event["detail"]["instanceArn"], SAMPLE_INSTANCE, "{name}");
+        for key in cases_automation::inbound::INSTANCE_ARN_KEYS {
+            let mut spelled = event.clone();
+            let detail = spelled["detail"].as_object_mut().unwrap();
+            let arn = detail.remove("instanceArn").unwrap();
+            detail.insert(key.into(), arn);
+            contact_events.push(spelled);
+        }
+        // Only in `resources`.
+        let mut only_resources = event.clone();
+        only_resources["detail"].as_object_mut().unwrap().remove("instanceArn");
+        contact_events.push(only_resources);
+    }
+    for event in &contact_events {
+        let outcome = handle(&app, event.clone()).await.unwrap();
+        assert_eq!((outcome["outcome"].as_str(), outcome["reason"].as_str()), (Some("skipped"), Some("another Amazon Connect instance")));
+    }
+    let batch = support::lambda::sqs_batch(contact_events.iter().map(Value::to_string).collect());
+    let response = handle(&app, batch).await.unwrap();
+    assert_eq!(response["batchItemFailures"], json!([]), "skipped records are not failures: {response}");
+
+    for name in ["flow-voice-open-case.json", "flow-chat-null-endpoint.json", "flow-task-nested-params.json"] {
+        let error = handle(&app, sample(name)).await.unwrap_err();
+        assert_eq!(error.error_type(), "Permanent.OtherConnectInstance", "{name}: {error}");
+        assert!(error.message.contains(SAMPLE_INSTANCE) && error.message.contains(test_instance), "{error}");
+    }
+    assert_eq!(service.call_count("*"), 0, "nothing was read or written");
+    assert!(readback::all_cases(&client).await.is_empty());
+
+    // The function that serves the samples' instance applies them.
+    let own = support::lambda::instance(
+        &service,
+        cases_automation::rules::RuleSet::default_rules(),
+        &[("CONNECT_INSTANCE_ARN", SAMPLE_INSTANCE)],
+    );
+    // The abandoned call with its instance only in `resources`: a callback case, the contact linked.
+    let outcome = handle(&own, contact_events[9].clone()).await.unwrap();
+    assert_eq!(outcome["outcome"], "applied", "{outcome}");
+    assert!(outcome["results"][0]["actions"].to_string().contains("linkContact"), "{outcome}");
+    let response = handle(&own, sample("flow-voice-open-case.json")).await.unwrap();
+    assert_eq!(response["caseCreated"], "true", "{response}");
+}

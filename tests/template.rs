@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use cases_automation::config::{Config, ENVIRONMENT};
 use cases_automation::identity::validate_identity;
 use cases_automation::rules::RuleSet;
+use cases_automation::rules::pattern::Pattern;
 use serde_json::{Map, Value, json};
 
 /// The Cases API actions the function calls (`src/cases/sdk.rs`). The template must grant exactly
@@ -859,12 +860,100 @@ fn every_eventbridge_rule_retries_and_has_a_dead_letter_queue() {
     }
 }
 
+/// A value of the template with parameters and conditions substituted (`Ref`, `Fn::Sub`, `Fn::If`),
+/// as CloudFormation would deploy it; `AWS::NoValue` entries are dropped.
+fn resolved(value: &Value, parameters: &BTreeMap<&str, Value>, conditions: &BTreeMap<&str, bool>) -> Value {
+    if let Some(name) = value.get("Ref").and_then(Value::as_str) {
+        return parameters.get(name).cloned().unwrap_or_else(|| panic!("no value for parameter {name}"));
+    }
+    if let Some(text) = value.get("Fn::Sub").and_then(Value::as_str) {
+        let mut text = text.to_owned();
+        for (name, value) in parameters {
+            if let Some(value) = value.as_str() {
+                text = text.replace(&format!("${{{name}}}"), value);
+            }
+        }
+        assert!(!text.contains("${"), "unresolved {text}");
+        return json!(text);
+    }
+    if let Some([condition, yes, no]) = value.get("Fn::If").and_then(Value::as_array).map(Vec::as_slice) {
+        let condition = condition.as_str().unwrap();
+        let holds = *conditions.get(condition).unwrap_or_else(|| panic!("no value for condition {condition}"));
+        return resolved(if holds { yes } else { no }, parameters, conditions);
+    }
+    match value {
+        Value::Array(items) => {
+            Value::Array(items.iter().filter(|i| !is_no_value(i)).map(|i| resolved(i, parameters, conditions)).collect())
+        }
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), resolved(v, parameters, conditions))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The event pattern of `rule` as deployed with these parameters and conditions, compiled by the
+/// function's own EventBridge pattern matcher.
+fn deployed_pattern(rule: &str, parameters: &BTreeMap<&str, Value>, conditions: &BTreeMap<&str, bool>) -> Pattern {
+    let pattern = resolved(&resource(rule)["Properties"]["EventPattern"], parameters, conditions);
+    Pattern::compile(&pattern).unwrap_or_else(|e| panic!("{rule}: {e:?}"))
+}
+
+const INSTANCE: &str = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666";
+
+/// With ConnectInstanceArn, the contact events rule lets through the instance's events however the
+/// documented samples name the instance (detail.instanceArn, InstanceArn, instanceARN,
+/// InstanceARN, or only `resources`), and no other instance's; without it, every instance's.
+#[test]
+fn with_an_instance_the_contact_events_rule_lets_only_its_contacts_through() {
+    let environment = template_environment().get("CONNECT_INSTANCE_ARN").expect("template.yaml sets CONNECT_INSTANCE_ARN");
+    assert_eq!(parameter_refs(environment), BTreeSet::from(["ConnectInstanceArn".to_owned()]));
+    assert!(may_be_absent(environment), "without an instance, CONNECT_INSTANCE_ARN is unset (any instance)");
+    let configured = config_with(&[("ConnectInstanceArn", INSTANCE.into())]).unwrap();
+    assert_eq!(configured.connect_instance.as_deref(), Some(INSTANCE));
+    assert_eq!(config_with(&[]).unwrap().connect_instance, None);
+
+    let test_instance = "arn:aws:connect:us-east-1:123456789012:instance/0f0e0d0c-5555-4666-8777-888899990000";
+    let event = |instance: &str, spelling: Option<&str>| {
+        let contact = format!("{instance}/contact/33393138-3701-403f-b745-3614dba55617");
+        let mut event = json!({"source": "aws.connect", "detail-type": "Amazon Connect Contact Event",
+            "detail": {"eventType": "DISCONNECTED", "contactId": "33393138-3701-403f-b745-3614dba55617"}});
+        match spelling {
+            Some(key) => event["detail"][key] = json!(instance),
+            None => event["resources"] = json!([contact, instance]),
+        }
+        event
+    };
+    let parameters = BTreeMap::from([("ConnectInstanceArn", json!(INSTANCE)), ("ContactEventTypes", json!(["DISCONNECTED"]))]);
+    let filtered = deployed_pattern("ContactEventsRule", &parameters, &BTreeMap::from([("HasConnectInstance", true)]));
+    let unfiltered = deployed_pattern("ContactEventsRule", &parameters, &BTreeMap::from([("HasConnectInstance", false)]));
+    let spellings = cases_automation::inbound::INSTANCE_ARN_KEYS.map(Some);
+    for spelling in spellings.into_iter().chain([None]) {
+        assert!(filtered.matches(&event(INSTANCE, spelling)), "the instance's event, named as {spelling:?}");
+        assert!(!filtered.matches(&event(test_instance, spelling)), "another instance's event, named as {spelling:?}");
+        assert!(unfiltered.matches(&event(test_instance, spelling)), "without ConnectInstanceArn, any instance");
+    }
+    let mut contact_only = event(INSTANCE, None);
+    contact_only["resources"] = json!([format!("{INSTANCE}/contact/c-1")]);
+    assert!(filtered.matches(&contact_only), "the contact ARN alone in resources");
+    let mut queued = event(INSTANCE, Some("instanceArn"));
+    queued["detail"]["eventType"] = json!("QUEUED");
+    assert!(!filtered.matches(&queued), "only the ContactEventTypes");
+    for (_, sample) in ["contact-disconnected-agent.json", "contact-disconnected-abandoned.json"].map(|n| (n, sample(n))) {
+        assert!(filtered.matches(&sample), "the samples come from {INSTANCE}");
+    }
+}
+
+fn sample(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("events").join(name)).unwrap()).unwrap()
+}
+
 #[test]
 fn the_rules_send_what_the_default_rules_match() {
-    let contact_rule = &resource("ContactEventsRule")["Properties"]["EventPattern"];
-    assert_eq!(contact_rule["source"], json!(["aws.connect"]));
-    assert_eq!(contact_rule["detail-type"], json!(["Amazon Connect Contact Event"]));
-    assert_eq!(contact_rule["detail"]["eventType"], json!({ "Ref": "ContactEventTypes" }));
+    for holds in [true, false] {
+        let contact_rule = &resource("ContactEventsRule")["Properties"]["EventPattern"]["Fn::If"][if holds { 1 } else { 2 }];
+        assert_eq!(contact_rule["source"], json!(["aws.connect"]));
+        assert_eq!(contact_rule["detail-type"], json!(["Amazon Connect Contact Event"]));
+        assert_eq!(contact_rule["detail"]["eventType"], json!({ "Ref": "ContactEventTypes" }));
+    }
     let sent: BTreeSet<&str> = parameter("ContactEventTypes")["Default"].as_str().unwrap().split(',').collect();
 
     let cases_rule = &resource("CasesEventsRule")["Properties"]["EventPattern"];
