@@ -11,7 +11,7 @@ use crate::identity::client_token;
 use crate::inbound::{Event, EventKind, Performer};
 pub use crate::rules::Step;
 use crate::rules::customer::{CustomerQuery, IfNoProfile};
-use crate::rules::value::{CompiledValue, TemplateContext};
+use crate::rules::value::{CompiledValue, Limit, TemplateContext};
 use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
 
 /// Everything one rule will do for one event.
@@ -169,7 +169,7 @@ pub struct PlanInput<'a, R: Resolve> {
 const LOOKUP_PAGE: i32 = 1;
 
 /// The API's limit for ids, ARNs and SLA names (1–500 characters).
-const MAX_IDENTIFIER: usize = 500;
+const MAX_IDENTIFIER: usize = Limit::IDENTIFIER.chars;
 
 /// Plans `rule` for the event.
 pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<RulePlan, PlanError> {
@@ -225,10 +225,10 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 performed_by: performed_by.clone(),
             }),
             Action::Comment { body } => {
-                let body = b.required_string(body, &path)?;
+                let body = b.required_string(body, &path, Limit::COMMENT)?;
                 let length = body.chars().count();
-                if !(1..=15_000).contains(&length) {
-                    return Err(b.error(&path, format!("a comment has 1 to 15000 characters, this one has {length}")));
+                if length > Limit::COMMENT.chars {
+                    return Err(b.error(&path, format!("a comment has 1 to {} characters, this one has {length}", Limit::COMMENT.chars)));
                 }
                 relate(RelatedItemContent::Comment { body, content_type: "Text/Plain" })
             }
@@ -240,7 +240,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
             }
             Action::Sla { name, field, target_values, minutes } => {
                 let minutes_path = format!("{path}.minutes");
-                let minutes = b.required_string(minutes, &minutes_path)?;
+                let minutes = b.required_string(minutes, &minutes_path, Limit::IDENTIFIER)?;
                 let minutes = minutes
                     .trim()
                     .parse::<f64>()
@@ -257,7 +257,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 let mut targets = Vec::new();
                 for (j, value) in target_values.iter().enumerate() {
                     let target_path = format!("{path}.targetValues[{j}]");
-                    if let Some(v) = b.value(value, &target_path)? {
+                    if let Some(v) = b.value(value, &target_path, Limit::FIELD_VALUE)? {
                         targets.push(coerce(v, field_type).map_err(|reason| b.error(&target_path, reason))?);
                     }
                 }
@@ -307,7 +307,7 @@ impl<R: Resolve> Builder<'_, R> {
         PlanError { rule: self.rule.name.clone(), path: path.into(), reason: reason.into() }
     }
 
-    fn value(&self, value: &CompiledValue, path: &str) -> Result<Option<FieldValue>, PlanError> {
+    fn value(&self, value: &CompiledValue, path: &str, limit: Limit) -> Result<Option<FieldValue>, PlanError> {
         let i = self.input;
         if let Some(customer) = value.customer() {
             let query = customer.query(&i.event.raw, i.rules.templates(), i.context);
@@ -324,12 +324,12 @@ impl<R: Resolve> Builder<'_, R> {
             };
             return Ok(Some(FieldValue::String(arn)));
         }
-        value.extract(&i.event.raw, i.rules.templates(), i.context).map_err(|e| self.error(path, e.to_string()))
+        value.extract(&i.event.raw, i.rules.templates(), i.context, limit).map_err(|e| self.error(path, e.to_string()))
     }
 
-    fn required_string(&self, value: &CompiledValue, path: &str) -> Result<String, PlanError> {
+    fn required_string(&self, value: &CompiledValue, path: &str, limit: Limit) -> Result<String, PlanError> {
         let i = self.input;
-        match value.extract_string(&i.event.raw, i.rules.templates(), i.context) {
+        match value.extract_string(&i.event.raw, i.rules.templates(), i.context, limit) {
             Ok(Some(s)) if !s.is_empty() => Ok(s),
             Ok(_) => Err(self.error(path, format!("`{}` gave an empty value", value.describe()))),
             Err(e) => Err(self.error(path, e.to_string())),
@@ -339,7 +339,7 @@ impl<R: Resolve> Builder<'_, R> {
     /// A case id, ARN or SLA name: a non-empty string within the API's length limit, so that an
     /// oversized one is refused before anything is written rather than by the API half-way.
     fn identifier(&self, value: &CompiledValue, path: &str) -> Result<String, PlanError> {
-        let text = self.required_string(value, path)?;
+        let text = self.required_string(value, path, Limit::IDENTIFIER)?;
         self.within_identifier_limit(text, path)
     }
 
@@ -373,14 +373,15 @@ impl<R: Resolve> Builder<'_, R> {
         for (field, value) in fields {
             let field_path = format!("{path}.{field}");
             let (id, ty) = self.resolve_field(field, &field_path)?;
-            if let Some(value) = self.value(value, &field_path)? {
+            if let Some(value) = self.value(value, &field_path, Limit::FIELD_VALUE)? {
                 let value = coerce(value, ty).map_err(|reason| self.error(&field_path, reason))?;
                 if let FieldValue::String(s) = &value
-                    && s.chars().count() > 4100
+                    && s.chars().count() > Limit::FIELD_VALUE.chars
                 {
-                    return Err(
-                        self.error(&field_path, format!("a field value has at most 4100 characters, this one has {}", s.chars().count()))
-                    );
+                    return Err(self.error(
+                        &field_path,
+                        format!("a field value has at most {} characters, this one has {}", Limit::FIELD_VALUE.chars, s.chars().count()),
+                    ));
                 }
                 entries.push(FieldEntry { id, value });
             }
