@@ -2,6 +2,7 @@
 //! built, without calling the API. Execution runs a plan; the `plan` command prints it.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -29,6 +30,10 @@ pub struct RulePlan {
     pub create: Option<CreateCaseInput>,
     pub if_missing: IfMissing,
     pub actions: Vec<PlannedAction>,
+    /// How long after the event's first delivery its redeliveries can come, when that is bounded:
+    /// a contact flow's come within [`FLOW_REDELIVERY_WINDOW`]; None for EventBridge and SQS, whose
+    /// retries and dead-letter replays can come days later.
+    pub redeliveries_within: Option<Duration>,
     /// The steps whose values include a customer that is still a placeholder: the executor looks
     /// the customer up just before the first of them it runs, so that a case found by an earlier
     /// lookup (by id, by contact) costs no profile search.
@@ -62,6 +67,11 @@ impl PlannedAction {
         }
     }
 }
+
+/// How long after a contact flow's first call for one step another call for it can come: Connect
+/// retries a failed call only within the block's timeout (at most 8 s), the earlier call itself
+/// runs at most that long, and the function's and the service's clocks may differ a little.
+pub const FLOW_REDELIVERY_WINDOW: Duration = Duration::from_secs(20);
 
 /// A value or reference in the rule could not be used for this event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,6 +297,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
         create,
         if_missing: rule.case.if_missing,
         actions,
+        redeliveries_within: (input.event.kind == EventKind::ContactFlow).then_some(FLOW_REDELIVERY_WINDOW),
         customer_steps,
     })
 }

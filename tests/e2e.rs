@@ -332,3 +332,66 @@ async fn contact_events_and_flows_of_another_instance_are_refused_before_any_cal
     let response = handle(&own, sample("flow-voice-open-case.json")).await.unwrap();
     assert_eq!(response["caseCreated"], "true", "{response}");
 }
+
+/// The demo seed's "Order issue" case, which the note sample names.
+const NOTE_CASE: &str = "068c193b-f65c-4902-9f77-7337923fe54e";
+
+/// The `flow-add-note` sample as sent by the call `contact_id`.
+fn note_from(contact_id: &str) -> Value {
+    let mut flow = sample("flow-task-nested-params.json");
+    assert_eq!(flow["Details"]["Parameters"]["caseId"], NOTE_CASE);
+    flow["Details"]["ContactData"]["ContactId"] = json!(contact_id);
+    flow
+}
+
+/// Two calls add the same note an hour apart (two agents writing the same words), then the second
+/// call is delivered again (Connect retrying within the block's timeout): two comments, whether
+/// the coordination store is on (`store`) or off.
+async fn the_same_note_on_two_calls_and_a_redelivery<C, P, S>(service: &cases_emulator::Emulator, app: &App<C, P, S>)
+where
+    C: cases_automation::cases::CasesApi,
+    P: cases_automation::customers::ProfilesApi,
+    S: cases_automation::claims::ClaimStore,
+{
+    let client = cases_service::client(service);
+    let note = sample("flow-task-nested-params.json")["Details"]["Parameters"]["note"].as_str().unwrap().to_owned();
+    let notes = || async { readback::comments(&client, NOTE_CASE).await.into_iter().filter(|c| *c == note).count() };
+    assert_eq!(notes().await, 0);
+    let invocation = Invocation {
+        deadline: std::time::Instant::now() + Duration::from_secs(20),
+        function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:cases-automation".into()),
+    };
+
+    // The first call, an hour ago on the service's clock.
+    let hour = Duration::from_secs(3600);
+    service.set_clock(service.now() - hour);
+    let first = app.handle(note_from("call-1"), &invocation).await.unwrap();
+    assert_eq!(first["actions"], "comment:done", "{first}");
+    service.set_clock(service.now() + hour);
+
+    let second = app.handle(note_from("call-2"), &invocation).await.unwrap();
+    assert_eq!(second["actions"], "comment:done", "another call's identical note is its own comment: {second}");
+    let again = app.handle(note_from("call-2"), &invocation).await.unwrap();
+    assert_eq!(again["actions"], "comment:already-done", "a redelivery of that call adds nothing: {again}");
+    assert_eq!(notes().await, 2);
+}
+
+#[tokio::test]
+async fn identical_notes_of_two_calls_are_two_comments_and_a_redelivered_call_adds_none() {
+    let service = cases_service::start_with(cases_emulator::Seed::demo()).await;
+    let app = cases_service::app(&service);
+    the_same_note_on_two_calls_and_a_redelivery(&service, &app).await;
+}
+
+#[tokio::test]
+async fn with_the_store_identical_notes_of_two_calls_are_two_comments_and_a_redelivered_call_adds_none() {
+    let service = cases_service::start_with(cases_emulator::Seed::demo()).await;
+    let table = support::moto::claims_table().await;
+    let app = support::lambda::instance_with_store(&service, cases_automation::rules::RuleSet::default_rules(), &[], &table);
+    the_same_note_on_two_calls_and_a_redelivery(&service, &app).await;
+    // With the store a comment is its event's, whenever the event comes back: the first call,
+    // replayed an hour later, adds nothing either.
+    let invocation = Invocation { deadline: std::time::Instant::now() + Duration::from_secs(20), function_arn: None };
+    let replayed = app.handle(note_from("call-1"), &invocation).await.unwrap();
+    assert_eq!(replayed["actions"], "comment:already-done", "{replayed}");
+}
