@@ -1,12 +1,14 @@
 //! The Cases API as this function uses it: a trait over the handful of operations it calls, the
 //! request/response data (`model`), name resolution (`catalog`), what the domain allows and the
 //! checks of planned writes against it (`domain`), the per-process cache of the domain
-//! (`domain_cache`), and the `aws-sdk-connectcases` adapter (`sdk`).
+//! (`domain_cache`), service messages without the values they quote (`redact`), and the
+//! `aws-sdk-connectcases` adapter (`sdk`).
 
 pub mod catalog;
 pub mod domain;
 pub mod domain_cache;
 pub mod model;
+pub mod redact;
 pub mod sdk;
 
 use std::fmt;
