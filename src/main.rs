@@ -11,7 +11,7 @@ async fn main() -> ExitCode {
     if args.len() > 1 {
         return cases_automation::cli::main(args).await;
     }
-    lambda_runtime::tracing::init_default_subscriber();
+    cases_automation::logging::init();
     match cases_automation::runtime::run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
