@@ -30,6 +30,26 @@ use crate::rules::value::TemplateContext;
 /// Time kept back from the deadline to report the outcome.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
+/// Time kept back from a contact flow's own timeout, besides [`DEADLINE_MARGIN`]: the answer's way
+/// back to Connect, and on a cold start what came before the process existed (the execution
+/// environment being made), which the process cannot see.
+pub const FLOW_MARGIN: Duration = Duration::from_millis(500);
+
+/// When a contact flow gives up on this invocation, as far as the process can tell: the flow
+/// started waiting when it called, which was before `received` (when the handler got the event);
+/// for the invocation that started the process (a cold start, `process_start`) it was before the
+/// process started, unless the process had been up longer than a flow can wait (then it was
+/// started ahead of the call, e.g. proactively, and `received` is the best estimate). Never later
+/// than Lambda's own deadline.
+pub fn flow_deadline(received: Instant, lambda_deadline: Instant, process_start: Option<Instant>, flow_timeout: Duration) -> Instant {
+    let waiting_since = match process_start {
+        Some(start) if received.saturating_duration_since(start) <= flow_timeout => start.min(received),
+        _ => received,
+    };
+    let flow_gives_up = waiting_since + flow_timeout.saturating_sub(FLOW_MARGIN);
+    flow_gives_up.min(lambda_deadline)
+}
+
 /// Everything that lives for the whole process: configuration, rules, the Cases client, what is
 /// known of the domain, the Customer Profiles resolver, the coordination store.
 pub struct App<C, P = NoProfiles, S = NoClaims> {
@@ -44,6 +64,9 @@ pub struct App<C, P = NoProfiles, S = NoClaims> {
     function_scope: OnceLock<Option<ArnScope>>,
     /// Every identity this automation writes under; their Cases change events are skipped.
     own_identities: Vec<String>,
+    /// When the process started, until the first invocation takes it: a flow that caused the cold
+    /// start was waiting since then (see [`flow_deadline`]).
+    process_start: std::sync::Mutex<Option<Instant>>,
     skipped_self_caused: AtomicU64,
 }
 
@@ -133,8 +156,16 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             domain: DomainCache::default(),
             function_scope: OnceLock::new(),
             own_identities,
+            process_start: std::sync::Mutex::new(None),
             skipped_self_caused: AtomicU64::new(0),
         }
+    }
+
+    /// The process started at `started` for its first invocation (an on-demand cold start): that
+    /// invocation's flow budget counts from then.
+    pub fn with_process_start(self, started: Instant) -> Self {
+        *self.process_start.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(started);
+        self
     }
 
     /// Cases change events skipped because this automation caused them, since the process started.
@@ -143,6 +174,8 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
     }
 
     pub async fn handle(&self, payload: Value, invocation: &Invocation) -> Result<Value, Error> {
+        let received = Instant::now();
+        let process_start = self.process_start.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         if let Some(arn) = &invocation.function_arn {
             self.function_scope.get_or_init(|| ArnScope::from_function_arn(arn));
         }
@@ -163,8 +196,9 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                     warn!(event = %event.key, kind = %event.kind, error_type = %error.error_type(), error = %error.message, "event failed");
                     return Err(error);
                 }
-                // Connect gives up after the block's timeout even if Lambda would allow more.
-                let deadline = invocation.deadline.min(Instant::now() + self.config.flow_timeout);
+                // Connect gives up after the block's timeout, counted from its call, even if Lambda
+                // would allow more.
+                let deadline = flow_deadline(received, invocation.deadline, process_start, self.config.flow_timeout);
                 let outcome = self.process(&event, deadline).await?;
                 if outcome.outcome == "skipped" {
                     return Err(Error::permanent(
@@ -327,6 +361,25 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flows_budget_counts_from_its_call_and_on_a_cold_start_from_the_process_start() {
+        let start = Instant::now();
+        let timeout = Duration::from_secs(8);
+        let lambda = start + Duration::from_secs(60);
+        let keep = FLOW_MARGIN;
+        // Warm: from the moment the invocation arrived.
+        let received = start + Duration::from_secs(100);
+        assert_eq!(flow_deadline(received, received + Duration::from_secs(30), None, timeout), received + timeout - keep);
+        // The cold start took 3 s: the flow has been waiting since the process started.
+        let received = start + Duration::from_secs(3);
+        assert_eq!(flow_deadline(received, lambda, Some(start), timeout), start + timeout - keep);
+        // A process started ahead of the call (longer ago than a flow waits): from the arrival.
+        let received = start + Duration::from_secs(9);
+        assert_eq!(flow_deadline(received, lambda, Some(start), timeout), received + timeout - keep);
+        // Never past Lambda's own deadline.
+        assert_eq!(flow_deadline(start, start + Duration::from_secs(2), None, timeout), start + Duration::from_secs(2));
+    }
 
     #[test]
     fn deadlines_are_epoch_milliseconds_or_a_local_runtime_timeout() {
