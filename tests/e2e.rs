@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 use support::lambda::sample;
 
@@ -394,4 +395,53 @@ async fn with_the_store_identical_notes_of_two_calls_are_two_comments_and_a_rede
     let invocation = Invocation { deadline: std::time::Instant::now() + Duration::from_secs(20), function_arn: None };
     let replayed = app.handle(note_from("call-1"), &invocation).await.unwrap();
     assert_eq!(replayed["actions"], "comment:already-done", "{replayed}");
+}
+
+/// A stand-in for the Cases API that answers every request with `status` and the error `code`
+/// (in the `x-amzn-errortype` header and the body, as the REST-JSON services do), counting the
+/// requests per path (per operation).
+async fn service_answering(status: u16, code: &'static str) -> (String, std::sync::Arc<std::sync::Mutex<BTreeMap<String, usize>>>) {
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(BTreeMap::new()));
+    let counted = requests.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let counted = counted.clone();
+        async move {
+            *counted.lock().unwrap().entry(uri.path().to_owned()).or_insert(0) += 1;
+            let status = axum::http::StatusCode::from_u16(status).unwrap();
+            (
+                status,
+                [("x-amzn-errortype", code), ("content-type", "application/json")],
+                format!(r#"{{"__type":"{code}","message":"try later"}}"#),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (endpoint, requests)
+}
+
+/// Error codes the function does not know are classed by their HTTP status, through the SDK over
+/// HTTP: a 5xx is retried by the SDK (4 attempts of an operation) and then retryable, a 429
+/// throttling, any other 4xx permanent and sent once.
+#[tokio::test]
+async fn unknown_error_codes_are_retryable_for_5xx_and_429_and_permanent_for_other_4xx() {
+    for (status, code, error_type, attempts) in [
+        (503, "ServiceUnavailableException", "Retryable.UnknownServerError", 4),
+        (502, "BadGatewayException", "Retryable.UnknownServerError", 4),
+        (429, "TooManyRequestsException", "Retryable.ThrottlingException", 4),
+        (413, "RequestEntityTooLargeException", "Permanent.UnknownClientError", 1),
+        (400, "SomeNewException", "Permanent.UnknownClientError", 1),
+    ] {
+        let (endpoint, requests) = service_answering(status, code).await;
+        let sdk = cases_automation::aws::sdk_config_for_local_service(&endpoint).await;
+        let config = support::lambda::config(&[]);
+        let app =
+            App::new(config, cases_automation::rules::RuleSet::default_rules(), cases_automation::cases::sdk::SdkCases::lazy(sdk, DOMAIN));
+        let error = handle(&app, sample("custom-order-priority-changed.json")).await.unwrap_err();
+        assert_eq!(error.error_type(), error_type, "{status} {code}: {error}");
+        assert!(error.message.contains(&format!("{code} (HTTP {status})")) || status == 429, "{error}");
+        let most = requests.lock().unwrap().values().copied().max();
+        assert_eq!(most, Some(attempts), "{status} {code}: the most attempts of one operation: {:?}", requests.lock().unwrap());
+    }
 }

@@ -32,10 +32,9 @@ impl SdkCases {
 }
 
 /// Turns an SDK error into an `ApiError`, telling retryable failures from permanent ones.
-pub(crate) fn api_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> ApiError
+pub(crate) fn api_error<E>(operation: &'static str, error: SdkError<E, aws_sdk_connectcases::config::http::HttpResponse>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     use ApiErrorKind::*;
     let kind = match &error {
@@ -44,22 +43,17 @@ where
         SdkError::DispatchFailure(failure) if failure.is_user() => Validation,
         SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Network,
         SdkError::ConstructionFailure(_) => Validation,
-        SdkError::ServiceError(service) => match service.err().code() {
-            Some("ThrottlingException") => Throttling,
-            Some("InternalServerException") => ServerError,
-            Some("ValidationException" | "BadRequestException") => Validation,
-            Some("ResourceNotFoundException") => NotFound,
-            Some("ConflictException") => Conflict,
-            Some("AccessDeniedException") => AccessDenied,
-            Some("ServiceQuotaExceededException") => QuotaExceeded,
-            _ => Other,
-        },
+        SdkError::ServiceError(service) => ApiErrorKind::of_service_error(service.err().code(), service.raw().status().as_u16()),
         _ => Other,
     };
-    let message = match error.message() {
+    let mut message = match error.message() {
         Some(message) => redact::quoted_values(message),
         None => DisplayErrorContext(&error).to_string(),
     };
+    if let (UnknownServerError | UnknownClientError, SdkError::ServiceError(service)) = (kind, &error) {
+        let code = service.err().code().unwrap_or("no error code");
+        message = format!("{code} (HTTP {}): {message}", service.raw().status().as_u16());
+    }
     ApiError { operation, kind, message }
 }
 
