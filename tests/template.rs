@@ -942,6 +942,38 @@ fn with_an_instance_the_contact_events_rule_lets_only_its_contacts_through() {
     }
 }
 
+/// The Cases events rule, as deployed, drops the changes the automation made (its
+/// `performedBy.user.customEntity` is `AutomationIdentity`) and passes every other: changes by
+/// users (`userArn`, where `anything-but` alone would match nothing), by another automation, and
+/// events that name no performer.
+#[test]
+fn the_automations_own_case_changes_never_reach_the_function() {
+    let identity = "cases-automation";
+    let parameters = BTreeMap::from([
+        ("AutomationIdentity", json!(identity)),
+        ("CasesDomainId", json!("demo-domain")),
+        ("AWS::Partition", json!("aws")),
+        ("AWS::Region", json!("us-east-1")),
+        ("AWS::AccountId", json!("123456789012")),
+    ]);
+    let pattern = deployed_pattern("CasesEventsRule", &parameters, &BTreeMap::new());
+    let own = sample("cases-case-updated-by-automation.json");
+    assert_eq!(own["detail"]["performedBy"]["user"]["customEntity"], identity);
+    assert!(!pattern.matches(&own), "the automation's own change is filtered at the rule");
+    let by_user = sample("cases-case-updated-by-user.json");
+    assert!(by_user["detail"]["performedBy"]["user"].get("customEntity").is_none());
+    assert!(pattern.matches(&by_user), "a change by a user (userArn) arrives");
+    let mut by_other = own.clone();
+    by_other["detail"]["performedBy"]["user"]["customEntity"] = json!("erp-orders relay");
+    assert!(pattern.matches(&by_other), "a change by another automation arrives");
+    let mut by_no_one = own.clone();
+    by_no_one["detail"].as_object_mut().unwrap().remove("performedBy");
+    assert!(pattern.matches(&by_no_one), "a change that names no performer arrives");
+    let mut other_domain = by_user.clone();
+    other_domain["resources"] = json!(["arn:aws:cases:us-east-1:123456789012:domain/other"]);
+    assert!(!pattern.matches(&other_domain), "only the domain's events");
+}
+
 fn sample(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(root().join("events").join(name)).unwrap()).unwrap()
 }
