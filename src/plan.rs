@@ -450,12 +450,6 @@ impl RulePlan {
                         when: "if the case does not have it yet",
                         request: CasesRequest::CreateRelatedItem { case_id: case_id.clone(), body: body.clone() },
                     });
-                    if !matches!(body.content, RelatedItemContent::File { .. }) {
-                        out.push(PlannedRequest {
-                            when: "after creating it (looks again; removes its own item, DeleteRelatedItem, if another instance created the same one first)",
-                            request: CasesRequest::SearchRelatedItems { case_id: case_id.clone(), body: body.existing_item_search() },
-                        });
-                    }
                 }
             }
         }
@@ -522,16 +516,8 @@ rules:
             plan.requests().iter().map(|r| serde_json::to_value(r).unwrap()["operation"].as_str().unwrap().to_owned()).collect();
         assert_eq!(
             operations,
-            [
-                "SearchCases",
-                "CreateCase",
-                "SearchRelatedItems",
-                "CreateRelatedItem",
-                "SearchRelatedItems",
-                "SearchRelatedItems",
-                "CreateRelatedItem",
-                "SearchRelatedItems"
-            ]
+            ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems", "CreateRelatedItem"],
+            "each item is looked for, then created if missing; nothing is removed (no DeleteRelatedItem)"
         );
         let PlannedAction::Relate(comment) = &plan.actions[0] else { panic!() };
         assert_eq!(comment.content, RelatedItemContent::Comment { body: "Delayed: storm".into(), content_type: "Text/Plain" });
