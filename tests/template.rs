@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use cases_automation::config::{Config, ENVIRONMENT};
 use cases_automation::identity::validate_identity;
@@ -41,9 +42,12 @@ const CASES_ACTIONS: &[&str] = &[
 
 /// The other actions the execution role may have: linking a contact (CreateRelatedItem with a
 /// contact needs `connect:DescribeContact` on the contact's ARN, per the CreateRelatedItem API
-/// reference), writing its logs, sending to its failure queue and reading its buffer queue.
+/// reference), writing its logs, sending to its failure queue and reading its buffer queue, and
+/// using the queues' customer-managed key when one is given.
 const OTHER_ACTIONS: &[&str] = &[
     "connect:DescribeContact",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
     "sqs:SendMessage",
@@ -614,15 +618,11 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
         }
         if actions.contains(&"connect:DescribeContact") {
             assert_eq!(actions, ["connect:DescribeContact"]);
-            for resource in &arns {
-                let in_instance = resource.starts_with("${ConnectInstanceArn}/") || resource.contains(":instance/");
-                assert!(resource.ends_with("/contact/*") && in_instance, "{role}: DescribeContact on {resource}");
-            }
-            // Scoped to the instance when one is given.
-            assert!(
-                arns.iter().any(|r| r == "${ConnectInstanceArn}/contact/*"),
-                "{role}: DescribeContact is not scoped to ConnectInstanceArn"
-            );
+            assert_eq!(arns, ["${ConnectInstanceArn}/contact/*"], "{role}: DescribeContact on the instance's contacts only");
+        }
+        if actions.iter().any(|a| a.starts_with("kms:")) {
+            assert_eq!(actions, ["kms:Decrypt", "kms:GenerateDataKey"], "{role}: the queue key's data-key actions only");
+            assert_eq!(arns, ["${QueueKmsKeyArn}"], "{role}: on the queues' key only");
         }
         if actions.iter().any(|a| a.starts_with("dynamodb:")) {
             assert_eq!(actions, CLAIMS_ACTIONS, "{role}: exactly the store's item actions");
@@ -899,11 +899,62 @@ fn deployed_pattern(rule: &str, parameters: &BTreeMap<&str, Value>, conditions: 
 
 const INSTANCE: &str = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666";
 
-/// With ConnectInstanceArn, the contact events rule lets through the instance's events however the
-/// documented samples name the instance (detail.instanceArn, InstanceArn, instanceARN,
-/// InstanceARN, or only `resources`), and no other instance's; without it, every instance's.
+/// Whether a `Rules` condition or assertion holds with these parameters (`Fn::Not`, `Fn::Equals`,
+/// `Fn::Contains`, `Fn::And`, `Ref`).
+fn rule_holds(value: &Value, parameters: &BTreeMap<&str, Value>) -> bool {
+    let value_of = |v: &Value| -> Value {
+        match v.get("Ref").and_then(Value::as_str) {
+            Some(name) => parameters.get(name).cloned().unwrap_or_else(|| panic!("no value for parameter {name}")),
+            None => v.clone(),
+        }
+    };
+    if let Some(inner) = value.get("Fn::Not") {
+        return !rule_holds(&inner[0], parameters);
+    }
+    if let Some(parts) = value.get("Fn::And").and_then(Value::as_array) {
+        return parts.iter().all(|p| rule_holds(p, parameters));
+    }
+    if let Some([a, b]) = value.get("Fn::Equals").and_then(Value::as_array).map(Vec::as_slice) {
+        return value_of(a) == value_of(b);
+    }
+    if let Some([list, item]) = value.get("Fn::Contains").and_then(Value::as_array).map(Vec::as_slice) {
+        return value_of(list).as_array().expect("a list").contains(&value_of(item));
+    }
+    panic!("unsupported rule function {value}")
+}
+
+/// Whether CloudFormation accepts a stack with these parameters: every rule of the `Rules` section
+/// whose condition holds has its assertions hold.
+fn stack_accepted(parameters: &BTreeMap<&str, Value>) -> bool {
+    let rules = template()["Rules"].as_object().expect("a Rules section");
+    rules.values().all(|rule| {
+        let applies = rule.get("RuleCondition").is_none_or(|c| rule_holds(c, parameters));
+        !applies || as_list(&rule["Assertions"]).iter().all(|a| rule_holds(&a["Assert"], parameters))
+    })
+}
+
+/// Contact events need the instance: a stack that sends them without ConnectInstanceArn is refused
+/// (the Rules section), the rule exists only with an instance, and it lets through the instance's
+/// events however the documented samples name the instance (detail.instanceArn, InstanceArn,
+/// instanceARN, InstanceARN, or only `resources`), and no other instance's.
 #[test]
 fn with_an_instance_the_contact_events_rule_lets_only_its_contacts_through() {
+    for (types, instance, accepted) in [
+        (json!(["DISCONNECTED"]), "", false),
+        (json!(["DISCONNECTED"]), INSTANCE, true),
+        (json!([""]), "", true),
+        (json!([""]), INSTANCE, true),
+    ] {
+        let parameters = BTreeMap::from([("ContactEventTypes", types.clone()), ("ConnectInstanceArn", json!(instance))]);
+        assert_eq!(stack_accepted(&parameters), accepted, "ContactEventTypes {types}, ConnectInstanceArn {instance:?}");
+    }
+    let rule = resource("ContactEventsRule");
+    let condition = rule["Condition"].as_str().expect("the contact events rule is conditional");
+    let requires_instance = condition_requirements(condition)
+        .into_iter()
+        .any(|c| c["Fn::Not"].get(0).is_some_and(|e| equals_parameter(e, "ConnectInstanceArn", "")));
+    assert!(requires_instance, "{condition}: the contact events rule exists only with ConnectInstanceArn");
+
     let environment = template_environment().get("CONNECT_INSTANCE_ARN").expect("template.yaml sets CONNECT_INSTANCE_ARN");
     assert_eq!(parameter_refs(environment), BTreeSet::from(["ConnectInstanceArn".to_owned()]));
     assert!(may_be_absent(environment), "without an instance, CONNECT_INSTANCE_ARN is unset (any instance)");
@@ -923,13 +974,11 @@ fn with_an_instance_the_contact_events_rule_lets_only_its_contacts_through() {
         event
     };
     let parameters = BTreeMap::from([("ConnectInstanceArn", json!(INSTANCE)), ("ContactEventTypes", json!(["DISCONNECTED"]))]);
-    let filtered = deployed_pattern("ContactEventsRule", &parameters, &BTreeMap::from([("HasConnectInstance", true)]));
-    let unfiltered = deployed_pattern("ContactEventsRule", &parameters, &BTreeMap::from([("HasConnectInstance", false)]));
+    let filtered = deployed_pattern("ContactEventsRule", &parameters, &BTreeMap::new());
     let spellings = cases_automation::inbound::INSTANCE_ARN_KEYS.map(Some);
     for spelling in spellings.into_iter().chain([None]) {
         assert!(filtered.matches(&event(INSTANCE, spelling)), "the instance's event, named as {spelling:?}");
         assert!(!filtered.matches(&event(test_instance, spelling)), "another instance's event, named as {spelling:?}");
-        assert!(unfiltered.matches(&event(test_instance, spelling)), "without ConnectInstanceArn, any instance");
     }
     let mut contact_only = event(INSTANCE, None);
     contact_only["resources"] = json!([format!("{INSTANCE}/contact/c-1")]);
@@ -980,12 +1029,10 @@ fn sample(name: &str) -> Value {
 
 #[test]
 fn the_rules_send_what_the_default_rules_match() {
-    for holds in [true, false] {
-        let contact_rule = &resource("ContactEventsRule")["Properties"]["EventPattern"]["Fn::If"][if holds { 1 } else { 2 }];
-        assert_eq!(contact_rule["source"], json!(["aws.connect"]));
-        assert_eq!(contact_rule["detail-type"], json!(["Amazon Connect Contact Event"]));
-        assert_eq!(contact_rule["detail"]["eventType"], json!({ "Ref": "ContactEventTypes" }));
-    }
+    let contact_rule = &resource("ContactEventsRule")["Properties"]["EventPattern"];
+    assert_eq!(contact_rule["source"], json!(["aws.connect"]));
+    assert_eq!(contact_rule["detail-type"], json!(["Amazon Connect Contact Event"]));
+    assert_eq!(contact_rule["detail"]["eventType"], json!({ "Ref": "ContactEventTypes" }));
     let sent: BTreeSet<&str> = parameter("ContactEventTypes")["Default"].as_str().unwrap().split(',').collect();
 
     let cases_rule = &resource("CasesEventsRule")["Properties"]["EventPattern"];
@@ -1113,4 +1160,94 @@ fn sam_builds_the_function_with_cargo_lambda_through_the_makefile() {
     assert!(makefile.contains(&format!("build-{FUNCTION}:")), "the Makefile needs the target build-{FUNCTION}");
     assert!(makefile.contains("lambda build --release --arm64"), "the Makefile builds with cargo lambda for arm64");
     assert!(makefile.contains("$(ARTIFACTS_DIR)/bootstrap"), "the binary goes to the package as bootstrap");
+}
+
+/// The statements that exist only under a condition: DescribeContact only with an instance (none
+/// at all without one, rather than every instance's contacts), the key's actions only with a key.
+#[test]
+fn contact_lookups_need_the_instance_and_key_use_needs_a_key() {
+    let mut seen = BTreeSet::new();
+    for (guard, statement) in guarded_statements() {
+        let actions: Vec<&str> = as_list(&statement["Action"]).into_iter().filter_map(Value::as_str).collect();
+        let required = if actions.contains(&"connect:DescribeContact") {
+            "ConnectInstanceArn"
+        } else if actions.iter().any(|a| a.starts_with("kms:")) {
+            "QueueKmsKeyArn"
+        } else {
+            continue;
+        };
+        let Some((condition, true)) = guard else { panic!("{actions:?} granted whatever {required} is") };
+        let requires =
+            condition_requirements(condition).into_iter().any(|c| c["Fn::Not"].get(0).is_some_and(|e| equals_parameter(e, required, "")));
+        assert!(requires, "{actions:?}: condition {condition} must require a non-empty {required}");
+        seen.insert(required);
+    }
+    assert_eq!(seen, BTreeSet::from(["ConnectInstanceArn", "QueueKmsKeyArn"]));
+}
+
+/// Every queue of the stack: a queue policy denies any access without TLS; encryption is the
+/// customer-managed key of QueueKmsKeyArn when given, else SQS-managed; every dead-letter queue
+/// keeps messages DeadLetterRetentionDays days, never less than the buffer queue keeps them (a
+/// message keeps its first enqueue time when it moves to a dead-letter queue), and the claims of
+/// the coordination store outlive a replay of the oldest dead letter.
+#[test]
+fn every_queue_is_tls_only_encrypted_and_dead_letters_expire_as_chosen() {
+    let mut tls_only = BTreeSet::new();
+    for (_, policy) in resources_of("AWS::SQS::QueuePolicy") {
+        let queues: Vec<_> = branches(&policy["Properties"]["Queues"]).into_iter().filter_map(target_resource).collect();
+        for statement in branches(&policy["Properties"]["PolicyDocument"]["Statement"]) {
+            let denies_plain_http = statement["Effect"] == "Deny"
+                && statement["Principal"] == "*"
+                && statement["Action"] == "sqs:*"
+                && statement["Condition"]["Bool"]["aws:SecureTransport"] == "false";
+            if denies_plain_http {
+                let resource = target_resource(&statement["Resource"]).expect("the queue's ARN");
+                assert!(queues.contains(&resource), "the TLS statement is about a queue of its policy");
+                tls_only.insert(resource);
+            }
+        }
+    }
+    let queues: BTreeSet<&str> = resources_of("AWS::SQS::Queue").into_iter().map(|(n, _)| n).collect();
+    assert_eq!(tls_only, queues, "every queue refuses access without TLS");
+    for (name, queue) in resources_of("AWS::SQS::Queue") {
+        let p = &queue["Properties"];
+        assert_eq!(p["KmsMasterKeyId"], json!({"Fn::If": ["HasQueueKey", {"Ref": "QueueKmsKeyArn"}, {"Ref": "AWS::NoValue"}]}), "{name}");
+        assert_eq!(p["SqsManagedSseEnabled"], json!({"Fn::If": ["HasQueueKey", {"Ref": "AWS::NoValue"}, true]}), "{name}");
+    }
+    assert!(requires_non_empty("HasQueueKey", "QueueKmsKeyArn"));
+    assert_eq!(parameter("QueueKmsKeyArn")["Default"], "", "SQS-managed encryption unless a key is given");
+
+    // Dead letters: the three dead-letter queues, by what points at them.
+    let mut dead_letter_queues = BTreeSet::new();
+    for (_, rule) in resources_of("AWS::Events::Rule") {
+        for target in branches(&rule["Properties"]["Targets"]) {
+            dead_letter_queues.extend(target_resource(&target["DeadLetterConfig"]["Arn"]));
+        }
+    }
+    dead_letter_queues
+        .extend(target_resource(&function()["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"]));
+    dead_letter_queues.extend(target_resource(&queue("EventQueue")["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]));
+    assert_eq!(dead_letter_queues.len(), 3, "{dead_letter_queues:?}");
+    let retention = json!({"Fn::FindInMap": ["DeadLetterRetention", {"Ref": "DeadLetterRetentionDays"}, "Seconds"]});
+    for name in &dead_letter_queues {
+        assert_eq!(queue(name)["Properties"]["MessageRetentionPeriod"], retention, "{name} keeps messages DeadLetterRetentionDays days");
+    }
+    let days = parameter("DeadLetterRetentionDays");
+    assert_eq!(number(&days["Default"]), 7, "the default argued in the parameter's description and docs/deployment.md");
+    let buffer_retention = number(&queue("EventQueue")["Properties"]["MessageRetentionPeriod"]);
+    let mapping = &template()["Mappings"]["DeadLetterRetention"];
+    for allowed in as_list(&days["AllowedValues"]) {
+        let d = number(allowed);
+        let seconds = number(&mapping[d.to_string()]["Seconds"]);
+        assert_eq!(seconds, d * 86_400, "{d} days");
+        assert!((60..=1_209_600).contains(&seconds), "SQS keeps messages 60 s to 14 days");
+        assert!(seconds >= buffer_retention, "{d} days: a dead letter would expire before the buffer queue's messages");
+    }
+    assert_eq!(mapping.as_object().unwrap().len(), as_list(&days["AllowedValues"]).len(), "one entry per allowed value");
+    assert!(Duration::from_secs(1_209_600) < cases_automation::claims::RETENTION, "claims outlive the oldest dead letter's replay");
+}
+
+/// Whether a condition can only hold when `parameter` is not empty.
+fn requires_non_empty(condition: &str, parameter: &str) -> bool {
+    condition_requirements(condition).into_iter().any(|c| c["Fn::Not"].get(0).is_some_and(|e| equals_parameter(e, parameter, "")))
 }
