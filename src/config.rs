@@ -53,6 +53,11 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         required: false,
         meaning: "the most writes (UpdateCase, CreateRelatedItem) the automation makes on one case in an hour (default 60; stops loops with other parties)",
     },
+    EnvVar {
+        name: "CONNECT_INSTANCE_ARN",
+        required: false,
+        meaning: "the Amazon Connect instance the function serves: contact events and flow invocations of any other instance are refused before anything is read or written; unset: any instance",
+    },
     EnvVar { name: "SQS_CONCURRENCY", required: false, meaning: "SQS records processed at once per invocation (default 4)" },
     EnvVar {
         name: "FLOW_TIMEOUT_MS",
@@ -68,6 +73,8 @@ pub struct Config {
     pub profiles_domain: Option<String>,
     pub profiles_allow_create: bool,
     pub rules_file: Option<PathBuf>,
+    /// The Amazon Connect instance whose contacts the function handles; None: any.
+    pub connect_instance: Option<String>,
     /// The coordination store's table; None: off.
     pub claims_table: Option<String>,
     /// The queue sweeps send work items to.
@@ -114,6 +121,14 @@ impl Config {
                 true
             }
         };
+        let connect_instance = present("CONNECT_INSTANCE_ARN").map(|arn| arn.trim().to_owned());
+        if let Some(arn) = &connect_instance
+            && !crate::inbound::is_instance_arn(arn)
+        {
+            problems.push(
+                "CONNECT_INSTANCE_ARN must be an Amazon Connect instance ARN (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID)".into(),
+            );
+        }
         let number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>, problems: &mut Vec<String>| match present(name) {
             None => default,
             Some(text) => match text.trim().parse::<u64>() {
@@ -146,6 +161,7 @@ impl Config {
                 profiles_domain,
                 profiles_allow_create,
                 rules_file: present("RULES_FILE").map(PathBuf::from),
+                connect_instance,
                 claims_table,
                 work_queue_url: present("WORK_QUEUE_URL").map(|u| u.trim().to_owned()),
                 update_budget,
@@ -184,6 +200,9 @@ mod tests {
         assert_eq!(c.update_budget, Budget::DEFAULT);
         let c = config(&[("CASES_DOMAIN_ID", "d"), ("CLAIMS_TABLE", "cases-automation-claims"), ("CASE_WRITES_PER_HOUR", "5")]).unwrap();
         assert_eq!((c.claims_table.as_deref(), c.update_budget.updates), (Some("cases-automation-claims"), 5));
+        assert_eq!(c.connect_instance, None, "any instance unless one is given");
+        let arn = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666";
+        assert_eq!(config(&[("CASES_DOMAIN_ID", "d"), ("CONNECT_INSTANCE_ARN", arn)]).unwrap().connect_instance.as_deref(), Some(arn));
     }
 
     #[test]
@@ -197,8 +216,9 @@ mod tests {
             ("CLAIMS_TABLE", "no spaces"),
             ("CASE_WRITES_PER_HOUR", "0"),
             ("CLAIM_LEASE_SECONDS", "1"),
+            ("CONNECT_INSTANCE_ARN", "arn:aws:connect:us-east-1:123456789012:instance/i/contact/c"),
         ])
         .unwrap_err();
-        assert_eq!(problems.len(), 9, "{problems:#?}");
+        assert_eq!(problems.len(), 10, "{problems:#?}");
     }
 }

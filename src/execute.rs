@@ -6,8 +6,8 @@
 //!   fact (the rule's search, after customer resolution) or of an event is claimed before it is
 //!   created, so different events and instances agree on one case even while SearchCases lags;
 //! - every related item is looked for before it is created (contacts and files by ARN, SLAs by
-//!   name, comments by body and author) and, with the store, claimed, so none is created twice
-//!   and none has to be removed;
+//!   name, comments by body and author; a contact flow's comments among those of its redelivery
+//!   window) and, with the store, claimed, so none is created twice and none has to be removed;
 //! - an update sends only the values that differ from the case's current ones, and, with the
 //!   store, only those no newer event of the rule already set, within the case's update budget.
 
@@ -294,13 +294,19 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         // The looks for existing items are independent reads: made together, so a rule with several
         // related items waits for one round trip instead of one per item. The writes stay in order.
         // With the store, a comment is identified by its event (see `claims::keys::item`), so
-        // it is not looked for by its text.
+        // it is not looked for by its text. Without it, a comment of a contact flow is its own
+        // call's only if it was added within the flow's redelivery window: an identical note added
+        // before is another call's (two agents writing the same words) and stays on its own.
         let already_there = join_all(plan.actions.iter().map(|action| async {
             match action {
                 PlannedAction::Relate(input) => match &input.content {
                     RelatedItemContent::Contact { contact_arn } if Some(contact_arn.as_str()) == linked_contact => Ok(true),
                     RelatedItemContent::Comment { .. } if self.claims.enabled() => Ok(false),
-                    _ => self.has_related_item(&case_id, input).await,
+                    RelatedItemContent::Comment { .. } => {
+                        let since = plan.redeliveries_within.map(|window| now_ms() - window.as_millis() as i64);
+                        self.has_related_item(&case_id, input, since).await
+                    }
+                    _ => self.has_related_item(&case_id, input, None).await,
                 },
                 PlannedAction::Update(_) => Ok(false),
             }
@@ -535,7 +541,7 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
                 }
                 // Related-item claims carry no request; a dead owner's item may exist: look first.
                 Next::TakeOver | Next::Replay { .. } => {
-                    let existing = self.items_like(case_id, input, true).await?;
+                    let existing = self.items_like(case_id, input, true, None).await?;
                     let next = match existing.first() {
                         Some(item) => Claim {
                             state: ClaimState::Bound { id: item.related_item_id.clone() },
@@ -573,18 +579,27 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         }
     }
 
-    /// Whether the case already has this related item.
-    async fn has_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<bool, ApiError> {
-        Ok(!self.items_like(case_id, input, true).await?.is_empty())
+    /// Whether the case already has this related item (added at `since_ms` or later, when given).
+    async fn has_related_item(&self, case_id: &str, input: &CreateRelatedItemInput, since_ms: Option<i64>) -> Result<bool, ApiError> {
+        Ok(!self.items_like(case_id, input, true, since_ms).await?.is_empty())
     }
 
-    /// The case's items that are this item (all of them, or the first found).
-    async fn items_like(&self, case_id: &str, input: &CreateRelatedItemInput, first_only: bool) -> Result<Vec<RelatedItem>, ApiError> {
+    /// The case's items that are this item (all of them, or the first found), added at `since_ms`
+    /// or later when given.
+    async fn items_like(
+        &self,
+        case_id: &str,
+        input: &CreateRelatedItemInput,
+        first_only: bool,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<RelatedItem>, ApiError> {
         let mut search = input.existing_item_search();
         let mut found = Vec::new();
         for _ in 0..MAX_RELATED_ITEM_PAGES {
             let page = self.api.search_related_items(case_id, &search).await?;
-            found.extend(page.items.into_iter().filter(|item| input.is_same_as(item)));
+            found.extend(
+                page.items.into_iter().filter(|item| input.is_same_as(item) && since_ms.is_none_or(|since| item.added_since(since))),
+            );
             if first_only && !found.is_empty() {
                 break;
             }

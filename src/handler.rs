@@ -22,7 +22,7 @@ use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
 use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
 use crate::inbound::{Event, Inbound, classify};
-use crate::plan::{CustomerValues, PlanInput, Skip, plan_rule, select};
+use crate::plan::{CustomerValues, PlanInput, Skip, other_instance, plan_rule, select};
 use crate::preflight::{EventRules, plan_event};
 use crate::rules::RuleSet;
 use crate::rules::value::TemplateContext;
@@ -30,6 +30,26 @@ use crate::sweep::queue::WorkQueue;
 
 /// Time kept back from the deadline to report the outcome.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+
+/// Time kept back from a contact flow's own timeout, besides [`DEADLINE_MARGIN`]: the answer's way
+/// back to Connect, and on a cold start what came before the process existed (the execution
+/// environment being made), which the process cannot see.
+pub const FLOW_MARGIN: Duration = Duration::from_millis(500);
+
+/// When a contact flow gives up on this invocation, as far as the process can tell: the flow
+/// started waiting when it called, which was before `received` (when the handler got the event);
+/// for the invocation that started the process (a cold start, `process_start`) it was before the
+/// process started, unless the process had been up longer than a flow can wait (then it was
+/// started ahead of the call, e.g. proactively, and `received` is the best estimate). Never later
+/// than Lambda's own deadline.
+pub fn flow_deadline(received: Instant, lambda_deadline: Instant, process_start: Option<Instant>, flow_timeout: Duration) -> Instant {
+    let waiting_since = match process_start {
+        Some(start) if received.saturating_duration_since(start) <= flow_timeout => start.min(received),
+        _ => received,
+    };
+    let flow_gives_up = waiting_since + flow_timeout.saturating_sub(FLOW_MARGIN);
+    flow_gives_up.min(lambda_deadline)
+}
 
 /// Everything that lives for the whole process: configuration, rules, the Cases client, what is
 /// known of the domain, the Customer Profiles resolver, the coordination store.
@@ -47,6 +67,9 @@ pub struct App<C, P = NoProfiles, S = NoClaims> {
     function_scope: OnceLock<Option<ArnScope>>,
     /// Every identity this automation writes under; their Cases change events are skipped.
     own_identities: Vec<String>,
+    /// When the process started, until the first invocation takes it: a flow that caused the cold
+    /// start was waiting since then (see [`flow_deadline`]).
+    process_start: std::sync::Mutex<Option<Instant>>,
     skipped_self_caused: AtomicU64,
 }
 
@@ -141,6 +164,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             work_queue: None,
             function_scope: OnceLock::new(),
             own_identities,
+            process_start: std::sync::Mutex::new(None),
             skipped_self_caused: AtomicU64::new(0),
         }
     }
@@ -156,19 +180,44 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
         self.function_scope.get().cloned().flatten()
     }
 
+    /// The process started at `started` for its first invocation (an on-demand cold start): that
+    /// invocation's flow budget counts from then.
+    pub fn with_process_start(self, started: Instant) -> Self {
+        *self.process_start.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(started);
+        self
+    }
+
     /// Cases change events skipped because this automation caused them, since the process started.
     pub fn skipped_self_caused(&self) -> u64 {
         self.skipped_self_caused.load(Ordering::Relaxed)
     }
 
     pub async fn handle(&self, payload: Value, invocation: &Invocation) -> Result<Value, Error> {
+        let received = Instant::now();
+        let process_start = self.process_start.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         if let Some(arn) = &invocation.function_arn {
             self.function_scope.get_or_init(|| ArnScope::from_function_arn(arn));
         }
         match classify(payload).map_err(Error::invalid_event)? {
             Inbound::ContactFlow(event) => {
-                // Connect gives up after the block's timeout even if Lambda would allow more.
-                let deadline = invocation.deadline.min(Instant::now() + self.config.flow_timeout);
+                // A flow of another instance gets an error, not a skip: the flow expects a case,
+                // and its Error branch is where its designer handles not getting one.
+                if let Some(Skip::OtherInstance { instance }) = other_instance(&event, self.config.connect_instance.as_deref()) {
+                    let error = Error::permanent(
+                        "OtherConnectInstance",
+                        format!(
+                            "{}: invoked from {}, but this function serves {} (CONNECT_INSTANCE_ARN); nothing was read or written",
+                            describe(&event),
+                            instance.as_deref().unwrap_or("a flow that names no instance"),
+                            self.config.connect_instance.as_deref().unwrap_or_default(),
+                        ),
+                    );
+                    warn!(event = %event.key, kind = %event.kind, error_type = %error.error_type(), error = %error.message, "event failed");
+                    return Err(error);
+                }
+                // Connect gives up after the block's timeout, counted from its call, even if Lambda
+                // would allow more.
+                let deadline = flow_deadline(received, invocation.deadline, process_start, self.config.flow_timeout);
                 let outcome = self.process(&event, deadline).await?;
                 if outcome.outcome == "skipped" {
                     return Err(Error::permanent(
@@ -239,6 +288,15 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                 results: vec![],
                 sweep: Some(outcome),
             });
+        }
+        // A contact event of another instance is skipped, not failed: it is no fault of the event's,
+        // no retry can change it, and a failure would carry another instance's callers into the
+        // dead-letter queue and alarm on every one.
+        if let Some(skip) = other_instance(event, self.config.connect_instance.as_deref()) {
+            if let Skip::OtherInstance { instance } = &skip {
+                info!(event = %event.key, instance = instance.as_deref().unwrap_or("(none named)"), "skipping an event of another Amazon Connect instance");
+            }
+            return Ok(EventOutcome::skipped(event, skip.reason()));
         }
         let matched = match select(&self.rules, event, &self.own_identities) {
             Ok(matched) => matched,
@@ -341,6 +399,25 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flows_budget_counts_from_its_call_and_on_a_cold_start_from_the_process_start() {
+        let start = Instant::now();
+        let timeout = Duration::from_secs(8);
+        let lambda = start + Duration::from_secs(60);
+        let keep = FLOW_MARGIN;
+        // Warm: from the moment the invocation arrived.
+        let received = start + Duration::from_secs(100);
+        assert_eq!(flow_deadline(received, received + Duration::from_secs(30), None, timeout), received + timeout - keep);
+        // The cold start took 3 s: the flow has been waiting since the process started.
+        let received = start + Duration::from_secs(3);
+        assert_eq!(flow_deadline(received, lambda, Some(start), timeout), start + timeout - keep);
+        // A process started ahead of the call (longer ago than a flow waits): from the arrival.
+        let received = start + Duration::from_secs(9);
+        assert_eq!(flow_deadline(received, lambda, Some(start), timeout), received + timeout - keep);
+        // Never past Lambda's own deadline.
+        assert_eq!(flow_deadline(start, start + Duration::from_secs(2), None, timeout), start + Duration::from_secs(2));
+    }
 
     #[test]
     fn deadlines_are_epoch_milliseconds_or_a_local_runtime_timeout() {

@@ -142,6 +142,51 @@ fn non_empty_string(value: Option<&Value>) -> Option<String> {
     value.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// How the documented contact events spell the instance ARN in `detail`: camelCase in most
+/// samples, PascalCase in the newer routing-criteria ones, `instanceARN` in older revisions and
+/// `InstanceARN` in the data model.
+pub const INSTANCE_ARN_KEYS: [&str; 4] = ["instanceArn", "InstanceArn", "instanceARN", "InstanceARN"];
+
+impl Event {
+    /// The Amazon Connect instance a contact-flow invocation or a contact event comes from, as its
+    /// ARN; None for other events, and for one that names no instance.
+    pub fn instance_arn(&self) -> Option<&str> {
+        match self.kind {
+            EventKind::ContactFlow => {
+                self.raw.pointer("/Details/ContactData/InstanceARN").and_then(Value::as_str).filter(|s| !s.is_empty())
+            }
+            EventKind::ContactEvent => contact_event_instance(&self.raw),
+            EventKind::CasesChange | EventKind::Custom => None,
+        }
+    }
+}
+
+/// The instance of a contact event: `detail.instanceArn` in any of its spellings, else the
+/// instance ARN in `resources` (or the instance part of the contact ARN there).
+fn contact_event_instance(raw: &Value) -> Option<&str> {
+    let in_detail = INSTANCE_ARN_KEYS.iter().find_map(|k| raw.get("detail")?.get(*k)?.as_str().filter(|s| !s.is_empty()));
+    in_detail.or_else(|| {
+        let resources = raw.get("resources")?.as_array()?;
+        let arns = || resources.iter().filter_map(Value::as_str);
+        arns().find(|arn| is_instance_arn(arn)).or_else(|| arns().find_map(|arn| arn.split_once("/contact/").map(|(instance, _)| instance)))
+    })
+}
+
+/// `arn:{partition}:connect:{region}:{account}:instance/{id}`, nothing after the id.
+pub fn is_instance_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "connect", region, account, resource] => {
+            partition.starts_with("aws")
+                && !region.is_empty()
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && resource.strip_prefix("instance/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
+        }
+        _ => false,
+    }
+}
+
 /// `arn:aws:connect:{region}:{account}:instance/{instanceId}/contact/{contactId}`.
 pub fn contact_arn(instance_arn: &str, contact_id: &str) -> String {
     format!("{}/contact/{contact_id}", instance_arn.trim_end_matches('/'))
@@ -174,8 +219,8 @@ pub fn eventbridge(raw: Value) -> Result<Event, InboundError> {
     let contact_arn = match kind {
         EventKind::ContactEvent => {
             // Most samples spell detail keys in camelCase, a few newer ones in PascalCase.
-            let text = |keys: [&str; 2]| keys.iter().find_map(|k| detail.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()));
-            match (text(["instanceArn", "InstanceArn"]), text(["contactId", "ContactId"])) {
+            let contact = ["contactId", "ContactId"].iter().find_map(|k| detail.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()));
+            match (contact_event_instance(&raw), contact) {
                 (Some(instance), Some(contact)) => Some(contact_arn(instance, contact)),
                 _ => None,
             }
@@ -287,6 +332,48 @@ mod tests {
         let custom = json!({"id": "e-3", "source": "com.example", "detail-type": "X", "detail": {}});
         let Inbound::EventBridge(event) = classify(custom).unwrap() else { panic!() };
         assert_eq!(event.kind, EventKind::Custom);
+    }
+
+    #[test]
+    fn the_instance_of_a_contact_event_in_every_documented_spelling_and_of_a_flow() {
+        let instance = "arn:aws:connect:us-west-2:123456789012:instance/12345678-1234-1234-1234-123456789012";
+        let contact = |detail: Value, resources: Value| {
+            let event = json!({"id": "e", "source": "aws.connect", "detail-type": "Amazon Connect Contact Event",
+                               "resources": resources, "detail": detail});
+            let Inbound::EventBridge(event) = classify(event).unwrap() else { panic!("not EventBridge") };
+            event
+        };
+        for key in INSTANCE_ARN_KEYS {
+            let event = contact(json!({"contactId": "c-1", key: instance}), json!([]));
+            assert_eq!(event.instance_arn(), Some(instance), "detail.{key}");
+            assert_eq!(event.contact_arn.as_deref(), Some(format!("{instance}/contact/c-1").as_str()), "detail.{key}");
+        }
+        // Only in `resources`: the instance ARN, or the contact ARN alone.
+        let event = contact(json!({"contactId": "c-1"}), json!([format!("{instance}/contact/c-1"), instance]));
+        assert_eq!(event.instance_arn(), Some(instance));
+        assert_eq!(event.contact_arn.as_deref(), Some(format!("{instance}/contact/c-1").as_str()));
+        assert_eq!(contact(json!({"contactId": "c-1"}), json!([format!("{instance}/contact/c-1")])).instance_arn(), Some(instance));
+        assert_eq!(contact(json!({"contactId": "c-1"}), json!(["arn:aws..."])).instance_arn(), None, "a placeholder is no instance");
+        assert_eq!(contact(json!({"contactId": "c-1"}), Value::Null).instance_arn(), None);
+
+        let flow = classify(flow(json!({"ContactId": "c-1", "InstanceARN": instance}), json!({}))).unwrap();
+        let Inbound::ContactFlow(flow) = flow else { panic!("not a flow") };
+        assert_eq!(flow.instance_arn(), Some(instance));
+        let custom = classify(json!({"id": "e", "source": "s", "detail-type": "t", "detail": {"instanceArn": instance}})).unwrap();
+        let Inbound::EventBridge(custom) = custom else { panic!() };
+        assert_eq!(custom.instance_arn(), None, "only contact flows and contact events come from an instance");
+
+        assert!(is_instance_arn(instance));
+        assert!(is_instance_arn("arn:aws-us-gov:connect:us-gov-west-1:123456789012:instance/i-1"));
+        for bad in [
+            "arn:aws:connect:us-west-2:123456789012:instance/i/contact/c",
+            "arn:aws:connect:us-west-2:1234:instance/i",
+            "arn:aws:cases:us-west-2:123456789012:instance/i",
+            "arn:aws:connect:us-west-2:123456789012:instance/",
+            "instanceArn",
+        ] {
+            assert!(!is_instance_arn(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod handler;
 pub mod identity;
 pub mod inbound;
 pub mod locks;
+pub mod logging;
 pub mod plan;
 pub mod preflight;
 pub mod rules;

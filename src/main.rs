@@ -7,12 +7,13 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let args: Vec<String> = std::env::args().collect();
     if args.len() > 1 {
         return cases_automation::cli::main(args).await;
     }
-    lambda_runtime::tracing::init_default_subscriber();
-    match cases_automation::runtime::run().await {
+    cases_automation::logging::init();
+    match cases_automation::runtime::run(started).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{error}");

@@ -2,6 +2,7 @@
 //! built, without calling the API. Execution runs a plan; the `plan` command prints it.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -12,7 +13,7 @@ use crate::inbound::{Event, EventKind, Performer};
 pub use crate::rules::Step;
 use crate::rules::customer::{CustomerQuery, IfNoProfile};
 use crate::rules::schedule::{FieldOp, Filter, Schedule, Selection, relative_time};
-use crate::rules::value::{CompiledValue, TemplateContext};
+use crate::rules::value::{CompiledValue, Limit, TemplateContext};
 use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
 
 /// Everything one rule will do for one event.
@@ -33,6 +34,10 @@ pub struct RulePlan {
     /// A work item of a sweep: the selection's filter, checked against the case's current values
     /// before anything is written (it may have changed since the sweep selected it).
     pub recheck: Option<CaseFilter>,
+    /// How long after the event's first delivery its redeliveries can come, when that is bounded:
+    /// a contact flow's come within [`FLOW_REDELIVERY_WINDOW`]; None for EventBridge and SQS, whose
+    /// retries and dead-letter replays can come days later.
+    pub redeliveries_within: Option<Duration>,
     /// The steps whose values include a customer that is still a placeholder: the executor looks
     /// the customer up just before the first of them it runs, so that a case found by an earlier
     /// lookup (by id, by contact) costs no profile search.
@@ -67,6 +72,11 @@ impl PlannedAction {
     }
 }
 
+/// How long after a contact flow's first call for one step another call for it can come: Connect
+/// retries a failed call only within the block's timeout (at most 8 s), the earlier call itself
+/// runs at most that long, and the function's and the service's clocks may differ a little.
+pub const FLOW_REDELIVERY_WINDOW: Duration = Duration::from_secs(20);
+
 /// A value or reference in the rule could not be used for this event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanError {
@@ -92,6 +102,11 @@ pub enum Skip {
         identity: String,
     },
     NoRuleMatches,
+    /// A contact flow or contact event of another Amazon Connect instance than the one the
+    /// function serves (`CONNECT_INSTANCE_ARN`); `instance` is None when the event names none.
+    OtherInstance {
+        instance: Option<String>,
+    },
 }
 
 impl Skip {
@@ -99,7 +114,22 @@ impl Skip {
         match self {
             Skip::SelfCaused { .. } => "caused by this automation",
             Skip::NoRuleMatches => "no rule matches",
+            Skip::OtherInstance { .. } => "another Amazon Connect instance",
         }
+    }
+}
+
+/// Whether `event` comes from an Amazon Connect instance other than `own` (when the function
+/// serves one): contact flows and contact events only, and one that names no instance is not
+/// shown to be of this one either. Checked before any rule runs, so nothing is read or written.
+pub fn other_instance(event: &Event, own: Option<&str>) -> Option<Skip> {
+    let own = own?;
+    if !matches!(event.kind, EventKind::ContactFlow | EventKind::ContactEvent) {
+        return None;
+    }
+    match event.instance_arn() {
+        Some(instance) if instance == own => None,
+        instance => Some(Skip::OtherInstance { instance: instance.map(str::to_owned) }),
     }
 }
 
@@ -153,7 +183,7 @@ pub struct PlanInput<'a, R: Resolve> {
 const LOOKUP_PAGE: i32 = 1;
 
 /// The API's limit for ids, ARNs and SLA names (1–500 characters).
-const MAX_IDENTIFIER: usize = 500;
+const MAX_IDENTIFIER: usize = Limit::IDENTIFIER.chars;
 
 /// Plans `rule` for the event.
 pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<RulePlan, PlanError> {
@@ -211,10 +241,10 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 performed_by: performed_by.clone(),
             }),
             Action::Comment { body } => {
-                let body = b.required_string(body, &path)?;
+                let body = b.required_string(body, &path, Limit::COMMENT)?;
                 let length = body.chars().count();
-                if !(1..=15_000).contains(&length) {
-                    return Err(b.error(&path, format!("a comment has 1 to 15000 characters, this one has {length}")));
+                if length > Limit::COMMENT.chars {
+                    return Err(b.error(&path, format!("a comment has 1 to {} characters, this one has {length}", Limit::COMMENT.chars)));
                 }
                 relate(RelatedItemContent::Comment { body, content_type: "Text/Plain" })
             }
@@ -226,7 +256,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
             }
             Action::Sla { name, field, target_values, minutes } => {
                 let minutes_path = format!("{path}.minutes");
-                let minutes = b.required_string(minutes, &minutes_path)?;
+                let minutes = b.required_string(minutes, &minutes_path, Limit::IDENTIFIER)?;
                 let minutes = minutes
                     .trim()
                     .parse::<f64>()
@@ -243,7 +273,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 let mut targets = Vec::new();
                 for (j, value) in target_values.iter().enumerate() {
                     let target_path = format!("{path}.targetValues[{j}]");
-                    if let Some(v) = b.value(value, &target_path)? {
+                    if let Some(v) = b.value(value, &target_path, Limit::FIELD_VALUE)? {
                         targets.push(coerce(v, field_type).map_err(|reason| b.error(&target_path, reason))?);
                     }
                 }
@@ -291,6 +321,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
         create,
         if_missing: rule.case.if_missing,
         actions,
+        redeliveries_within: (input.event.kind == EventKind::ContactFlow).then_some(FLOW_REDELIVERY_WINDOW),
         customer_steps,
     })
 }
@@ -333,7 +364,7 @@ fn plan_filter_at<R: Resolve>(filter: &Filter, input: &FilterInput<'_, R>, path:
             let at = format!("{path}.{field}");
             let (id, ty) = input.resolve.field(field).map_err(|reason| error(&at, reason))?;
             let value = value
-                .extract(input.event, input.rules.templates(), input.context)
+                .extract(input.event, input.rules.templates(), input.context, Limit::FIELD_VALUE)
                 .map_err(|e| error(&at, e.to_string()))?
                 .ok_or_else(|| error(&at, "gave no value; a filter compares with a value".into()))?;
             let value = match value {
@@ -372,7 +403,7 @@ impl<R: Resolve> Builder<'_, R> {
         PlanError { rule: self.rule.name.clone(), path: path.into(), reason: reason.into() }
     }
 
-    fn value(&self, value: &CompiledValue, path: &str) -> Result<Option<FieldValue>, PlanError> {
+    fn value(&self, value: &CompiledValue, path: &str, limit: Limit) -> Result<Option<FieldValue>, PlanError> {
         let i = self.input;
         if let Some(customer) = value.customer() {
             let query = customer.query(&i.event.raw, i.rules.templates(), i.context);
@@ -389,12 +420,12 @@ impl<R: Resolve> Builder<'_, R> {
             };
             return Ok(Some(FieldValue::String(arn)));
         }
-        value.extract(&i.event.raw, i.rules.templates(), i.context).map_err(|e| self.error(path, e.to_string()))
+        value.extract(&i.event.raw, i.rules.templates(), i.context, limit).map_err(|e| self.error(path, e.to_string()))
     }
 
-    fn required_string(&self, value: &CompiledValue, path: &str) -> Result<String, PlanError> {
+    fn required_string(&self, value: &CompiledValue, path: &str, limit: Limit) -> Result<String, PlanError> {
         let i = self.input;
-        match value.extract_string(&i.event.raw, i.rules.templates(), i.context) {
+        match value.extract_string(&i.event.raw, i.rules.templates(), i.context, limit) {
             Ok(Some(s)) if !s.is_empty() => Ok(s),
             Ok(_) => Err(self.error(path, format!("`{}` gave an empty value", value.describe()))),
             Err(e) => Err(self.error(path, e.to_string())),
@@ -404,7 +435,7 @@ impl<R: Resolve> Builder<'_, R> {
     /// A case id, ARN or SLA name: a non-empty string within the API's length limit, so that an
     /// oversized one is refused before anything is written rather than by the API half-way.
     fn identifier(&self, value: &CompiledValue, path: &str) -> Result<String, PlanError> {
-        let text = self.required_string(value, path)?;
+        let text = self.required_string(value, path, Limit::IDENTIFIER)?;
         self.within_identifier_limit(text, path)
     }
 
@@ -438,14 +469,15 @@ impl<R: Resolve> Builder<'_, R> {
         for (field, value) in fields {
             let field_path = format!("{path}.{field}");
             let (id, ty) = self.resolve_field(field, &field_path)?;
-            if let Some(value) = self.value(value, &field_path)? {
+            if let Some(value) = self.value(value, &field_path, Limit::FIELD_VALUE)? {
                 let value = coerce(value, ty).map_err(|reason| self.error(&field_path, reason))?;
                 if let FieldValue::String(s) = &value
-                    && s.chars().count() > 4100
+                    && s.chars().count() > Limit::FIELD_VALUE.chars
                 {
-                    return Err(
-                        self.error(&field_path, format!("a field value has at most 4100 characters, this one has {}", s.chars().count()))
-                    );
+                    return Err(self.error(
+                        &field_path,
+                        format!("a field value has at most {} characters, this one has {}", Limit::FIELD_VALUE.chars, s.chars().count()),
+                    ));
                 }
                 entries.push(FieldEntry { id, value });
             }
@@ -503,12 +535,6 @@ impl RulePlan {
                         when: "if the case does not have it yet",
                         request: CasesRequest::CreateRelatedItem { case_id: case_id.clone(), body: body.clone() },
                     });
-                    if !matches!(body.content, RelatedItemContent::File { .. }) {
-                        out.push(PlannedRequest {
-                            when: "after creating it (looks again; removes its own item, DeleteRelatedItem, if another instance created the same one first)",
-                            request: CasesRequest::SearchRelatedItems { case_id: case_id.clone(), body: body.existing_item_search() },
-                        });
-                    }
                 }
             }
         }
@@ -575,16 +601,8 @@ rules:
             plan.requests().iter().map(|r| serde_json::to_value(r).unwrap()["operation"].as_str().unwrap().to_owned()).collect();
         assert_eq!(
             operations,
-            [
-                "SearchCases",
-                "CreateCase",
-                "SearchRelatedItems",
-                "CreateRelatedItem",
-                "SearchRelatedItems",
-                "SearchRelatedItems",
-                "CreateRelatedItem",
-                "SearchRelatedItems"
-            ]
+            ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems", "CreateRelatedItem"],
+            "each item is looked for, then created if missing; nothing is removed (no DeleteRelatedItem)"
         );
         let PlannedAction::Relate(comment) = &plan.actions[0] else { panic!() };
         assert_eq!(comment.content, RelatedItemContent::Comment { body: "Delayed: storm".into(), content_type: "Text/Plain" });
@@ -624,6 +642,25 @@ rules:
         assert_eq!(error.path, "case.find[0].id");
         assert!(error.reason.contains("501"), "{error}");
         assert!(plan(yaml, event("e-1")).is_ok());
+    }
+
+    #[test]
+    fn only_contacts_of_the_served_instance_pass() {
+        let own = "arn:aws:connect:us-east-1:123456789012:instance/own";
+        let contact = |instance: Option<&str>| {
+            let mut detail = json!({"contactId": "c-1", "eventType": "DISCONNECTED"});
+            if let Some(instance) = instance {
+                detail["instanceArn"] = json!(instance);
+            }
+            eventbridge(json!({"id": "e", "source": "aws.connect", "detail-type": "Amazon Connect Contact Event", "detail": detail}))
+                .unwrap()
+        };
+        assert_eq!(other_instance(&contact(Some(own)), Some(own)), None);
+        let other = "arn:aws:connect:us-east-1:123456789012:instance/test";
+        assert_eq!(other_instance(&contact(Some(other)), Some(own)), Some(Skip::OtherInstance { instance: Some(other.into()) }));
+        assert_eq!(other_instance(&contact(None), Some(own)), Some(Skip::OtherInstance { instance: None }), "names no instance");
+        assert_eq!(other_instance(&contact(Some(other)), None), None, "without CONNECT_INSTANCE_ARN every instance is served");
+        assert_eq!(other_instance(&eventbridge(event("e-1")).unwrap(), Some(own)), None, "custom events have no instance");
     }
 
     #[test]

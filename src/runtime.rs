@@ -27,8 +27,8 @@ pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, Strin
 /// The app as Lambda runs it: the SDK adapters, and the coordination store when `CLAIMS_TABLE` is set.
 pub type LambdaApp = App<SdkCases, SdkProfiles, Option<DynamoClaims>>;
 
-/// Builds the app from the environment.
-pub async fn app_from_env() -> Result<LambdaApp, String> {
+/// Builds the app from the environment; `started`: when the process started.
+pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, String> {
     let config = Config::from_env(|name| std::env::var(name).ok())
         .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
     let rules = load_rules(config.rules_file.as_deref())?;
@@ -46,15 +46,20 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
         "ready"
     );
     let app = App::with_store(config, rules, api, profiles, claims);
-    Ok(match work_queue {
+    let app = match work_queue {
         Some(queue) => app.with_work_queue(queue),
         None => app,
-    })
+    };
+    // An on-demand process is started for the invocation it then receives first, so a flow
+    // behind that invocation has been waiting since the start. Provisioned concurrency and
+    // SnapStart start processes ahead of any call.
+    let on_demand = std::env::var("AWS_LAMBDA_INITIALIZATION_TYPE").ok().is_none_or(|kind| kind == "on-demand");
+    Ok(if on_demand { app.with_process_start(started) } else { app })
 }
 
-/// Runs the function until the runtime stops it.
-pub async fn run() -> Result<(), lambda_runtime::Error> {
-    let app = app_from_env().await.map_err(|message| {
+/// Runs the function until the runtime stops it; `started`: when the process started.
+pub async fn run(started: std::time::Instant) -> Result<(), lambda_runtime::Error> {
+    let app = app_from_env(started).await.map_err(|message| {
         tracing::error!("{message}");
         message
     })?;

@@ -15,10 +15,18 @@ fn pending(key: &str, owner: &str) -> Claim {
     Claim::pending(key, owner, Some("{\"request\":1}".into()), now_ms())
 }
 
+/// Conditional writes are atomic (as in DynamoDB: the local server runs one request at a time, see
+/// scripts/moto_server.py), so of many claimants at once exactly one wins, every round.
 #[tokio::test]
 async fn one_claimant_wins_and_the_others_see_its_claim() {
+    for round in 0..20 {
+        one_of_twelve_wins(&format!("case#fact-{round}")).await;
+    }
+}
+
+async fn one_of_twelve_wins(key: &str) {
     let store = moto::claims().await;
-    let claims: Vec<Claim> = (0..12).map(|n| pending("case#fact", &format!("owner-{n}"))).collect();
+    let claims: Vec<Claim> = (0..12).map(|n| pending(key, &format!("owner-{n}"))).collect();
     let results = join_all(claims.iter().map(|claim| store.put_new(claim))).await;
     let winners: Vec<usize> = results.iter().enumerate().filter(|(_, r)| matches!(r, Ok(None))).map(|(i, _)| i).collect();
     assert_eq!(winners.len(), 1, "exactly one conditional write succeeds: {results:?}");

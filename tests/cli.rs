@@ -30,7 +30,8 @@ fn every_sample_event_plans_without_aws() {
                 assert_eq!(rule["rule"], "flow-open-case");
                 assert_eq!(
                     operations(rule),
-                    ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem", "SearchRelatedItems"]
+                    ["SearchCases", "CreateCase", "SearchRelatedItems", "CreateRelatedItem"],
+                    "what the function sends: the link is looked for, then created"
                 );
                 let create = &rule["requests"][1]["body"];
                 assert_eq!(create["performedBy"]["customEntity"], "cases-automation");

@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 use support::lambda::sample;
 
@@ -268,5 +269,179 @@ rules:
     for event in service.events() {
         let outcome = handle(&app, event).await.unwrap();
         assert_eq!(outcome["reason"], "caused by this automation", "{outcome}");
+    }
+}
+
+/// The instance of the sample contact events and flows.
+const SAMPLE_INSTANCE: &str = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666";
+
+/// A function that serves another instance (`CONNECT_INSTANCE_ARN`) gets the samples' contact
+/// events, in every documented spelling of their instance, directly and through SQS, and the
+/// samples' flows: the events are skipped with a reason, the flows refused, and nothing is read or
+/// written (no call reaches Cases or Customer Profiles). The function serving the samples'
+/// instance applies the same events.
+#[tokio::test]
+async fn contact_events_and_flows_of_another_instance_are_refused_before_any_call() {
+    let service = cases_service::start().await;
+    let client = cases_service::client(&service);
+    let test_instance = "arn:aws:connect:us-east-1:123456789012:instance/0f0e0d0c-5555-4666-8777-888899990000";
+    let app =
+        support::lambda::instance(&service, cases_automation::rules::RuleSet::default_rules(), &[("CONNECT_INSTANCE_ARN", test_instance)]);
+
+    let mut contact_events = Vec::new();
+    for name in ["contact-disconnected-agent.json", "contact-disconnected-abandoned.json", "contact-connected-to-agent.json"] {
+        let event = sample(name);
+        assert_eq!(event["detail"]["instanceArn"], SAMPLE_INSTANCE, "{name}");
+        for key in cases_automation::inbound::INSTANCE_ARN_KEYS {
+            let mut spelled = event.clone();
+            let detail = spelled["detail"].as_object_mut().unwrap();
+            let arn = detail.remove("instanceArn").unwrap();
+            detail.insert(key.into(), arn);
+            contact_events.push(spelled);
+        }
+        // Only in `resources`.
+        let mut only_resources = event.clone();
+        only_resources["detail"].as_object_mut().unwrap().remove("instanceArn");
+        contact_events.push(only_resources);
+    }
+    for event in &contact_events {
+        let outcome = handle(&app, event.clone()).await.unwrap();
+        assert_eq!((outcome["outcome"].as_str(), outcome["reason"].as_str()), (Some("skipped"), Some("another Amazon Connect instance")));
+    }
+    let batch = support::lambda::sqs_batch(contact_events.iter().map(Value::to_string).collect());
+    let response = handle(&app, batch).await.unwrap();
+    assert_eq!(response["batchItemFailures"], json!([]), "skipped records are not failures: {response}");
+
+    for name in ["flow-voice-open-case.json", "flow-chat-null-endpoint.json", "flow-task-nested-params.json"] {
+        let error = handle(&app, sample(name)).await.unwrap_err();
+        assert_eq!(error.error_type(), "Permanent.OtherConnectInstance", "{name}: {error}");
+        assert!(error.message.contains(SAMPLE_INSTANCE) && error.message.contains(test_instance), "{error}");
+    }
+    assert_eq!(service.call_count("*"), 0, "nothing was read or written");
+    assert!(readback::all_cases(&client).await.is_empty());
+
+    // The function that serves the samples' instance applies them.
+    let own = support::lambda::instance(
+        &service,
+        cases_automation::rules::RuleSet::default_rules(),
+        &[("CONNECT_INSTANCE_ARN", SAMPLE_INSTANCE)],
+    );
+    // The abandoned call with its instance only in `resources`: a callback case, the contact linked.
+    let outcome = handle(&own, contact_events[9].clone()).await.unwrap();
+    assert_eq!(outcome["outcome"], "applied", "{outcome}");
+    assert!(outcome["results"][0]["actions"].to_string().contains("linkContact"), "{outcome}");
+    let response = handle(&own, sample("flow-voice-open-case.json")).await.unwrap();
+    assert_eq!(response["caseCreated"], "true", "{response}");
+}
+
+/// The demo seed's "Order issue" case, which the note sample names.
+const NOTE_CASE: &str = "068c193b-f65c-4902-9f77-7337923fe54e";
+
+/// The `flow-add-note` sample as sent by the call `contact_id`.
+fn note_from(contact_id: &str) -> Value {
+    let mut flow = sample("flow-task-nested-params.json");
+    assert_eq!(flow["Details"]["Parameters"]["caseId"], NOTE_CASE);
+    flow["Details"]["ContactData"]["ContactId"] = json!(contact_id);
+    flow
+}
+
+/// Two calls add the same note an hour apart (two agents writing the same words), then the second
+/// call is delivered again (Connect retrying within the block's timeout): two comments, whether
+/// the coordination store is on (`store`) or off.
+async fn the_same_note_on_two_calls_and_a_redelivery<C, P, S>(service: &cases_emulator::Emulator, app: &App<C, P, S>)
+where
+    C: cases_automation::cases::CasesApi,
+    P: cases_automation::customers::ProfilesApi,
+    S: cases_automation::claims::ClaimStore,
+{
+    let client = cases_service::client(service);
+    let note = sample("flow-task-nested-params.json")["Details"]["Parameters"]["note"].as_str().unwrap().to_owned();
+    let notes = || async { readback::comments(&client, NOTE_CASE).await.into_iter().filter(|c| *c == note).count() };
+    assert_eq!(notes().await, 0);
+    let invocation = Invocation {
+        deadline: std::time::Instant::now() + Duration::from_secs(20),
+        function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:cases-automation".into()),
+    };
+
+    // The first call, an hour ago on the service's clock.
+    let hour = Duration::from_secs(3600);
+    service.set_clock(service.now() - hour);
+    let first = app.handle(note_from("call-1"), &invocation).await.unwrap();
+    assert_eq!(first["actions"], "comment:done", "{first}");
+    service.set_clock(service.now() + hour);
+
+    let second = app.handle(note_from("call-2"), &invocation).await.unwrap();
+    assert_eq!(second["actions"], "comment:done", "another call's identical note is its own comment: {second}");
+    let again = app.handle(note_from("call-2"), &invocation).await.unwrap();
+    assert_eq!(again["actions"], "comment:already-done", "a redelivery of that call adds nothing: {again}");
+    assert_eq!(notes().await, 2);
+}
+
+#[tokio::test]
+async fn identical_notes_of_two_calls_are_two_comments_and_a_redelivered_call_adds_none() {
+    let service = cases_service::start_with(cases_emulator::Seed::demo()).await;
+    let app = cases_service::app(&service);
+    the_same_note_on_two_calls_and_a_redelivery(&service, &app).await;
+}
+
+#[tokio::test]
+async fn with_the_store_identical_notes_of_two_calls_are_two_comments_and_a_redelivered_call_adds_none() {
+    let service = cases_service::start_with(cases_emulator::Seed::demo()).await;
+    let table = support::moto::claims_table().await;
+    let app = support::lambda::instance_with_store(&service, cases_automation::rules::RuleSet::default_rules(), &[], &table);
+    the_same_note_on_two_calls_and_a_redelivery(&service, &app).await;
+    // With the store a comment is its event's, whenever the event comes back: the first call,
+    // replayed an hour later, adds nothing either.
+    let invocation = Invocation { deadline: std::time::Instant::now() + Duration::from_secs(20), function_arn: None };
+    let replayed = app.handle(note_from("call-1"), &invocation).await.unwrap();
+    assert_eq!(replayed["actions"], "comment:already-done", "{replayed}");
+}
+
+/// A stand-in for the Cases API that answers every request with `status` and the error `code`
+/// (in the `x-amzn-errortype` header and the body, as the REST-JSON services do), counting the
+/// requests per path (per operation).
+async fn service_answering(status: u16, code: &'static str) -> (String, std::sync::Arc<std::sync::Mutex<BTreeMap<String, usize>>>) {
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(BTreeMap::new()));
+    let counted = requests.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let counted = counted.clone();
+        async move {
+            *counted.lock().unwrap().entry(uri.path().to_owned()).or_insert(0) += 1;
+            let status = axum::http::StatusCode::from_u16(status).unwrap();
+            (
+                status,
+                [("x-amzn-errortype", code), ("content-type", "application/json")],
+                format!(r#"{{"__type":"{code}","message":"try later"}}"#),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (endpoint, requests)
+}
+
+/// Error codes the function does not know are classed by their HTTP status, through the SDK over
+/// HTTP: a 5xx is retried by the SDK (4 attempts of an operation) and then retryable, a 429
+/// throttling, any other 4xx permanent and sent once.
+#[tokio::test]
+async fn unknown_error_codes_are_retryable_for_5xx_and_429_and_permanent_for_other_4xx() {
+    for (status, code, error_type, attempts) in [
+        (503, "ServiceUnavailableException", "Retryable.UnknownServerError", 4),
+        (502, "BadGatewayException", "Retryable.UnknownServerError", 4),
+        (429, "TooManyRequestsException", "Retryable.ThrottlingException", 4),
+        (413, "RequestEntityTooLargeException", "Permanent.UnknownClientError", 1),
+        (400, "SomeNewException", "Permanent.UnknownClientError", 1),
+    ] {
+        let (endpoint, requests) = service_answering(status, code).await;
+        let sdk = cases_automation::aws::sdk_config_for_local_service(&endpoint).await;
+        let config = support::lambda::config(&[]);
+        let app =
+            App::new(config, cases_automation::rules::RuleSet::default_rules(), cases_automation::cases::sdk::SdkCases::lazy(sdk, DOMAIN));
+        let error = handle(&app, sample("custom-order-priority-changed.json")).await.unwrap_err();
+        assert_eq!(error.error_type(), error_type, "{status} {code}: {error}");
+        assert!(error.message.contains(&format!("{code} (HTTP {status})")) || status == 429, "{error}");
+        let most = requests.lock().unwrap().values().copied().max();
+        assert_eq!(most, Some(attempts), "{status} {code}: the most attempts of one operation: {:?}", requests.lock().unwrap());
     }
 }

@@ -18,7 +18,7 @@ use cases_automation::inbound::{Event, Inbound, classify};
 use cases_automation::plan::{CustomerValues, PlanInput, PlannedAction, plan_rule};
 use cases_automation::rules::RuleSet;
 use cases_automation::rules::pattern::Pattern;
-use cases_automation::rules::value::{TemplateCheck, TemplateContext, ValueSpec, template_environment};
+use cases_automation::rules::value::{Limit, TemplateCheck, TemplateContext, ValueSpec, template_environment};
 use cases_emulator::{Emulator, Seed};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
@@ -490,8 +490,8 @@ proptest! {
             && let Ok(compiled) = spec.compile(&TemplateCheck::Now(&env))
         {
             let context = TemplateContext::new(&event);
-            let _ = compiled.extract(&event, &env, &context);
-            let _ = compiled.extract_string(&event, &env, &context);
+            let _ = compiled.extract(&event, &env, &context, Limit::FIELD_VALUE);
+            let _ = compiled.extract_string(&event, &env, &context, Limit::COMMENT);
         }
     }
 
@@ -845,7 +845,8 @@ fn a_comment_longer_than_the_api_allows_is_refused_before_any_write() {
     flow["Details"]["Parameters"]["note"] = json!("n".repeat(15_001));
     let error = handle_checked(&local, flow.clone(), "15 001 characters").unwrap_err();
     assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent");
-    assert!(error.message.contains("15001") && error.message.contains("flow-add-note"), "{error}");
+    // The template stops at the limit, so the error names the limit rather than the full length.
+    assert!(error.message.contains("more than 15000 characters") && error.message.contains("flow-add-note"), "{error}");
 
     // Characters, not bytes: 15 000 four-byte characters are within the limit.
     flow["Details"]["Parameters"]["note"] = json!("𝄞".repeat(15_000));
@@ -909,6 +910,61 @@ async fn event_identifiers_longer_than_the_api_allows_write_nothing() {
 
     let writes: u64 = ["CreateCase", "UpdateCase", "CreateRelatedItem"].iter().map(|op| service.call_count(op)).sum();
     assert_eq!(writes, 0, "nothing was written: {:?}", service.calls());
+}
+
+/// A rule whose comment template runs nested loops of 10^10 steps (a rules-file mistake), and an
+/// ordinary record, in one SQS batch: the template runs out of fuel at once, its record alone is
+/// reported failed, having written nothing, and the other is applied, all before the deadline. The
+/// handler runs on a thread of its own, so that a template that never stops fails this test at the
+/// deadline instead of hanging it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runaway_template_fails_its_record_only_and_the_batch_answers_before_its_deadline() {
+    let service = cases_service::start_with(Seed::demo()).await;
+    let client = cases_service::client(&service);
+    let heavy_rule = r#"
+  - name: order-review-note
+    match: { source: [com.example.orders], detail-type: [Order Review] }
+    case: { find: [ { id: $.detail.caseId } ] }
+    actions:
+      - comment: "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}reviewed"
+"#;
+    let rules =
+        RuleSet::from_yaml(&format!("{}{heavy_rule}", cases_automation::rules::DEFAULT_RULES), "rules with a runaway template").unwrap();
+    let app = std::sync::Arc::new(support::lambda::instance(&service, rules, &[]));
+    let heavy = json!({"id": "e-heavy", "source": "com.example.orders", "detail-type": "Order Review", "detail": {"caseId": ORDER_CASE}});
+    let ordinary = sample("custom-order-priority-changed.json");
+    assert_eq!(ordinary["detail"]["caseId"], ORDER_CASE);
+    let comments_before = support::readback::comments(&client, ORDER_CASE).await.len();
+
+    let invocation = Invocation::with_budget(Duration::from_secs(10));
+    let deadline = invocation.deadline;
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let handler = app.clone();
+    let batch = sqs_batch(vec![heavy.to_string(), ordinary.to_string()]);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _ = answer.send(runtime.block_on(handler.handle(batch, &invocation)));
+    });
+    let response = tokio::time::timeout_at((deadline + SCHEDULING_MARGIN).into(), answered)
+        .await
+        .expect("the handler answers by its deadline (a runaway template would hold it)")
+        .unwrap()
+        .unwrap();
+    let late = Instant::now().saturating_duration_since(deadline);
+    assert!(late <= SCHEDULING_MARGIN, "answered {late:?} after the deadline");
+    assert_eq!(response["batchItemFailures"], json!([{"itemIdentifier": "m-0"}]), "only the heavy record failed: {response}");
+    assert_eq!(service.call_count("CreateRelatedItem"), 0, "the heavy record wrote nothing");
+    assert_eq!(support::readback::comments(&client, ORDER_CASE).await.len(), comments_before);
+    let priority = support::readback::fields_by_name(&client, ORDER_CASE).await;
+    assert_eq!(
+        priority.get("Priority").and_then(|v| v.as_string_value().ok()).map(String::as_str),
+        ordinary["detail"]["priority"].as_str()
+    );
+
+    // On its own, the heavy event is refused as a rule that does not fit, naming the template's limit.
+    let error = app.handle(heavy, &Invocation::with_budget(Duration::from_secs(10))).await.unwrap_err();
+    assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent", "{error}");
+    assert!(error.message.contains("rule `order-review-note`") && error.message.contains("steps a template may run"), "{error}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1252,8 +1308,8 @@ rules:
         ("actions-not-a-list", "actions"),
         ("link-extra-key", "actions[0].linkContact"),
         ("sla-without-minutes", "actions[0].sla"),
-        ("no-match", "(rule)"),
-        ("no-case", "(rule)"),
+        ("no-match", "match"),
+        ("no-case", "case"),
         ("#21", "name"),
         ("#22", "(rule)"),
     ];

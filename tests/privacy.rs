@@ -12,7 +12,7 @@ use cases_automation::inbound::{Inbound, classify};
 use cases_automation::plan::{CustomerValues, PlanInput, plan_rule};
 use cases_automation::rules::RuleSet;
 use cases_automation::rules::value::TemplateContext;
-use cases_emulator::{Emulator, Seed};
+use cases_emulator::{Emulator, ErrorKind, Fault, Seed};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Value, json};
@@ -191,6 +191,82 @@ async fn info_logs_and_errors_carry_no_phone_number_email_address_or_comment_tex
     assert!(lines.iter().any(|l| text(l, "event") == Some(json!("e0826073-2e99-4a6e-b5c6-b35d6a5e3357"))), "event ids are logged");
     assert!(lines.iter().any(|l| text(l, "message") == Some(json!("event failed"))), "{logs}");
     assert!(lines.iter().any(|l| text(l, "message") == Some(json!("skipping a change this automation made"))), "{logs}");
+}
+
+/// The log levels `template.yaml` lets a deployer choose (`LogLevel`, which Lambda passes as
+/// `AWS_LAMBDA_LOG_LEVEL`).
+fn template_log_levels() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
+    let template: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let allowed = &template["Parameters"]["LogLevel"]["AllowedValues"];
+    allowed.as_sequence().expect("LogLevel has AllowedValues").iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+/// At every level the template offers, the compiled binary's logs (its own and those of the
+/// libraries it runs on: the AWS SDK logs error responses at DEBUG and request and response bodies
+/// at TRACE) carry no phone number, e-mail address, note or comment text, over a note the service
+/// refuses quoting it, a flow that finds a customer by phone and opens a case, and an abandoned
+/// call. The environment is Lambda's: `AWS_LAMBDA_LOG_LEVEL` set, `RUST_LOG` empty.
+#[tokio::test]
+async fn no_log_level_the_template_offers_logs_personal_data() {
+    let levels = template_log_levels();
+    assert!(levels.iter().any(|l| l == "INFO"), "{levels:?}");
+    let text = "Call back Jordan O'Brien at +12065550142 or jordan.obrien@example.com";
+    for level in levels {
+        let service = Emulator::builder().seed(Seed::demo()).start().await.unwrap();
+        let client = support::cases_service::client(&service);
+        // The service refuses the note quoting it, as validation messages do.
+        let quoting = format!("1 validation error detected: Value '{text}' at 'content.comment.body' failed to satisfy constraint");
+        service.inject_fault(Fault::error("CreateRelatedItem", ErrorKind::ValidationException, 1).with_message(quoting));
+        let runtime = RuntimeApi::start().await;
+        let environment = [("AWS_LAMBDA_LOG_LEVEL", level.as_str()), ("RUST_LOG", "")];
+        let mut child = spawn_function(&runtime, &service.endpoint_url(), &environment);
+        // Read as it is written: TRACE logs would fill the pipe and stall the function.
+        let drain = |pipe: Option<Box<dyn tokio::io::AsyncRead + Send + Unpin>>| {
+            tokio::spawn(async move {
+                let mut text = String::new();
+                if let Some(mut pipe) = pipe {
+                    let mut bytes = Vec::new();
+                    let _ = tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut bytes).await;
+                    text = String::from_utf8_lossy(&bytes).into_owned();
+                }
+                text
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Send + Unpin>));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Send + Unpin>));
+
+        let mut note = sample("flow-task-nested-params.json");
+        note["Details"]["Parameters"]["note"] = json!(text);
+        let mut without_profile = sample("flow-voice-open-case.json");
+        without_profile["Details"]["Parameters"].as_object_mut().unwrap().remove("customerProfileArn");
+        without_profile["Details"]["ContactData"]["Attributes"].as_object_mut().unwrap().remove("customerProfileArn");
+        let mut secrets = BTreeSet::from([text.to_owned(), "+12065550142".to_owned(), "jordan.obrien@example.com".to_owned()]);
+        let payloads = [note, without_profile, sample("contact-disconnected-abandoned.json")];
+        for payload in &payloads {
+            personal_data(payload, None, &mut secrets);
+            runtime.invoke(payload.clone(), TIMEOUT);
+        }
+        let mut answers = Vec::new();
+        for _ in &payloads {
+            answers.push(runtime.answer_within(TIMEOUT).await.expect("an answer").1);
+        }
+        child.kill().await.expect("the function stops");
+        let logs = format!("{}{}", stdout.await.unwrap(), stderr.await.unwrap());
+        for case in readback::all_cases(&client).await {
+            secrets.extend(readback::comments(&client, &case).await);
+        }
+        assert!(
+            matches!(&answers[0], Answer::Error { error_type, .. } if error_type == "Permanent.ValidationException"),
+            "{level}: the service refused the note: {answers:?}"
+        );
+        assert!(answers[1..].iter().all(|a| matches!(a, Answer::Response(_))), "{level}: {answers:?}");
+
+        let leaks: Vec<&String> = secrets.iter().filter(|secret| logs.contains(secret.as_str())).collect();
+        assert!(leaks.is_empty(), "{level}: {leaks:#?}\n--- logs ---\n{logs}");
+        let own_debug = logs.contains("\"invocation\"") || logs.contains(" invocation");
+        assert_eq!(own_debug, level == "DEBUG" || level == "TRACE", "{level}: the function's own DEBUG logs follow the level\n{logs}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -644,6 +644,32 @@ async fn the_binary_answers_a_flow_before_connect_gives_up_when_cases_is_slow() 
     stop_and_collect_logs(child).await;
 }
 
+/// The compiled binary's first invocation is a flow that waited 3 s for the cold start (the
+/// Runtime API holds the first `next`, as a slow initialisation would), against a Cases service
+/// that takes 10 s: Connect has been waiting since the process started, so the function answers
+/// within the block's 4 s counted from then, not from when the invocation reached it (which
+/// would be 7 s after the start). The check is against the flow's own timeout, measured from
+/// before the process was spawned; the function keeps `FLOW_MARGIN` and its reporting margin
+/// (750 ms) for the answer's way back and what precedes the process.
+#[tokio::test]
+async fn a_slow_cold_start_is_taken_out_of_the_flows_budget() {
+    let flow_timeout = Duration::from_millis(4000);
+    let service = start_service(false, false).await;
+    service.inject_fault(Fault::latency("*", Duration::from_secs(10)));
+    let runtime = RuntimeApi::start().await;
+    runtime.delay_first_invocation(Duration::from_secs(3));
+    // The invocation is there before the process: it is what the process is started for.
+    let id = runtime.invoke(sample("flow-voice-open-case.json"), LAMBDA_TIMEOUT);
+    let spawned = Instant::now();
+    let child = spawn_function(&runtime, &service.endpoint_url(), &[("FLOW_TIMEOUT_MS", "4000")]);
+    let (answered, answer) = runtime.answer(LAMBDA_TIMEOUT).await.expect("an answer");
+    let waited = spawned.elapsed();
+    assert_eq!(answered, id);
+    assert!(waited < flow_timeout, "answered {waited:?} after the process was started, past the flow's {flow_timeout:?}");
+    assert!(matches!(&answer, Answer::Error { error_type, .. } if error_type == "Retryable.DeadlineExceeded"), "{answer:?}");
+    stop_and_collect_logs(child).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A Lambda instance killed mid-batch
 // ---------------------------------------------------------------------------------------------

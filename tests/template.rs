@@ -16,10 +16,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use cases_automation::config::{Config, ENVIRONMENT};
 use cases_automation::identity::validate_identity;
 use cases_automation::rules::RuleSet;
+use cases_automation::rules::pattern::Pattern;
 use serde_json::{Map, Value, json};
 
 /// The Cases API actions the function calls (`src/cases/sdk.rs`). The template must grant exactly
@@ -40,9 +42,12 @@ const CASES_ACTIONS: &[&str] = &[
 
 /// The other actions the execution role may have: linking a contact (CreateRelatedItem with a
 /// contact needs `connect:DescribeContact` on the contact's ARN, per the CreateRelatedItem API
-/// reference), writing its logs, sending to its failure queue and reading its buffer queue.
+/// reference), writing its logs, sending to its failure queue and reading its buffer queue, and
+/// using the queues' customer-managed key when one is given.
 const OTHER_ACTIONS: &[&str] = &[
     "connect:DescribeContact",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
     "sqs:SendMessage",
@@ -613,15 +618,11 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
         }
         if actions.contains(&"connect:DescribeContact") {
             assert_eq!(actions, ["connect:DescribeContact"]);
-            for resource in &arns {
-                let in_instance = resource.starts_with("${ConnectInstanceArn}/") || resource.contains(":instance/");
-                assert!(resource.ends_with("/contact/*") && in_instance, "{role}: DescribeContact on {resource}");
-            }
-            // Scoped to the instance when one is given.
-            assert!(
-                arns.iter().any(|r| r == "${ConnectInstanceArn}/contact/*"),
-                "{role}: DescribeContact is not scoped to ConnectInstanceArn"
-            );
+            assert_eq!(arns, ["${ConnectInstanceArn}/contact/*"], "{role}: DescribeContact on the instance's contacts only");
+        }
+        if actions.iter().any(|a| a.starts_with("kms:")) {
+            assert_eq!(actions, ["kms:Decrypt", "kms:GenerateDataKey"], "{role}: the queue key's data-key actions only");
+            assert_eq!(arns, ["${QueueKmsKeyArn}"], "{role}: on the queues' key only");
         }
         if actions.iter().any(|a| a.starts_with("dynamodb:")) {
             assert_eq!(actions, CLAIMS_ACTIONS, "{role}: exactly the store's item actions");
@@ -859,6 +860,173 @@ fn every_eventbridge_rule_retries_and_has_a_dead_letter_queue() {
     }
 }
 
+/// A value of the template with parameters and conditions substituted (`Ref`, `Fn::Sub`, `Fn::If`),
+/// as CloudFormation would deploy it; `AWS::NoValue` entries are dropped.
+fn resolved(value: &Value, parameters: &BTreeMap<&str, Value>, conditions: &BTreeMap<&str, bool>) -> Value {
+    if let Some(name) = value.get("Ref").and_then(Value::as_str) {
+        return parameters.get(name).cloned().unwrap_or_else(|| panic!("no value for parameter {name}"));
+    }
+    if let Some(text) = value.get("Fn::Sub").and_then(Value::as_str) {
+        let mut text = text.to_owned();
+        for (name, value) in parameters {
+            if let Some(value) = value.as_str() {
+                text = text.replace(&format!("${{{name}}}"), value);
+            }
+        }
+        assert!(!text.contains("${"), "unresolved {text}");
+        return json!(text);
+    }
+    if let Some([condition, yes, no]) = value.get("Fn::If").and_then(Value::as_array).map(Vec::as_slice) {
+        let condition = condition.as_str().unwrap();
+        let holds = *conditions.get(condition).unwrap_or_else(|| panic!("no value for condition {condition}"));
+        return resolved(if holds { yes } else { no }, parameters, conditions);
+    }
+    match value {
+        Value::Array(items) => {
+            Value::Array(items.iter().filter(|i| !is_no_value(i)).map(|i| resolved(i, parameters, conditions)).collect())
+        }
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), resolved(v, parameters, conditions))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The event pattern of `rule` as deployed with these parameters and conditions, compiled by the
+/// function's own EventBridge pattern matcher.
+fn deployed_pattern(rule: &str, parameters: &BTreeMap<&str, Value>, conditions: &BTreeMap<&str, bool>) -> Pattern {
+    let pattern = resolved(&resource(rule)["Properties"]["EventPattern"], parameters, conditions);
+    Pattern::compile(&pattern).unwrap_or_else(|e| panic!("{rule}: {e:?}"))
+}
+
+const INSTANCE: &str = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666";
+
+/// Whether a `Rules` condition or assertion holds with these parameters (`Fn::Not`, `Fn::Equals`,
+/// `Fn::Contains`, `Fn::And`, `Ref`).
+fn rule_holds(value: &Value, parameters: &BTreeMap<&str, Value>) -> bool {
+    let value_of = |v: &Value| -> Value {
+        match v.get("Ref").and_then(Value::as_str) {
+            Some(name) => parameters.get(name).cloned().unwrap_or_else(|| panic!("no value for parameter {name}")),
+            None => v.clone(),
+        }
+    };
+    if let Some(inner) = value.get("Fn::Not") {
+        return !rule_holds(&inner[0], parameters);
+    }
+    if let Some(parts) = value.get("Fn::And").and_then(Value::as_array) {
+        return parts.iter().all(|p| rule_holds(p, parameters));
+    }
+    if let Some([a, b]) = value.get("Fn::Equals").and_then(Value::as_array).map(Vec::as_slice) {
+        return value_of(a) == value_of(b);
+    }
+    if let Some([list, item]) = value.get("Fn::Contains").and_then(Value::as_array).map(Vec::as_slice) {
+        return value_of(list).as_array().expect("a list").contains(&value_of(item));
+    }
+    panic!("unsupported rule function {value}")
+}
+
+/// Whether CloudFormation accepts a stack with these parameters: every rule of the `Rules` section
+/// whose condition holds has its assertions hold.
+fn stack_accepted(parameters: &BTreeMap<&str, Value>) -> bool {
+    let rules = template()["Rules"].as_object().expect("a Rules section");
+    rules.values().all(|rule| {
+        let applies = rule.get("RuleCondition").is_none_or(|c| rule_holds(c, parameters));
+        !applies || as_list(&rule["Assertions"]).iter().all(|a| rule_holds(&a["Assert"], parameters))
+    })
+}
+
+/// Contact events need the instance: a stack that sends them without ConnectInstanceArn is refused
+/// (the Rules section), the rule exists only with an instance, and it lets through the instance's
+/// events however the documented samples name the instance (detail.instanceArn, InstanceArn,
+/// instanceARN, InstanceARN, or only `resources`), and no other instance's.
+#[test]
+fn with_an_instance_the_contact_events_rule_lets_only_its_contacts_through() {
+    for (types, instance, accepted) in [
+        (json!(["DISCONNECTED"]), "", false),
+        (json!(["DISCONNECTED"]), INSTANCE, true),
+        (json!([""]), "", true),
+        (json!([""]), INSTANCE, true),
+    ] {
+        let parameters = BTreeMap::from([("ContactEventTypes", types.clone()), ("ConnectInstanceArn", json!(instance))]);
+        assert_eq!(stack_accepted(&parameters), accepted, "ContactEventTypes {types}, ConnectInstanceArn {instance:?}");
+    }
+    let rule = resource("ContactEventsRule");
+    let condition = rule["Condition"].as_str().expect("the contact events rule is conditional");
+    let requires_instance = condition_requirements(condition)
+        .into_iter()
+        .any(|c| c["Fn::Not"].get(0).is_some_and(|e| equals_parameter(e, "ConnectInstanceArn", "")));
+    assert!(requires_instance, "{condition}: the contact events rule exists only with ConnectInstanceArn");
+
+    let environment = template_environment().get("CONNECT_INSTANCE_ARN").expect("template.yaml sets CONNECT_INSTANCE_ARN");
+    assert_eq!(parameter_refs(environment), BTreeSet::from(["ConnectInstanceArn".to_owned()]));
+    assert!(may_be_absent(environment), "without an instance, CONNECT_INSTANCE_ARN is unset (any instance)");
+    let configured = config_with(&[("ConnectInstanceArn", INSTANCE.into())]).unwrap();
+    assert_eq!(configured.connect_instance.as_deref(), Some(INSTANCE));
+    assert_eq!(config_with(&[]).unwrap().connect_instance, None);
+
+    let test_instance = "arn:aws:connect:us-east-1:123456789012:instance/0f0e0d0c-5555-4666-8777-888899990000";
+    let event = |instance: &str, spelling: Option<&str>| {
+        let contact = format!("{instance}/contact/33393138-3701-403f-b745-3614dba55617");
+        let mut event = json!({"source": "aws.connect", "detail-type": "Amazon Connect Contact Event",
+            "detail": {"eventType": "DISCONNECTED", "contactId": "33393138-3701-403f-b745-3614dba55617"}});
+        match spelling {
+            Some(key) => event["detail"][key] = json!(instance),
+            None => event["resources"] = json!([contact, instance]),
+        }
+        event
+    };
+    let parameters = BTreeMap::from([("ConnectInstanceArn", json!(INSTANCE)), ("ContactEventTypes", json!(["DISCONNECTED"]))]);
+    let filtered = deployed_pattern("ContactEventsRule", &parameters, &BTreeMap::new());
+    let spellings = cases_automation::inbound::INSTANCE_ARN_KEYS.map(Some);
+    for spelling in spellings.into_iter().chain([None]) {
+        assert!(filtered.matches(&event(INSTANCE, spelling)), "the instance's event, named as {spelling:?}");
+        assert!(!filtered.matches(&event(test_instance, spelling)), "another instance's event, named as {spelling:?}");
+    }
+    let mut contact_only = event(INSTANCE, None);
+    contact_only["resources"] = json!([format!("{INSTANCE}/contact/c-1")]);
+    assert!(filtered.matches(&contact_only), "the contact ARN alone in resources");
+    let mut queued = event(INSTANCE, Some("instanceArn"));
+    queued["detail"]["eventType"] = json!("QUEUED");
+    assert!(!filtered.matches(&queued), "only the ContactEventTypes");
+    for (_, sample) in ["contact-disconnected-agent.json", "contact-disconnected-abandoned.json"].map(|n| (n, sample(n))) {
+        assert!(filtered.matches(&sample), "the samples come from {INSTANCE}");
+    }
+}
+
+/// The Cases events rule, as deployed, drops the changes the automation made (its
+/// `performedBy.user.customEntity` is `AutomationIdentity`) and passes every other: changes by
+/// users (`userArn`, where `anything-but` alone would match nothing), by another automation, and
+/// events that name no performer.
+#[test]
+fn the_automations_own_case_changes_never_reach_the_function() {
+    let identity = "cases-automation";
+    let parameters = BTreeMap::from([
+        ("AutomationIdentity", json!(identity)),
+        ("CasesDomainId", json!("demo-domain")),
+        ("AWS::Partition", json!("aws")),
+        ("AWS::Region", json!("us-east-1")),
+        ("AWS::AccountId", json!("123456789012")),
+    ]);
+    let pattern = deployed_pattern("CasesEventsRule", &parameters, &BTreeMap::new());
+    let own = sample("cases-case-updated-by-automation.json");
+    assert_eq!(own["detail"]["performedBy"]["user"]["customEntity"], identity);
+    assert!(!pattern.matches(&own), "the automation's own change is filtered at the rule");
+    let by_user = sample("cases-case-updated-by-user.json");
+    assert!(by_user["detail"]["performedBy"]["user"].get("customEntity").is_none());
+    assert!(pattern.matches(&by_user), "a change by a user (userArn) arrives");
+    let mut by_other = own.clone();
+    by_other["detail"]["performedBy"]["user"]["customEntity"] = json!("erp-orders relay");
+    assert!(pattern.matches(&by_other), "a change by another automation arrives");
+    let mut by_no_one = own.clone();
+    by_no_one["detail"].as_object_mut().unwrap().remove("performedBy");
+    assert!(pattern.matches(&by_no_one), "a change that names no performer arrives");
+    let mut other_domain = by_user.clone();
+    other_domain["resources"] = json!(["arn:aws:cases:us-east-1:123456789012:domain/other"]);
+    assert!(!pattern.matches(&other_domain), "only the domain's events");
+}
+
+fn sample(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("events").join(name)).unwrap()).unwrap()
+}
+
 #[test]
 fn the_rules_send_what_the_default_rules_match() {
     let contact_rule = &resource("ContactEventsRule")["Properties"]["EventPattern"];
@@ -992,4 +1160,94 @@ fn sam_builds_the_function_with_cargo_lambda_through_the_makefile() {
     assert!(makefile.contains(&format!("build-{FUNCTION}:")), "the Makefile needs the target build-{FUNCTION}");
     assert!(makefile.contains("lambda build --release --arm64"), "the Makefile builds with cargo lambda for arm64");
     assert!(makefile.contains("$(ARTIFACTS_DIR)/bootstrap"), "the binary goes to the package as bootstrap");
+}
+
+/// The statements that exist only under a condition: DescribeContact only with an instance (none
+/// at all without one, rather than every instance's contacts), the key's actions only with a key.
+#[test]
+fn contact_lookups_need_the_instance_and_key_use_needs_a_key() {
+    let mut seen = BTreeSet::new();
+    for (guard, statement) in guarded_statements() {
+        let actions: Vec<&str> = as_list(&statement["Action"]).into_iter().filter_map(Value::as_str).collect();
+        let required = if actions.contains(&"connect:DescribeContact") {
+            "ConnectInstanceArn"
+        } else if actions.iter().any(|a| a.starts_with("kms:")) {
+            "QueueKmsKeyArn"
+        } else {
+            continue;
+        };
+        let Some((condition, true)) = guard else { panic!("{actions:?} granted whatever {required} is") };
+        let requires =
+            condition_requirements(condition).into_iter().any(|c| c["Fn::Not"].get(0).is_some_and(|e| equals_parameter(e, required, "")));
+        assert!(requires, "{actions:?}: condition {condition} must require a non-empty {required}");
+        seen.insert(required);
+    }
+    assert_eq!(seen, BTreeSet::from(["ConnectInstanceArn", "QueueKmsKeyArn"]));
+}
+
+/// Every queue of the stack: a queue policy denies any access without TLS; encryption is the
+/// customer-managed key of QueueKmsKeyArn when given, else SQS-managed; every dead-letter queue
+/// keeps messages DeadLetterRetentionDays days, never less than the buffer queue keeps them (a
+/// message keeps its first enqueue time when it moves to a dead-letter queue), and the claims of
+/// the coordination store outlive a replay of the oldest dead letter.
+#[test]
+fn every_queue_is_tls_only_encrypted_and_dead_letters_expire_as_chosen() {
+    let mut tls_only = BTreeSet::new();
+    for (_, policy) in resources_of("AWS::SQS::QueuePolicy") {
+        let queues: Vec<_> = branches(&policy["Properties"]["Queues"]).into_iter().filter_map(target_resource).collect();
+        for statement in branches(&policy["Properties"]["PolicyDocument"]["Statement"]) {
+            let denies_plain_http = statement["Effect"] == "Deny"
+                && statement["Principal"] == "*"
+                && statement["Action"] == "sqs:*"
+                && statement["Condition"]["Bool"]["aws:SecureTransport"] == "false";
+            if denies_plain_http {
+                let resource = target_resource(&statement["Resource"]).expect("the queue's ARN");
+                assert!(queues.contains(&resource), "the TLS statement is about a queue of its policy");
+                tls_only.insert(resource);
+            }
+        }
+    }
+    let queues: BTreeSet<&str> = resources_of("AWS::SQS::Queue").into_iter().map(|(n, _)| n).collect();
+    assert_eq!(tls_only, queues, "every queue refuses access without TLS");
+    for (name, queue) in resources_of("AWS::SQS::Queue") {
+        let p = &queue["Properties"];
+        assert_eq!(p["KmsMasterKeyId"], json!({"Fn::If": ["HasQueueKey", {"Ref": "QueueKmsKeyArn"}, {"Ref": "AWS::NoValue"}]}), "{name}");
+        assert_eq!(p["SqsManagedSseEnabled"], json!({"Fn::If": ["HasQueueKey", {"Ref": "AWS::NoValue"}, true]}), "{name}");
+    }
+    assert!(requires_non_empty("HasQueueKey", "QueueKmsKeyArn"));
+    assert_eq!(parameter("QueueKmsKeyArn")["Default"], "", "SQS-managed encryption unless a key is given");
+
+    // Dead letters: the three dead-letter queues, by what points at them.
+    let mut dead_letter_queues = BTreeSet::new();
+    for (_, rule) in resources_of("AWS::Events::Rule") {
+        for target in branches(&rule["Properties"]["Targets"]) {
+            dead_letter_queues.extend(target_resource(&target["DeadLetterConfig"]["Arn"]));
+        }
+    }
+    dead_letter_queues
+        .extend(target_resource(&function()["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"]));
+    dead_letter_queues.extend(target_resource(&queue("EventQueue")["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]));
+    assert_eq!(dead_letter_queues.len(), 3, "{dead_letter_queues:?}");
+    let retention = json!({"Fn::FindInMap": ["DeadLetterRetention", {"Ref": "DeadLetterRetentionDays"}, "Seconds"]});
+    for name in &dead_letter_queues {
+        assert_eq!(queue(name)["Properties"]["MessageRetentionPeriod"], retention, "{name} keeps messages DeadLetterRetentionDays days");
+    }
+    let days = parameter("DeadLetterRetentionDays");
+    assert_eq!(number(&days["Default"]), 7, "the default argued in the parameter's description and docs/deployment.md");
+    let buffer_retention = number(&queue("EventQueue")["Properties"]["MessageRetentionPeriod"]);
+    let mapping = &template()["Mappings"]["DeadLetterRetention"];
+    for allowed in as_list(&days["AllowedValues"]) {
+        let d = number(allowed);
+        let seconds = number(&mapping[d.to_string()]["Seconds"]);
+        assert_eq!(seconds, d * 86_400, "{d} days");
+        assert!((60..=1_209_600).contains(&seconds), "SQS keeps messages 60 s to 14 days");
+        assert!(seconds >= buffer_retention, "{d} days: a dead letter would expire before the buffer queue's messages");
+    }
+    assert_eq!(mapping.as_object().unwrap().len(), as_list(&days["AllowedValues"]).len(), "one entry per allowed value");
+    assert!(Duration::from_secs(1_209_600) < cases_automation::claims::RETENTION, "claims outlive the oldest dead letter's replay");
+}
+
+/// Whether a condition can only hold when `parameter` is not empty.
+fn requires_non_empty(condition: &str, parameter: &str) -> bool {
+    condition_requirements(condition).into_iter().any(|c| c["Fn::Not"].get(0).is_some_and(|e| equals_parameter(e, parameter, "")))
 }

@@ -386,6 +386,7 @@ mod tests {
             create,
             if_missing: IfMissing::Fail,
             actions,
+            redeliveries_within: None,
             customer_steps: vec![],
         }
     }

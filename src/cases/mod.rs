@@ -1,12 +1,14 @@
 //! The Cases API as this function uses it: a trait over the handful of operations it calls, the
 //! request/response data (`model`), name resolution (`catalog`), what the domain allows and the
 //! checks of planned writes against it (`domain`), the per-process cache of the domain
-//! (`domain_cache`), and the `aws-sdk-connectcases` adapter (`sdk`).
+//! (`domain_cache`), service messages without the values they quote (`redact`), and the
+//! `aws-sdk-connectcases` adapter (`sdk`).
 
 pub mod catalog;
 pub mod domain;
 pub mod domain_cache;
 pub mod model;
+pub mod redact;
 pub mod sdk;
 
 use std::fmt;
@@ -65,13 +67,44 @@ pub enum ApiErrorKind {
     Conflict,
     AccessDenied,
     QuotaExceeded,
+    /// An error code the function does not know, with a 5xx status: the service's trouble.
+    UnknownServerError,
+    /// An error code the function does not know, with a 4xx status other than 429: the request's.
+    UnknownClientError,
     Other,
 }
 
 impl ApiErrorKind {
     /// Whether trying again later can succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, ApiErrorKind::Throttling | ApiErrorKind::ServerError | ApiErrorKind::Timeout | ApiErrorKind::Network)
+        matches!(
+            self,
+            ApiErrorKind::Throttling
+                | ApiErrorKind::ServerError
+                | ApiErrorKind::Timeout
+                | ApiErrorKind::Network
+                | ApiErrorKind::UnknownServerError
+        )
+    }
+
+    /// The kind of an error the service answered: by its code when the function knows it, else by
+    /// the HTTP status, which says whose the fault is: 5xx the service's and 429 too much traffic,
+    /// both passing (retryable); any other 4xx the request's, which a retry repeats (permanent).
+    pub fn of_service_error(code: Option<&str>, status: u16) -> ApiErrorKind {
+        use ApiErrorKind::*;
+        match code {
+            Some("ThrottlingException") => Throttling,
+            Some("InternalServerException") => ServerError,
+            Some("ValidationException" | "BadRequestException") => Validation,
+            Some("ResourceNotFoundException") => NotFound,
+            Some("ConflictException") => Conflict,
+            Some("AccessDeniedException") => AccessDenied,
+            Some("ServiceQuotaExceededException") => QuotaExceeded,
+            _ if status == 429 => Throttling,
+            _ if (500..=599).contains(&status) => UnknownServerError,
+            _ if (400..=499).contains(&status) => UnknownClientError,
+            _ => Other,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -85,6 +118,8 @@ impl ApiErrorKind {
             ApiErrorKind::Conflict => "ConflictException",
             ApiErrorKind::AccessDenied => "AccessDeniedException",
             ApiErrorKind::QuotaExceeded => "ServiceQuotaExceededException",
+            ApiErrorKind::UnknownServerError => "UnknownServerError",
+            ApiErrorKind::UnknownClientError => "UnknownClientError",
             ApiErrorKind::Other => "UnknownError",
         }
     }
@@ -97,3 +132,26 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiErrorKind::{self, *};
+
+    #[test]
+    fn unknown_codes_are_classed_by_their_http_status() {
+        for (code, status, kind) in [
+            (Some("ThrottlingException"), 400, Throttling),
+            (Some("ValidationException"), 500, Validation),
+            (Some("ServiceUnavailableException"), 503, UnknownServerError),
+            (None, 502, UnknownServerError),
+            (Some("TooManyRequestsException"), 429, Throttling),
+            (Some("RequestEntityTooLargeException"), 413, UnknownClientError),
+            (None, 400, UnknownClientError),
+            (Some("Whatever"), 302, Other),
+        ] {
+            assert_eq!(ApiErrorKind::of_service_error(code, status), kind, "{code:?} {status}");
+        }
+        assert!(UnknownServerError.is_retryable() && Throttling.is_retryable());
+        assert!(!UnknownClientError.is_retryable() && !Other.is_retryable());
+    }
+}

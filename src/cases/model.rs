@@ -357,6 +357,17 @@ pub struct FoundCase {
     pub fields: std::collections::HashMap<String, FieldValue>,
 }
 
+impl RelatedItem {
+    /// Whether the item was added at `since_ms` (epoch milliseconds) or later; an item without a
+    /// time counts as recent, so that a redelivery never adds it a second time.
+    pub fn added_since(&self, since_ms: i64) -> bool {
+        match self.association_time {
+            Some((secs, nanos)) => secs.saturating_mul(1000).saturating_add(i64::from(nanos / 1_000_000)) >= since_ms,
+            None => true,
+        }
+    }
+}
+
 /// Results the function needs from the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedCase {
@@ -529,5 +540,14 @@ mod tests {
         assert_eq!(idle.field_ids(), ["last_updated_datetime", "status"]);
         assert_eq!(idle.equalities().len(), 1);
         assert!(either.equalities().is_empty(), "not a conjunction of equalities");
+    }
+
+    #[test]
+    fn items_are_recent_by_their_association_time_or_when_it_is_unknown() {
+        let at = |secs, nanos| RelatedItem { association_time: Some((secs, nanos)), ..RelatedItem::default() };
+        assert!(at(100, 500_000_000).added_since(100_500));
+        assert!(!at(100, 499_000_000).added_since(100_500));
+        assert!(at(101, 0).added_since(100_500));
+        assert!(RelatedItem::default().added_since(i64::MAX), "no time: counted as recent");
     }
 }

@@ -5,7 +5,7 @@ use aws_sdk_connectcases::error::{DisplayErrorContext, ProvideErrorMetadata, Sdk
 use aws_sdk_connectcases::types as t;
 
 use super::model::*;
-use super::{ApiError, ApiErrorKind, CasesApi};
+use super::{ApiError, ApiErrorKind, CasesApi, redact};
 use crate::aws::{LazyClient, retry_partition};
 
 /// The SDK client bound to one Cases domain, built once per process. In Lambda it is built on
@@ -32,10 +32,9 @@ impl SdkCases {
 }
 
 /// Turns an SDK error into an `ApiError`, telling retryable failures from permanent ones.
-pub(crate) fn api_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> ApiError
+pub(crate) fn api_error<E>(operation: &'static str, error: SdkError<E, aws_sdk_connectcases::config::http::HttpResponse>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     use ApiErrorKind::*;
     let kind = match &error {
@@ -44,55 +43,18 @@ where
         SdkError::DispatchFailure(failure) if failure.is_user() => Validation,
         SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Network,
         SdkError::ConstructionFailure(_) => Validation,
-        SdkError::ServiceError(service) => match service.err().code() {
-            Some("ThrottlingException") => Throttling,
-            Some("InternalServerException") => ServerError,
-            Some("ValidationException" | "BadRequestException") => Validation,
-            Some("ResourceNotFoundException") => NotFound,
-            Some("ConflictException") => Conflict,
-            Some("AccessDeniedException") => AccessDenied,
-            Some("ServiceQuotaExceededException") => QuotaExceeded,
-            _ => Other,
-        },
+        SdkError::ServiceError(service) => ApiErrorKind::of_service_error(service.err().code(), service.raw().status().as_u16()),
         _ => Other,
     };
-    let message = match error.message() {
-        Some(message) => redact_quoted_values(message),
+    let mut message = match error.message() {
+        Some(message) => redact::quoted_values(message),
         None => DisplayErrorContext(&error).to_string(),
     };
-    ApiError { operation, kind, message }
-}
-
-/// The service's message with every quoted value replaced by a description of it. Validation
-/// messages quote what they were given (`Value '+1206…' at 'fields.1.member.value' failed …`),
-/// which may be personal data; member paths (`fields[2].value`, `fields.1.member.value`) are kept.
-fn redact_quoted_values(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(start) = rest.find(['\'', '"']) {
-        let quote = rest[start..].chars().next().expect("found a quote");
-        let Some(length) = rest[start + 1..].find(quote) else { break };
-        let quoted = &rest[start + 1..start + 1 + length];
-        out.push_str(&rest[..start]);
-        if is_member_path(quoted) {
-            out.push(quote);
-            out.push_str(quoted);
-            out.push(quote);
-        } else {
-            out.push_str(&format!("<a value of {} characters>", quoted.chars().count()));
-        }
-        rest = &rest[start + 2 + length..];
+    if let (UnknownServerError | UnknownClientError, SdkError::ServiceError(service)) = (kind, &error) {
+        let code = service.err().code().unwrap_or("no error code");
+        message = format!("{code} (HTTP {}): {message}", service.raw().status().as_u16());
     }
-    out.push_str(rest);
-    out
-}
-
-/// `fields[2].value` or `fields.1.member.value`: a member name, then members and list indexes.
-fn is_member_path(text: &str) -> bool {
-    let mut parts = text.split(['.', '[', ']']).filter(|p| !p.is_empty());
-    let starts_with_a_name = parts.next().is_some_and(|p| p.chars().all(|c| c.is_ascii_alphabetic()));
-    let allowed = text.chars().all(|c| c.is_ascii_alphanumeric() || ".[]_".contains(c));
-    starts_with_a_name && allowed && text.split(['.', '[', ']']).any(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    ApiError { operation, kind, message }
 }
 
 /// A request the SDK refused to build (a required member missing): a bug in the plan, permanent.
@@ -477,27 +439,5 @@ impl CasesApi for SdkCases {
             active: *output.status() == t::TemplateStatus::Active && !output.deleted(),
             required_fields: output.required_fields().iter().map(|r| r.field_id().to_owned()).collect(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_quoted_values;
-
-    #[test]
-    fn quoted_values_are_described_and_member_paths_kept() {
-        assert_eq!(
-            redact_quoted_values("1 validation error detected: Value '+12065550199' at 'fields.1.member.value.stringValue' failed"),
-            "1 validation error detected: Value <a value of 12 characters> at 'fields.1.member.value.stringValue' failed"
-        );
-        assert_eq!(
-            redact_quoted_values(
-                "Invalid value for field 'f-1' (Priority) at 'fields[1].value': 'pat@example.org' is not an active option"
-            ),
-            "Invalid value for field <a value of 3 characters> (Priority) at 'fields[1].value': <a value of 15 characters> is not an active option"
-        );
-        assert_eq!(redact_quoted_values("got \"Jordan Rivera\" and it's over"), "got <a value of 13 characters> and it's over");
-        assert_eq!(redact_quoted_values("Rate exceeded"), "Rate exceeded");
-        assert_eq!(redact_quoted_values("'2065550199'"), "<a value of 10 characters>");
     }
 }

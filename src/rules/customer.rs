@@ -26,7 +26,7 @@ use phonenumber::country;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::value::{CompiledValue, TemplateCheck, TemplateContext, ValueSpec};
+use super::value::{CompiledValue, Limit, TemplateCheck, TemplateContext, ValueSpec};
 
 /// The section as written in the rules file.
 #[derive(Debug, Clone, Deserialize)]
@@ -247,7 +247,7 @@ impl CompiledCustomer {
     /// explained in `unusable`; what that means (fail, skip, create) is the resolver's decision.
     pub fn query(&self, event: &Value, env: &Environment<'static>, ctx: &TemplateContext) -> CustomerQuery {
         let mut unusable = Vec::new();
-        let known = self.profile.as_ref().and_then(|value| match value.extract_string(event, env, ctx) {
+        let known = self.profile.as_ref().and_then(|value| match value.extract_string(event, env, ctx, Limit::IDENTIFIER) {
             Ok(Some(text)) if !text.trim().is_empty() => match known_profile(text.trim()) {
                 Ok(known) => Some(known),
                 Err(reason) => {
@@ -266,7 +266,7 @@ impl CompiledCustomer {
         // normalising a phone number loads libphonenumber's tables).
         let keys = if known.is_some() { &[][..] } else { &self.keys[..] };
         for (key, value) in keys {
-            let normalised = match value.extract_string(event, env, ctx) {
+            let normalised = match value.extract_string(event, env, ctx, Limit::SEARCH_VALUE) {
                 Ok(Some(text)) => match key {
                     SearchKey::Phone => normalise_phone(&text, self.country),
                     SearchKey::Email => normalise_email(&text),

@@ -177,13 +177,43 @@ pub struct CompiledValue {
     pub default: Option<Value>,
 }
 
+/// The most characters a value may have where it goes: what the API accepts there. A template
+/// stops rendering as soon as its output passes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub chars: usize,
+    /// Where the value goes, for errors ("a comment").
+    pub what: &'static str,
+}
+
+impl Limit {
+    /// `CommentContent.body` (1–15000).
+    pub const COMMENT: Limit = Limit { chars: 15_000, what: "a comment" };
+    /// `FieldValueUnion.stringValue` (at most 4100).
+    pub const FIELD_VALUE: Limit = Limit { chars: 4_100, what: "a field value" };
+    /// Case ids, ARNs, SLA names (1–500), and a profile ARN or id.
+    pub const IDENTIFIER: Limit = Limit { chars: 500, what: "an id, ARN or name" };
+    /// A value of `SearchProfiles` (1–255).
+    pub const SEARCH_VALUE: Limit = Limit { chars: 255, what: "a profile search value" };
+}
+
+/// Instructions one render may run: far more than any template over one event needs, little
+/// enough that a runaway one (nested loops) fails in milliseconds instead of stalling the
+/// invocation and its SQS batch.
+pub const TEMPLATE_FUEL: u64 = 100_000;
+
+/// How deep a render may nest (loops over nested event data, expressions).
+pub const TEMPLATE_RECURSION_LIMIT: usize = 64;
+
 /// Why extraction failed; the caller adds the rule and field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExtractError {
     /// The path matched nothing and there is no default.
     Missing { source: String },
-    /// The template failed (e.g. an undefined variable).
+    /// The template failed (e.g. an undefined variable, or more work than a render may do).
     Template { source: String, reason: String },
+    /// The template rendered more than the place it goes takes.
+    TooLong { source: String, limit: Limit },
     /// The value exists but cannot have the requested type.
     Type { source: String, expected: ValueType, found: String },
     /// A `customer` source where only event values can be used.
@@ -197,6 +227,9 @@ impl fmt::Display for ExtractError {
                 write!(f, "`{source}` found nothing in the event (give the value a `default` if it is optional)")
             }
             ExtractError::Template { source, reason } => write!(f, "template `{source}` failed: {reason}"),
+            ExtractError::TooLong { source, limit } => {
+                write!(f, "template `{source}` renders more than {} characters, the most {} takes", limit.chars, limit.what)
+            }
             ExtractError::Type { source, expected, found } => {
                 write!(f, "`{source}` gave {found}, which is not a valid {expected}")
             }
@@ -358,9 +391,15 @@ impl CompiledValue {
         }
     }
 
-    /// The raw JSON value, before typing. `Ok(None)` means "leave the field out" (an explicit
-    /// `default: null`).
-    pub fn extract_raw(&self, event: &Value, env: &Environment<'static>, ctx: &TemplateContext) -> Result<Option<Value>, ExtractError> {
+    /// The raw JSON value, before typing; a template renders at most `limit` characters.
+    /// `Ok(None)` means "leave the field out" (an explicit `default: null`).
+    pub fn extract_raw(
+        &self,
+        event: &Value,
+        env: &Environment<'static>,
+        ctx: &TemplateContext,
+        limit: Limit,
+    ) -> Result<Option<Value>, ExtractError> {
         let found = match &self.source {
             Source::Literal(v) => Some(v.clone()),
             Source::Path { path, .. } => {
@@ -371,13 +410,7 @@ impl CompiledValue {
                     many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
                 }
             }
-            Source::Template(text) => {
-                let rendered = env
-                    .get_template(text)
-                    .and_then(|t| t.render(&ctx.0))
-                    .map_err(|e| ExtractError::Template { source: text.clone(), reason: template_reason(&e) })?;
-                Some(Value::String(rendered))
-            }
+            Source::Template(text) => Some(Value::String(render_within(env, text, ctx, limit)?)),
             // Looked up before planning; the planner substitutes the answer.
             Source::Customer(_) => return Err(ExtractError::Lookup),
         };
@@ -390,8 +423,14 @@ impl CompiledValue {
     }
 
     /// Extracts and types the value. `Ok(None)` means "leave the field out".
-    pub fn extract(&self, event: &Value, env: &Environment<'static>, ctx: &TemplateContext) -> Result<Option<FieldValue>, ExtractError> {
-        let Some(raw) = self.extract_raw(event, env, ctx)? else { return Ok(None) };
+    pub fn extract(
+        &self,
+        event: &Value,
+        env: &Environment<'static>,
+        ctx: &TemplateContext,
+        limit: Limit,
+    ) -> Result<Option<FieldValue>, ExtractError> {
+        let Some(raw) = self.extract_raw(event, env, ctx, limit)? else { return Ok(None) };
         convert(&raw, self.ty).map(Some).map_err(|expected| ExtractError::Type {
             source: self.describe(),
             expected,
@@ -400,8 +439,14 @@ impl CompiledValue {
     }
 
     /// Extracts a plain string (ids, ARNs, names, comment bodies).
-    pub fn extract_string(&self, event: &Value, env: &Environment<'static>, ctx: &TemplateContext) -> Result<Option<String>, ExtractError> {
-        let Some(raw) = self.extract_raw(event, env, ctx)? else { return Ok(None) };
+    pub fn extract_string(
+        &self,
+        event: &Value,
+        env: &Environment<'static>,
+        ctx: &TemplateContext,
+        limit: Limit,
+    ) -> Result<Option<String>, ExtractError> {
+        let Some(raw) = self.extract_raw(event, env, ctx, limit)? else { return Ok(None) };
         match raw {
             Value::String(s) => Ok(Some(s)),
             Value::Number(n) => Ok(Some(n.to_string())),
@@ -411,7 +456,48 @@ impl CompiledValue {
     }
 }
 
+/// Renders the template named `text` into at most `limit` characters, within the environment's
+/// fuel and recursion limits.
+fn render_within(env: &Environment<'static>, text: &str, ctx: &TemplateContext, limit: Limit) -> Result<String, ExtractError> {
+    let failed = |e: &minijinja::Error| ExtractError::Template { source: text.to_owned(), reason: template_reason(e) };
+    let template = env.get_template(text).map_err(|e| failed(&e))?;
+    let mut out = CappedOutput { bytes: Vec::new(), chars: 0, max_chars: limit.chars, overflowed: false };
+    match template.render_captured_to(&ctx.0, &mut out) {
+        Ok(_) => Ok(String::from_utf8(out.bytes).expect("templates write whole strings")),
+        Err(_) if out.overflowed => Err(ExtractError::TooLong { source: text.to_owned(), limit }),
+        Err(e) => Err(failed(&e)),
+    }
+}
+
+/// A template's output, refusing to grow past `max_chars` characters.
+struct CappedOutput {
+    bytes: Vec<u8>,
+    chars: usize,
+    max_chars: usize,
+    overflowed: bool,
+}
+
+impl std::io::Write for CappedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Characters are counted by their first bytes, so pieces split anywhere count right.
+        self.chars += buf.iter().filter(|b| (**b & 0xC0) != 0x80).count();
+        if self.chars > self.max_chars {
+            self.overflowed = true;
+            return Err(std::io::Error::other("the template's output is longer than its place takes"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn template_reason(error: &minijinja::Error) -> String {
+    if error.kind() == minijinja::ErrorKind::OutOfFuel {
+        return format!("it takes more than the {TEMPLATE_FUEL} steps a template may run (a loop too large for one event?)");
+    }
     match error.detail() {
         Some(detail) => format!("{} ({detail})", error.kind()),
         None => error.kind().to_string(),
@@ -456,12 +542,17 @@ pub fn describe_json(value: &Value) -> String {
 
 /// Templates are loaded from their names, which are their texts (see `add_template`); they fail
 /// on undefined variables instead of rendering them empty, and never escape: they make plain-text
-/// field values, and a name ending in `.html` or `.json` would otherwise switch escaping on.
+/// field values, and a name ending in `.html` or `.json` would otherwise switch escaping on. Each
+/// render runs within `TEMPLATE_FUEL` steps and `TEMPLATE_RECURSION_LIMIT` levels: templates run
+/// synchronously, so a runaway one would otherwise hold the thread that also runs the deadline
+/// timer and the other records of an SQS batch.
 pub fn template_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_loader(|name| Ok(Some(name.to_owned())));
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.set_recursion_limit(TEMPLATE_RECURSION_LIMIT);
     env
 }
 
@@ -479,7 +570,7 @@ mod tests {
 
     fn extract(spec: Value, event: &Value) -> Result<Option<FieldValue>, ExtractError> {
         let (compiled, env) = compile(spec);
-        compiled.extract(event, &env, &TemplateContext::new(event))
+        compiled.extract(event, &env, &TemplateContext::new(event), Limit::FIELD_VALUE)
     }
 
     #[test]
@@ -507,14 +598,14 @@ mod tests {
         let compiled: Vec<_> = specs.iter().map(|spec| spec.compile(&TemplateCheck::OnFirstUse).unwrap()).collect();
         assert_eq!(env.templates().count(), 0, "nothing is compiled before a render");
         for value in compiled {
-            let rendered = value.extract(&event, &env, &TemplateContext::new(&event));
+            let rendered = value.extract(&event, &env, &TemplateContext::new(&event), Limit::FIELD_VALUE);
             assert_eq!(rendered, Ok(Some(FieldValue::String("<b>Q&A</b> in index.html".into()))));
         }
         assert_eq!(env.templates().count(), 1, "one compiled template serves both values");
         // Unchecked, a broken template fails when it renders, naming itself.
         let broken: ValueSpec = serde_json::from_value(json!("{{ unclosed")).unwrap();
         let broken = broken.compile(&TemplateCheck::OnFirstUse).unwrap();
-        let err = broken.extract(&event, &env, &TemplateContext::new(&event)).unwrap_err();
+        let err = broken.extract(&event, &env, &TemplateContext::new(&event), Limit::FIELD_VALUE).unwrap_err();
         assert!(matches!(&err, ExtractError::Template { source, .. } if source == "{{ unclosed"), "{err:?}");
     }
 
@@ -571,6 +662,39 @@ mod tests {
             let spec: ValueSpec = serde_json::from_value(bad.clone()).unwrap();
             assert!(spec.compile(&TemplateCheck::Now(&env)).is_err(), "{bad} should not compile");
         }
+    }
+
+    #[test]
+    fn runaway_templates_stop_within_their_fuel_depth_and_output_limits() {
+        let deep = (0..200).fold(json!("leaf"), |inner, _| json!({"children": [inner]}));
+        let event = json!({"detail": {"items": [1, 2, 3], "tree": deep}});
+        let text = |spec: &str, limit: Limit| {
+            let (compiled, env) = compile(json!(spec));
+            compiled.extract_string(&event, &env, &TemplateContext::new(&event), limit)
+        };
+        // Nested loops of 10^10 steps: out of fuel at once, named as such.
+        let started = std::time::Instant::now();
+        let heavy = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+        let error = text(heavy, Limit::COMMENT).unwrap_err();
+        assert!(error.to_string().contains(&format!("more than the {TEMPLATE_FUEL} steps")), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "stopped early: {:?}", started.elapsed());
+        // Output: up to the limit, and not a character more.
+        let exactly = format!("{{% for i in range({}) %}}é{{% endfor %}}", Limit::FIELD_VALUE.chars);
+        assert_eq!(text(&exactly, Limit::FIELD_VALUE).unwrap().map(|s| s.chars().count()), Some(4_100));
+        let over = format!("{{% for i in range({}) %}}é{{% endfor %}}", Limit::FIELD_VALUE.chars + 1);
+        let error = text(&over, Limit::FIELD_VALUE).unwrap_err();
+        assert_eq!(error, ExtractError::TooLong { source: over.clone(), limit: Limit::FIELD_VALUE });
+        assert!(error.to_string().contains("more than 4100 characters, the most a field value takes"), "{error}");
+        assert!(text(&over, Limit::COMMENT).is_ok(), "a comment takes more");
+        // One step of the engine that writes a lot (a repeated string) is stopped by the cap too.
+        let error = text("{{ 'x' * 1000000 }}", Limit::COMMENT).unwrap_err();
+        assert!(matches!(error, ExtractError::TooLong { .. }), "{error}");
+        // Recursion over nested event data stops at the depth limit.
+        let recursive = "{% for node in [detail.tree] recursive %}{% if node.children %}{{ loop(node.children) }}{% else %}{{ node }}{% endif %}{% endfor %}";
+        let error = text(recursive, Limit::COMMENT).unwrap_err();
+        assert!(error.to_string().contains("recursion"), "{error}");
+        // Everyday templates are untouched.
+        assert_eq!(text("{{ detail.items | join(',') }}", Limit::IDENTIFIER), Ok(Some("1,2,3".into())));
     }
 
     #[test]

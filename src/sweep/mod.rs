@@ -139,7 +139,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                     Selection::Slas { status, name } => {
                         let name = match name {
                             Some(value) => value
-                                .extract_string(&context_value, self.rules.templates(), &context)
+                                .extract_string(&context_value, self.rules.templates(), &context, crate::rules::value::Limit::IDENTIFIER)
                                 .map_err(|e| Error::permanent("RuleDoesNotFitEvent", format!("{}: select.slas.name: {e}", describe())))?,
                             None => None,
                         };

@@ -40,6 +40,8 @@ struct Shared {
     queued: Notify,
     /// Set when the function first asks for work: initialisation is over.
     first_next: watch::Sender<Option<std::time::Instant>>,
+    /// How long the first `next` is held before it answers: a slow cold start.
+    first_next_delay: Mutex<Duration>,
 }
 
 pub struct RuntimeApi {
@@ -113,6 +115,12 @@ impl RuntimeApi {
         self.answer(timeout + ANSWER_MARGIN).await
     }
 
+    /// Holds the function's first `next` for `delay` before it answers, as if its initialisation
+    /// took that much longer.
+    pub fn delay_first_invocation(&self, delay: Duration) {
+        *self.shared.first_next_delay.lock().unwrap() = delay;
+    }
+
     /// When the function first asked for an invocation, if it has.
     pub fn first_next(&self) -> Option<std::time::Instant> {
         *self.shared.first_next.borrow()
@@ -127,11 +135,15 @@ impl RuntimeApi {
 }
 
 async fn next(State((shared, _)): State<AppState>) -> Response {
-    shared.first_next.send_if_modified(|first| {
+    let is_first = shared.first_next.send_if_modified(|first| {
         let is_first = first.is_none();
         first.get_or_insert_with(std::time::Instant::now);
         is_first
     });
+    if is_first {
+        let delay = *shared.first_next_delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
+    }
     loop {
         let notified = shared.queued.notified();
         if let Some((id, payload, deadline)) = shared.queue.lock().unwrap().pop_front() {
