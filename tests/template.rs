@@ -33,6 +33,7 @@ const CASES_ACTIONS: &[&str] = &[
     "cases:CreateCase",
     "cases:UpdateCase",
     "cases:SearchRelatedItems",
+    "cases:SearchAllRelatedItems",
     "cases:CreateRelatedItem",
     "cases:ListFields",
     "cases:ListTemplates",
