@@ -14,6 +14,8 @@ use crate::config::FALLBACK_IDENTITY;
 use crate::identity::validate_identity;
 use crate::inbound::{Event, EventKind, Inbound, classify};
 use crate::plan::{CustomerValues, Skip, plan_rules, select};
+use crate::plan::{FilterInput, plan_filter};
+use crate::rules::schedule::Selection;
 use crate::rules::value::TemplateContext;
 use crate::rules::{Rule, RuleSet};
 
@@ -40,6 +42,11 @@ enum Command {
         /// The automation identity; default: AUTOMATION_IDENTITY, else "cases-automation".
         #[arg(long)]
         identity: Option<String>,
+        /// For a scheduled sweep: also run its selection against this Cases domain (the SDK's usual
+        /// endpoint settings, e.g. AWS_ENDPOINT_URL_CONNECTCASES), showing how many cases match and
+        /// the first few. Nothing is written.
+        #[arg(long)]
+        domain: Option<String>,
     },
     /// The coordination store (a DynamoDB table, `CLAIMS_TABLE`).
     Claims {
@@ -68,13 +75,21 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let (event, rules, identity) = match cli.command {
-        Command::Plan { event, rules, identity } => (event, rules, identity),
+    let (event, rules, identity, domain) = match cli.command {
+        Command::Plan { event, rules, identity, domain } => (event, rules, identity, domain),
         Command::Claims { command: ClaimsCommand::Init { table } } => return claims_init(table).await,
     };
+    let (event, rules, identity, domain) = (event, rules, identity, domain);
     let rules = rules.or_else(|| std::env::var_os("RULES_FILE").map(PathBuf::from));
     let identity = identity.or_else(|| std::env::var("AUTOMATION_IDENTITY").ok()).unwrap_or_else(|| FALLBACK_IDENTITY.into());
-    match plan_command(&event, rules.as_deref(), &identity) {
+    let planned = match plan_command(&event, rules.as_deref(), &identity) {
+        Ok((mut report, ok)) => match &domain {
+            Some(domain) => preview_sweep(&mut report, domain).await.map(|()| (report, ok)),
+            None => Ok((report, ok)),
+        },
+        Err(message) => Err(message),
+    };
+    match planned {
         Ok((report, ok)) => {
             println!("{}", serde_json::to_string_pretty(&report).expect("reports serialize"));
             if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
@@ -163,7 +178,91 @@ fn customer_lookups(rules: &RuleSet, rule: &Rule, event: &Event) -> Vec<Value> {
         .collect()
 }
 
+/// What a schedule's sweep would do: its selection request, and what each work item sends.
+fn plan_sweep(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
+    let head = json!({"id": event.key, "kind": "sweep"});
+    let sweep = match crate::sweep::request(event).expect("called for sweeps") {
+        Ok(sweep) => sweep,
+        Err(reason) => return (json!({"about": head, "wouldFail": true, "error": reason}), false),
+    };
+    let Some(rule) = rules.rules.iter().find(|r| r.name == sweep.rule && r.schedule.is_some()) else {
+        return (json!({"about": head, "wouldFail": true, "error": format!("no scheduled rule is named `{}`", sweep.rule)}), false);
+    };
+    let schedule = rule.schedule.as_ref().expect("found with a schedule");
+    let context_value = sweep.context();
+    let context = TemplateContext::new(&context_value);
+    let selection = match &schedule.select {
+        Selection::Cases(filter) => {
+            let input = FilterInput {
+                rule: &rule.name,
+                event: &context_value,
+                rules,
+                context: &context,
+                resolve: &Offline,
+                now: sweep.scheduled_time,
+            };
+            match plan_filter(filter, &input) {
+                Ok(filter) => json!({"operation": "SearchCases", "body": crate::sweep::selection_request(filter)}),
+                Err(e) => return (json!({"about": head, "wouldFail": true, "error": e.to_string()}), false),
+            }
+        }
+        Selection::Slas { status, name } => {
+            let name = name.as_ref().and_then(|n| {
+                n.extract_string(&context_value, rules.templates(), &context, crate::rules::value::Limit::IDENTIFIER).ok().flatten()
+            });
+            json!({"operation": "SearchAllRelatedItems", "body": {"maxResults": 25, "filters": [{"sla": {"status": status.map(|s| s.as_str()), "name": name}}]}})
+        }
+    };
+    let item = sweep.work_item("<each selected case>", &format!("{}/<case>", sweep.id()), "", "", json!({}));
+    let item = crate::inbound::eventbridge(item).expect("work items are events");
+    let (each, ok) = plan_event(rules, &item, identity);
+    (
+        json!({
+            "about": head,
+            "sweep": {"rule": rule.name, "sweepId": sweep.id(), "every": schedule.every, "selection": selection,
+                      "then": "every selected case (page after page, by creation time) is sent to the work queue (WORK_QUEUE_URL) as a work item; the queue's consumer applies the rule to it, at the Cases quotas"},
+            "eachWorkItem": each["rules"],
+        }),
+        ok,
+    )
+}
+
+/// Runs a sweep's selection against a domain: how many cases match, and the first few.
+async fn preview_sweep(report: &mut Value, domain: &str) -> Result<(), String> {
+    use crate::cases::CasesApi;
+    let Some(selection) = report.pointer("/event/sweep/selection").cloned() else {
+        return Err("--domain previews a scheduled sweep's selection; this event is not a sweep".into());
+    };
+    let api = crate::cases::sdk::SdkCases::lazy(crate::aws::sdk_config().await, domain);
+    let preview = match selection["operation"].as_str() {
+        Some("SearchCases") => {
+            let filter = report.pointer("/event/sweep/selection/body").cloned().unwrap_or_default();
+            let input = crate::sweep::selection_from_json(&filter).ok_or("the selection could not be read back")?;
+            let page =
+                api.search_cases(&crate::cases::model::SearchCasesInput { max_results: 5, ..input }).await.map_err(|e| e.to_string())?;
+            json!({"matching": page.total, "first": page.cases.iter().map(|c| c.case_id.clone()).collect::<Vec<_>>()})
+        }
+        _ => {
+            let filter = &selection["body"]["filters"][0]["sla"];
+            let input = crate::cases::model::SearchSlasInput {
+                max_results: 25,
+                status: filter["status"].as_str().and_then(|s| ["Active", "Overdue", "Met", "NotMet"].into_iter().find(|k| *k == s)),
+                name: filter["name"].as_str().map(str::to_owned),
+                next_token: None,
+            };
+            let page = api.search_slas(&input).await.map_err(|e| e.to_string())?;
+            json!({"matchingOnFirstPage": page.slas.len(), "more": page.next_token.is_some(),
+                   "first": page.slas.iter().take(5).map(|s| json!({"case": s.case_id, "sla": s.name, "status": s.status})).collect::<Vec<_>>()})
+        }
+    };
+    report["event"]["sweep"]["preview"] = preview;
+    Ok(())
+}
+
 fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
+    if crate::sweep::request(event).is_some() {
+        return plan_sweep(rules, event, identity);
+    }
     let head = json!({"id": event.key, "kind": event.kind.to_string()});
     let matched = match select(rules, event, &rules.identities(identity)) {
         Ok(matched) => matched,

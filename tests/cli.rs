@@ -53,6 +53,18 @@ fn every_sample_event_plans_without_aws() {
                 assert!(report["event"]["skipped"].as_str().unwrap().starts_with("caused by this automation"), "{report}")
             }
             "contact-connected-to-agent.json" => assert_eq!(report["event"]["skipped"], "no rule matches"),
+            "schedule-auto-close.json" => {
+                let sweep = &report["event"]["sweep"];
+                assert_eq!(sweep["rule"], "auto-close-idle-cases");
+                assert_eq!(sweep["selection"]["operation"], "SearchCases");
+                let conditions = sweep["selection"]["body"]["filter"]["andAll"].as_array().unwrap();
+                assert_eq!(
+                    conditions[1]["field"]["lessThan"]["value"]["stringValue"], "2026-12-01T02:00:00Z",
+                    "14 days before the scheduled time (the schedule's idleDays): {sweep}"
+                );
+                let each: Vec<&str> = operations(&report["event"]["eachWorkItem"][0]);
+                assert!(each.contains(&"UpdateCase"), "{report}");
+            }
             "sqs-batch.json" => {
                 let records = report["records"].as_array().unwrap();
                 assert_eq!(records.len(), 3);
@@ -104,4 +116,40 @@ fn bad_events_and_rules_exit_non_zero_with_a_clear_message() {
     assert!(!output.status.success());
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(report["event"]["rules"][0]["error"].as_str().unwrap().contains("orderNumber"), "{report}");
+}
+
+/// `plan --domain` runs a sweep's selection against a domain (here the local service): how many
+/// cases match and the first few, with nothing written.
+#[tokio::test]
+async fn plan_shows_what_a_sweep_would_select_in_a_domain_and_writes_nothing() {
+    let service = cases_emulator::Emulator::builder().seed(cases_emulator::Seed::demo()).start().await.unwrap();
+    service.advance_clock(std::time::Duration::from_secs(30 * 86_400));
+    let event = format!("{}/events/schedule-auto-close.json", env!("CARGO_MANIFEST_DIR"));
+    let mut sample: Value = serde_json::from_str(&std::fs::read_to_string(&event).unwrap()).unwrap();
+    let now = service.now().format(&time::format_description::well_known::Rfc3339).unwrap();
+    sample["sweep"]["scheduledTime"] = Value::String(now);
+    let path = std::env::temp_dir().join(format!("sweep-{}.json", std::process::id()));
+    std::fs::write(&path, sample.to_string()).unwrap();
+    let writes = service.writes();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_cases-automation"))
+        .args(["plan", "--event", path.to_str().unwrap(), "--domain", "demo-domain"])
+        .env_remove("RULES_FILE")
+        .env("AWS_ENDPOINT_URL_CONNECTCASES", service.endpoint_url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let preview = &report["event"]["sweep"]["preview"];
+    let is_open = |c: &&cases_emulator::state::model::Case| {
+        c.fields.get("status").is_none_or(|v| matches!(v, cases_emulator::state::model::Value::String(s) if s == "open"))
+    };
+    let seeded_open = service.state().domains[0].cases.values().filter(is_open).count() as u64;
+    assert!(seeded_open > 0, "the demo seed has open cases");
+    assert_eq!(preview["matching"].as_u64(), Some(seeded_open), "every open seeded case is idle a month later: {preview}");
+    assert!(!preview["first"].as_array().unwrap().is_empty());
+    assert_eq!(service.writes(), writes, "plan writes nothing");
 }

@@ -348,6 +348,8 @@ pub struct SlasPage {
 pub struct CasesPage {
     pub cases: Vec<FoundCase>,
     pub next_token: Option<String>,
+    /// How many cases match in all.
+    pub total: Option<i64>,
 }
 
 /// A case SearchCases found, with the field values the search asked for.

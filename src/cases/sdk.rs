@@ -221,7 +221,11 @@ impl CasesApi for SdkCases {
                 fields: case.fields().iter().filter_map(|f| Some((f.id().to_owned(), from_field_value_union(f.value()?)?))).collect(),
             })
             .collect();
-        Ok(CasesPage { cases, next_token: output.next_token().filter(|t| !t.is_empty()).map(str::to_owned) })
+        Ok(CasesPage {
+            cases,
+            next_token: output.next_token().filter(|t| !t.is_empty()).map(str::to_owned),
+            total: Some(output.total_count()),
+        })
     }
 
     async fn list_cases_for_contact(&self, input: &ListCasesForContactInput) -> Result<Vec<String>, ApiError> {

@@ -47,6 +47,50 @@ const HANDOVER: Duration = Duration::from_secs(3);
 /// The field cases are paged by.
 const CREATED: &str = "created_datetime";
 
+/// A page of a sweep over cases: oldest first, with their creation time (the cursor).
+pub fn selection_request(filter: CaseFilter) -> SearchCasesInput {
+    SearchCasesInput {
+        max_results: CASES_PAGE,
+        filter,
+        sorts: vec![SortInput { field_id: CREATED.into(), sort_order: "Asc" }],
+        fields: vec![CREATED.into()],
+        next_token: None,
+    }
+}
+
+/// The selection request as `plan` prints it, read back (for `plan --domain`).
+pub fn selection_from_json(body: &Value) -> Option<SearchCasesInput> {
+    Some(selection_request(filter_from_json(body.get("filter")?)?))
+}
+
+fn filter_from_json(filter: &Value) -> Option<CaseFilter> {
+    let (kind, inner) = filter.as_object()?.iter().next()?;
+    let list = |v: &Value| v.as_array().map(|a| a.iter().map(filter_from_json).collect::<Option<Vec<_>>>()).flatten();
+    Some(match kind.as_str() {
+        "andAll" => CaseFilter::AndAll(list(inner)?),
+        "orAll" => CaseFilter::OrAll(list(inner)?),
+        "not" => CaseFilter::Not(Box::new(filter_from_json(inner)?)),
+        "tag" => CaseFilter::Tag(crate::cases::model::TagFilter::EqualTo {
+            key: inner["equalTo"]["key"].as_str().map(str::to_owned),
+            value: inner["equalTo"]["value"].as_str().map(str::to_owned),
+        }),
+        "field" => {
+            let (op, entry) = inner.as_object()?.iter().next()?;
+            let entry: FieldEntry = serde_json::from_value(entry.clone()).ok()?;
+            CaseFilter::Field(match op.as_str() {
+                "equalTo" => FieldFilter::EqualTo(entry),
+                "contains" => FieldFilter::Contains(entry),
+                "greaterThan" => FieldFilter::GreaterThan(entry),
+                "greaterThanOrEqualTo" => FieldFilter::GreaterThanOrEqualTo(entry),
+                "lessThan" => FieldFilter::LessThan(entry),
+                "lessThanOrEqualTo" => FieldFilter::LessThanOrEqualTo(entry),
+                _ => return None,
+            })
+        }
+        _ => return None,
+    })
+}
+
 /// The sweep an event asks for, if it is a schedule's or a continuation.
 pub fn request(event: &Event) -> Option<Result<Sweep, String>> {
     let raw = &event.raw;
@@ -223,13 +267,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             ]),
             None => filter,
         };
-        let input = SearchCasesInput {
-            max_results: CASES_PAGE,
-            filter,
-            sorts: vec![SortInput { field_id: CREATED.into(), sort_order: "Asc" }],
-            fields: vec![CREATED.into()],
-            next_token: None,
-        };
+        let input = selection_request(filter);
         let page = self.executor.api.search_cases(&input).await?;
         let last = page.cases.len() < CASES_PAGE as usize;
         let seen: HashSet<&str> = cursor.as_ref().map(|c| c.seen.iter().map(String::as_str).collect()).unwrap_or_default();
