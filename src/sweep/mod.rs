@@ -65,7 +65,7 @@ pub fn selection_from_json(body: &Value) -> Option<SearchCasesInput> {
 
 fn filter_from_json(filter: &Value) -> Option<CaseFilter> {
     let (kind, inner) = filter.as_object()?.iter().next()?;
-    let list = |v: &Value| v.as_array().map(|a| a.iter().map(filter_from_json).collect::<Option<Vec<_>>>()).flatten();
+    let list = |v: &Value| v.as_array().and_then(|a| a.iter().map(filter_from_json).collect::<Option<Vec<_>>>());
     Some(match kind.as_str() {
         "andAll" => CaseFilter::AndAll(list(inner)?),
         "orAll" => CaseFilter::OrAll(list(inner)?),
