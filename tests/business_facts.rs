@@ -308,23 +308,6 @@ fn priority_changed(case_id: &str, n: usize, priority: &str, time: &str) -> Valu
     event
 }
 
-/// A case to update (created by an agent).
-async fn agent_case(client: &aws_sdk_connectcases::Client) -> String {
-    let field = |id: &str, v: &str| SdkFieldValue::builder().id(id).value(FieldValueUnion::StringValue(v.into())).build().unwrap();
-    client
-        .create_case()
-        .domain_id(DOMAIN)
-        .template_id(cases_emulator::demo::TEMPLATE_GENERAL_INQUIRY)
-        .fields(field("title", "Order"))
-        .fields(field("customer_id", cases_emulator::demo::CUSTOMER_ID))
-        .performed_by(UserUnion::UserArn("arn:aws:connect:us-east-1:123456789012:instance/i/agent/a".into()))
-        .send()
-        .await
-        .unwrap()
-        .case_id()
-        .to_owned()
-}
-
 /// E1 sets the priority high and is throttled; E2, a later change, sets it low and is applied;
 /// E1 is retried: low stays, and E1 is reported as stale.
 #[tokio::test]
@@ -334,7 +317,7 @@ async fn an_older_update_retried_after_a_newer_one_does_not_overwrite_it() {
         let client = cases_service::client(&service);
         let table = moto::claims_table().await;
         let apps = instances(&service, &table, 2);
-        let case = agent_case(&client).await;
+        let case = readback::agent_case(&client, "Order").await;
         let e1 = priority_changed(&case, 1, "high", "2026-12-01T10:00:00Z");
         let e2 = priority_changed(&case, 2, "low", "2026-12-01T10:00:05Z");
 
@@ -372,7 +355,7 @@ rules:
         for round in 0..ROUNDS {
             let service = Emulator::builder().seed(Seed::demo().without_cases()).search_lag(LAG).force_events(true).start().await.unwrap();
             let client = cases_service::client(&service);
-            let case = agent_case(&client).await;
+            let case = readback::agent_case(&client, "Order").await;
             let budget = 5;
             let ours = instance_with_store(
                 &service,
@@ -521,7 +504,7 @@ async fn a_file_is_attached_once_under_every_kind_of_redelivery() {
         for round in 0..ROUNDS / 4 {
             let service = service(LAG, false).await;
             let client = cases_service::client(&service);
-            let case = agent_case(&client).await;
+            let case = readback::agent_case(&client, "Order").await;
             redeliver(&service, ATTACH_FILE, &invoice_issued(&case), how).await;
             settle(&service, LAG);
             assert_eq!(readback::item_counts(&client, &case).await, (0, 0, 0, 1), "{how:?}, round {round}: one file");
@@ -536,7 +519,7 @@ async fn a_note_on_a_case_with_many_comments_is_written_once_under_every_kind_of
     for how in [Redelivery::Sequential, Redelivery::ConcurrentInOneInstance, Redelivery::ThreeInstances] {
         let service = service(LAG, false).await;
         let client = cases_service::client(&service);
-        let case = agent_case(&client).await;
+        let case = readback::agent_case(&client, "Order").await;
         for n in 0..30 {
             client
                 .create_related_item()

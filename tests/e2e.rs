@@ -34,30 +34,6 @@ fn string(value: Option<&FieldValueUnion>) -> Option<&str> {
     value.and_then(|v| v.as_string_value().ok()).map(String::as_str)
 }
 
-/// A case created directly through the SDK, as an agent would.
-async fn agent_case(client: &aws_sdk_connectcases::Client) -> String {
-    let templates = client.list_templates().domain_id(DOMAIN).send().await.unwrap();
-    let template = templates.templates().iter().find(|t| t.name() == "General inquiry").unwrap().template_id().to_owned();
-    let field = |id: &str, v: &str| {
-        aws_sdk_connectcases::types::FieldValue::builder().id(id).value(FieldValueUnion::StringValue(v.into())).build().unwrap()
-    };
-    client
-        .create_case()
-        .domain_id(DOMAIN)
-        .template_id(template)
-        .fields(field("title", "Agent case"))
-        .fields(field(
-            "customer_id",
-            "arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/0000000000000000000000000000agent",
-        ))
-        .performed_by(UserUnion::UserArn("arn:aws:connect:us-east-1:123456789012:instance/i/agent/a".into()))
-        .send()
-        .await
-        .unwrap()
-        .case_id()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_flow_creates_the_case_links_the_contact_and_gets_its_id() {
     let service = cases_service::start().await;
@@ -93,7 +69,7 @@ async fn every_default_rule_through_every_trigger_writes_as_the_automation() {
     let service = cases_service::start().await;
     let app = cases_service::app(&service);
     let client = cases_service::client(&service);
-    let existing = agent_case(&client).await;
+    let existing = readback::agent_case(&client, "Agent case").await;
 
     let mut touched = Vec::new();
     for name in [

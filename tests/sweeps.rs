@@ -47,22 +47,6 @@ async fn invoke(app: &StoreApp, payload: Value, budget: Duration) -> Value {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn agent_case(client: &aws_sdk_connectcases::Client, title: &str) -> String {
-    let field = |id: &str, v: &str| SdkFieldValue::builder().id(id).value(FieldValueUnion::StringValue(v.into())).build().unwrap();
-    client
-        .create_case()
-        .domain_id(DOMAIN)
-        .template_id(cases_emulator::demo::TEMPLATE_GENERAL_INQUIRY)
-        .fields(field("title", title))
-        .fields(field("customer_id", cases_emulator::demo::CUSTOMER_ID))
-        .performed_by(UserUnion::UserArn("arn:aws:connect:us-east-1:123456789012:instance/i/agent/a".into()))
-        .send()
-        .await
-        .unwrap()
-        .case_id()
-        .to_owned()
-}
-
 async fn status(client: &aws_sdk_connectcases::Client, case: &str) -> String {
     readback::text_field(client, case, "status").await.unwrap_or_default()
 }
@@ -77,12 +61,12 @@ async fn a_sweep_closes_exactly_the_idle_cases_once() {
     let app = app(&service, &table, &queue).await;
     let mut idle = Vec::new();
     for n in 0..5 {
-        idle.push(agent_case(&client, &format!("Old case {n}")).await);
+        idle.push(readback::agent_case(&client, &format!("Old case {n}")).await);
     }
     service.advance_clock(Duration::from_secs(15 * 86_400));
     let mut fresh = Vec::new();
     for n in 0..3 {
-        fresh.push(agent_case(&client, &format!("New case {n}")).await);
+        fresh.push(readback::agent_case(&client, &format!("New case {n}")).await);
     }
     service.advance_clock(LAG + Duration::from_millis(1));
 
@@ -130,7 +114,7 @@ async fn an_interrupted_sweep_resumes_where_it_stopped() {
     let app = app(&service, &table, &queue).await;
     let mut idle = Vec::new();
     for n in 0..230 {
-        idle.push(agent_case(&client, &format!("Old case {n}")).await);
+        idle.push(readback::agent_case(&client, &format!("Old case {n}")).await);
     }
     service.advance_clock(Duration::from_secs(15 * 86_400) + LAG);
 

@@ -59,6 +59,34 @@ impl DynamoClaims {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// Takes the lock of an item (a case's ledger, a sweep) for `owner` until `lease_until_ms`:
+    /// the item as it is then, or None while another owner's lock has not run out.
+    async fn lock_item(&self, key: &str, owner: &str, lease_until_ms: i64) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let now = now_ms();
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key))
+            .update_expression("SET #lockOwner = :owner, #lockUntil = :until, #expires = :expires")
+            .condition_expression("attribute_not_exists(#lockOwner) OR #lockUntil <= :now OR #lockOwner = :owner")
+            .expression_attribute_names("#lockOwner", LOCK_OWNER)
+            .expression_attribute_names("#lockUntil", LOCK_UNTIL)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":until", n(lease_until_ms))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":expires", n(now / 1000 + RETENTION.as_secs() as i64))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Some(output.attributes().cloned().unwrap_or_default())),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(store_error("UpdateItem", &e)),
+        }
+    }
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -362,56 +390,12 @@ impl ClaimStore for DynamoClaims {
     }
 
     async fn lock_ledger(&self, key: &str, owner: &str, lease_until_ms: i64) -> Result<Option<Ledger>, StoreError> {
-        let now = now_ms();
-        let result = self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(key))
-            .update_expression("SET #lockOwner = :owner, #lockUntil = :until, #expires = :expires")
-            .condition_expression("attribute_not_exists(#lockOwner) OR #lockUntil <= :now OR #lockOwner = :owner")
-            .expression_attribute_names("#lockOwner", LOCK_OWNER)
-            .expression_attribute_names("#lockUntil", LOCK_UNTIL)
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_values(":owner", s(owner))
-            .expression_attribute_values(":until", n(lease_until_ms))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":expires", n(now / 1000 + RETENTION.as_secs() as i64))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => Ok(Some(output.attributes().map(parse_ledger).unwrap_or_default())),
-            Err(e) if is_condition_failure(&e) => Ok(None),
-            Err(e) => Err(store_error("UpdateItem", &e)),
-        }
+        Ok(self.lock_item(key, owner, lease_until_ms).await?.map(|item| parse_ledger(&item)))
     }
 
     async fn lock_sweep(&self, key: &str, owner: &str, lease_until_ms: i64) -> Result<Option<SweepState>, StoreError> {
         // The same lock as a ledger's, on an item of its own.
-        let now = now_ms();
-        let result = self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(key))
-            .update_expression("SET #lockOwner = :owner, #lockUntil = :until, #expires = :expires")
-            .condition_expression("attribute_not_exists(#lockOwner) OR #lockUntil <= :now OR #lockOwner = :owner")
-            .expression_attribute_names("#lockOwner", LOCK_OWNER)
-            .expression_attribute_names("#lockUntil", LOCK_UNTIL)
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_values(":owner", s(owner))
-            .expression_attribute_values(":until", n(lease_until_ms))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":expires", n(now / 1000 + RETENTION.as_secs() as i64))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => Ok(Some(output.attributes().map(parse_sweep).unwrap_or_default())),
-            Err(e) if is_condition_failure(&e) => Ok(None),
-            Err(e) => Err(store_error("UpdateItem", &e)),
-        }
+        Ok(self.lock_item(key, owner, lease_until_ms).await?.map(|item| parse_sweep(&item)))
     }
 
     async fn save_sweep(&self, key: &str, owner: &str, state: &SweepState, lease_until_ms: i64) -> Result<bool, StoreError> {

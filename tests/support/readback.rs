@@ -120,3 +120,27 @@ pub async fn performers(client: &Client, case_id: &str) -> Vec<Option<UserUnion>
 pub async fn audit_events(client: &Client, case_id: &str) -> Vec<(String, Option<String>)> {
     audit(client, case_id).await.into_iter().map(|(kind, who)| (kind, who.and_then(|u| u.as_custom_entity().ok().cloned()))).collect()
 }
+
+/// An agent in the Connect console: who changes cases by hand in the tests.
+pub fn agent() -> UserUnion {
+    UserUnion::UserArn("arn:aws:connect:us-east-1:123456789012:instance/i/agent/a".into())
+}
+
+/// A "General inquiry" case created through the SDK, as an agent would, with this title.
+pub async fn agent_case(client: &Client, title: &str) -> String {
+    let field = |id: &str, v: &str| {
+        aws_sdk_connectcases::types::FieldValue::builder().id(id).value(FieldValueUnion::StringValue(v.into())).build().unwrap()
+    };
+    client
+        .create_case()
+        .domain_id(DOMAIN)
+        .template_id(cases_emulator::demo::TEMPLATE_GENERAL_INQUIRY)
+        .fields(field("title", title))
+        .fields(field("customer_id", cases_emulator::demo::CUSTOMER_ID))
+        .performed_by(agent())
+        .send()
+        .await
+        .unwrap()
+        .case_id()
+        .to_owned()
+}
