@@ -1,7 +1,7 @@
 //! Planning: for one event and one matching rule, every value extracted and every Cases request
 //! built, without calling the API. Execution runs a plan; the `plan` command prints it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -12,7 +12,7 @@ use crate::inbound::{Event, EventKind, Performer};
 pub use crate::rules::Step;
 use crate::rules::customer::{CustomerQuery, IfNoProfile};
 use crate::rules::value::{CompiledValue, TemplateContext};
-use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
+use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder, Tag};
 
 /// Everything one rule will do for one event.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,6 +192,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
             fields: b.fields(&create.fields, "case.create.fields")?,
             client_token: client_token(identity, &rule.name, &input.event.key),
             performed_by: performed_by.clone(),
+            tags: b.tags(&create.tags, "case.create.tags")?,
         }),
     };
 
@@ -345,6 +346,28 @@ impl<R: Resolve> Builder<'_, R> {
 
     fn resolve_field(&self, field: &str, path: &str) -> Result<(String, Option<FieldType>), PlanError> {
         self.input.resolve.field(field).map_err(|reason| self.error(path, reason))
+    }
+
+    /// Tags of a new case; a tag whose value is "leave out" is left out. Keys and values are
+    /// checked against the API's patterns here, so that a bad one is refused before any write.
+    fn tags(&self, tags: &[Tag], path: &str) -> Result<BTreeMap<String, String>, PlanError> {
+        let i = self.input;
+        let mut out = BTreeMap::new();
+        for Tag { written, key, value } in tags {
+            let at = format!("{path}.{written}");
+            let key = self.required_string(key, &at)?;
+            crate::cases::tags::check_key(&key).map_err(|reason| self.error(&at, reason))?;
+            let Some(value) =
+                value.extract_string(&i.event.raw, i.rules.templates(), i.context).map_err(|e| self.error(&at, e.to_string()))?
+            else {
+                continue;
+            };
+            crate::cases::tags::check_value(&value).map_err(|reason| self.error(&at, reason))?;
+            if out.insert(key, value).is_some() {
+                return Err(self.error(&at, "two tags of the rule have the same key for this event"));
+            }
+        }
+        Ok(out)
     }
 
     /// Field values in rule order; fields whose value is "leave out" are skipped.
@@ -539,6 +562,41 @@ rules:
         assert_eq!(error.path, "case.find[0].id");
         assert!(error.reason.contains("501"), "{error}");
         assert!(plan(yaml, event("e-1")).is_ok());
+    }
+
+    #[test]
+    fn tags_are_taken_from_the_event_and_checked_before_any_call() {
+        let yaml = r#"
+rules:
+  - name: t
+    match: { source: [shop] }
+    case:
+      create:
+        template: Order issue
+        fields: { title: t, customer_id: "$.detail.customer" }
+        tags:
+          Department: Orders
+          "{{ detail.team }}": $.detail.order
+          Reason: { path: $.detail.missing, default: null }
+"#;
+        let mut with_team = event("e-1");
+        with_team["detail"]["team"] = json!("returns");
+        let planned = plan(yaml, with_team.clone()).unwrap();
+        let tags = &planned.create.as_ref().unwrap().tags;
+        assert_eq!(tags, &BTreeMap::from([("Department".to_owned(), "Orders".to_owned()), ("returns".to_owned(), "O-1".to_owned())]));
+        let body =
+            serde_json::to_value(planned.requests().into_iter().find(|r| matches!(r.request, CasesRequest::CreateCase { .. })).unwrap())
+                .unwrap();
+        assert_eq!(body["body"]["tags"], json!({"Department": "Orders", "returns": "O-1"}), "plan shows the tags");
+
+        with_team["detail"]["order"] = json!("O-1; drop table");
+        let error = plan(yaml, with_team.clone()).unwrap_err();
+        assert_eq!(error.path, "case.create.tags.{{ detail.team }}");
+        assert!(error.reason.contains("tag value") && !error.reason.contains("drop"), "{error}");
+        with_team["detail"]["team"] = json!("aws:team");
+        assert!(plan(yaml, with_team).unwrap_err().reason.contains("aws:"));
+        let error = plan(yaml, event("e-1")).unwrap_err();
+        assert!(error.reason.contains("detail.team"), "an undefined key is an error: {error}");
     }
 
     #[test]

@@ -36,6 +36,9 @@ const CASES_ACTIONS: &[&str] = &[
     "cases:ListTemplates",
     "cases:ListFieldOptions",
     "cases:GetTemplate",
+    // Not called: CreateCase with tags authorizes it too (Service Authorization Reference, the
+    // table of API operations of Amazon Connect Cases).
+    "cases:TagResource",
 ];
 
 /// The other actions the execution role may have: linking a contact (CreateRelatedItem with a

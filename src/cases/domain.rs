@@ -366,7 +366,13 @@ mod tests {
     }
 
     fn create(fields: Vec<FieldEntry>) -> CreateCaseInput {
-        CreateCaseInput { template_id: "t-callback".into(), fields, client_token: "t".into(), performed_by: who() }
+        CreateCaseInput {
+            template_id: "t-callback".into(),
+            fields,
+            client_token: "t".into(),
+            performed_by: who(),
+            tags: Default::default(),
+        }
     }
 
     const CUSTOMER: &str = "arn:aws:profile:us-east-1:123456789012:domains/d/profiles/p";

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod domain_cache;
 pub mod model;
 pub mod sdk;
+pub mod tags;
 
 use std::fmt;
 use std::future::Future;

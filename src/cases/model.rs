@@ -2,6 +2,8 @@
 //! `docs/reference/cases-api.md` §2. `plan` prints them as they are; the SDK adapter turns them into
 //! `aws-sdk-connectcases` calls. Path members (`caseId`) are kept beside the body.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 pub use crate::rules::value::FieldValue;
@@ -28,6 +30,9 @@ pub struct CreateCaseInput {
     pub fields: Vec<FieldEntry>,
     pub client_token: String,
     pub performed_by: PerformedBy,
+    /// Tags on the new case (tag-based access control); part of the request the token stands for.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

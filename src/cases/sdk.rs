@@ -240,6 +240,7 @@ impl CasesApi for SdkCases {
             .set_fields(Some(field_values(OP, &input.fields)?))
             .client_token(&input.client_token)
             .performed_by(performed_by(&input.performed_by))
+            .set_tags((!input.tags.is_empty()).then(|| input.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
             .send()
             .await
             .map_err(|e| api_error(OP, e))?;

