@@ -6,8 +6,8 @@
 //!   fact (the rule's search, after customer resolution) or of an event is claimed before it is
 //!   created, so different events and instances agree on one case even while SearchCases lags;
 //! - every related item is looked for before it is created (contacts and files by ARN, SLAs by
-//!   name, comments by body and author) and, with the store, claimed, so none is created twice
-//!   and none has to be removed;
+//!   name, linked cases by case id, comments and custom items by content and author) and, with
+//!   the store, claimed, so none is created twice and none has to be removed;
 //! - an update sends only the values that differ from the case's current ones, and, with the
 //!   store, only those no newer event of the rule already set, within the case's update budget.
 
@@ -273,13 +273,13 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         let _turn = case_lock.lock().await;
         // The looks for existing items are independent reads: made together, so a rule with several
         // related items waits for one round trip instead of one per item. The writes stay in order.
-        // With the store, a comment is identified by its event (see `claims::keys::item`), so
-        // it is not looked for by its text.
+        // With the store, a comment or custom item is identified by its event (see
+        // `claims::keys::item`), so it is not looked for by its content.
         let already_there = join_all(plan.actions.iter().map(|action| async {
             match action {
                 PlannedAction::Relate(input) => match &input.content {
                     RelatedItemContent::Contact { contact_arn } if Some(contact_arn.as_str()) == linked_contact => Ok(true),
-                    RelatedItemContent::Comment { .. } if self.claims.enabled() => Ok(false),
+                    RelatedItemContent::Comment { .. } | RelatedItemContent::Custom { .. } if self.claims.enabled() => Ok(false),
                     _ => self.has_related_item(&case_id, input).await,
                 },
                 PlannedAction::Update(_) => Ok(false),

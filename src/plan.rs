@@ -58,6 +58,8 @@ impl PlannedAction {
                 RelatedItemContent::Comment { .. } => "comment",
                 RelatedItemContent::File { .. } => "attachFile",
                 RelatedItemContent::Sla { .. } => "sla",
+                RelatedItemContent::Custom { .. } => "custom",
+                RelatedItemContent::ConnectCase { .. } => "linkCase",
             },
         }
     }
@@ -252,6 +254,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                     },
                 })
             }
+            Action::Custom { fields } => relate(RelatedItemContent::Custom { fields: b.fields(fields, &format!("{path}.fields"))? }),
         });
     }
 

@@ -33,8 +33,40 @@ async fn handle<C: cases_automation::cases::CasesApi, P: ProfilesApi, S: ClaimSt
 
 /// One instance with the coordination store on a table of its own, and `rules`.
 async fn instance(service: &cases_emulator::Emulator, rules: &str) -> StoreApp {
+    instances(service, rules, 1).await.pop().unwrap()
+}
+
+/// `n` instances (each with its own clients and caches) sharing one coordination store.
+async fn instances(service: &cases_emulator::Emulator, rules: &str, n: usize) -> Vec<StoreApp> {
     let table = moto::claims_table().await;
-    instance_with_store(service, RuleSet::from_yaml(rules, "test rules").unwrap(), &[], &table)
+    (0..n).map(|_| instance_with_store(service, RuleSet::from_yaml(rules, "test rules").unwrap(), &[], &table)).collect()
+}
+
+/// A case opened by an agent, as the events below name it.
+async fn agent_case(client: &aws_sdk_connectcases::Client, title: &str) -> String {
+    use aws_sdk_connectcases::types::{FieldValue, FieldValueUnion};
+    let field = |id: &str, v: &str| FieldValue::builder().id(id).value(FieldValueUnion::StringValue(v.into())).build().unwrap();
+    client
+        .create_case()
+        .domain_id(DOMAIN)
+        .template_id(cases_emulator::demo::TEMPLATE_GENERAL_INQUIRY)
+        .fields(field("title", title))
+        .fields(field("customer_id", CUSTOMER))
+        .performed_by(UserUnion::UserArn("arn:aws:connect:us-east-1:123456789012:instance/i/agent/a".into()))
+        .send()
+        .await
+        .unwrap()
+        .case_id()
+        .to_owned()
+}
+
+/// The related items of a case with who created them (customEntity).
+async fn items(client: &aws_sdk_connectcases::Client, case_id: &str) -> Vec<(RelatedItemContent, Option<String>)> {
+    readback::related_items(client, case_id)
+        .await
+        .into_iter()
+        .map(|(content, who)| (content, who.and_then(|u| u.as_custom_entity().ok().cloned())))
+        .collect()
 }
 
 fn order_event(id: &str, order: &str, extra: Value) -> Value {
@@ -105,5 +137,75 @@ async fn a_new_case_carries_the_rules_tags_for_access_control_and_search() {
     assert_eq!(service.writes(), writes, "nothing written");
 }
 
-#[allow(dead_code)]
-fn unused(_: RelatedItemContent, _: UserUnion) {}
+// ---- custom related items ---------------------------------------------------------------------
+
+const ORDER_RECORD: &str = r#"
+rules:
+  - name: order-record
+    match: { source: [com.example.orders] }
+    case:
+      find:
+        - id: $.detail.caseId
+    actions:
+      - custom:
+          fields:
+            Order number: $.detail.orderNumber
+            Order total: $.detail.total
+            Priority: $.detail.priority
+"#;
+
+#[tokio::test]
+async fn a_custom_item_is_written_once_with_typed_values_under_every_kind_of_redelivery() {
+    let service = cases_service::start().await;
+    let client = cases_service::client(&service);
+    let case_id = agent_case(&client, "Order questions").await;
+    let apps = instances(&service, ORDER_RECORD, 3).await;
+    let event = order_event("e-rec-1", "ORD-7", json!({"caseId": case_id, "total": "42.5", "priority": "high"}));
+
+    // Three instances at once, then three redeliveries one after the other.
+    let at_once = futures_util::future::join_all(apps.iter().map(|app| handle(app, event.clone()))).await;
+    assert!(at_once.iter().all(Result::is_ok), "{at_once:?}");
+    for app in &apps {
+        handle(app, event.clone()).await.unwrap();
+    }
+    let found = items(&client, &case_id).await;
+    let customs: Vec<_> = found.iter().filter_map(|(c, who)| Some((c.as_custom().ok()?, who))).collect();
+    assert_eq!(customs.len(), 1, "one custom item: {found:#?}");
+    let (custom, who) = customs[0];
+    assert_eq!(who.as_deref(), Some(IDENTITY));
+    let value = |id: &str| custom.fields().iter().find(|f| f.id() == id).and_then(|f| f.value().cloned());
+    assert_eq!(value(readback::ORDER_NUMBER).and_then(|v| v.as_string_value().ok().cloned()).as_deref(), Some("ORD-7"));
+    assert_eq!(
+        value(cases_emulator::demo::FIELD_ORDER_TOTAL).and_then(|v| v.as_double_value().ok().copied()),
+        Some(42.5),
+        "typed by its field"
+    );
+    assert_eq!(value(readback::PRIORITY).and_then(|v| v.as_string_value().ok().cloned()).as_deref(), Some("high"));
+
+    // Another event with other values adds its own record; the custom filter finds each.
+    handle(&apps[0], order_event("e-rec-2", "ORD-8", json!({"caseId": case_id, "total": 3, "priority": "low"}))).await.unwrap();
+    use aws_sdk_connectcases::types::{CustomFieldsFilter, CustomFilter, FieldFilter, FieldValue, FieldValueUnion, RelatedItemTypeFilter};
+    let by_order = |order: &str| {
+        let equal = FieldValue::builder().id(readback::ORDER_NUMBER).value(FieldValueUnion::StringValue(order.into())).build().unwrap();
+        RelatedItemTypeFilter::Custom(CustomFilter::builder().fields(CustomFieldsFilter::Field(FieldFilter::EqualTo(equal))).build())
+    };
+    for order in ["ORD-7", "ORD-8"] {
+        let out = client.search_related_items().domain_id(DOMAIN).case_id(&case_id).filters(by_order(order)).send().await.unwrap();
+        assert_eq!(out.related_items().len(), 1, "{order}");
+    }
+    let audit = readback::audit_events(&client, &case_id).await;
+    assert_eq!(audit.iter().filter(|(kind, _)| kind == "RelatedItem.Created").count(), 2);
+    only_automation(&audit[1..]);
+
+    // A value that does not fit its field is refused before anything is written.
+    let writes = service.writes();
+    let error = handle(&apps[0], order_event("e-rec-3", "ORD-9", json!({"caseId": case_id, "total": "lots", "priority": "high"})))
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_type(), "Permanent.RuleDoesNotFitEvent", "{error}");
+    assert!(error.message.contains("actions[0].custom.fields.Order total"), "{error}");
+    let error =
+        handle(&apps[0], order_event("e-rec-4", "ORD-9", json!({"caseId": case_id, "total": 1, "priority": "someday"}))).await.unwrap_err();
+    assert!(error.message.contains("not one of the options of field `Priority`"), "{error}");
+    assert_eq!(service.writes(), writes, "nothing written");
+}

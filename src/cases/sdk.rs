@@ -130,15 +130,29 @@ fn case_filter(operation: &'static str, filter: &CaseFilter) -> Result<t::CaseFi
     })
 }
 
-fn related_item_filter(filter: &RelatedItemFilter) -> t::RelatedItemTypeFilter {
-    match filter {
+fn related_item_filter(filter: &RelatedItemFilter) -> Result<t::RelatedItemTypeFilter, ApiError> {
+    const OP: &str = "SearchRelatedItems";
+    Ok(match filter {
         RelatedItemFilter::Contact { contact_arn } => {
             t::RelatedItemTypeFilter::Contact(t::ContactFilter::builder().contact_arn(contact_arn).build())
         }
         RelatedItemFilter::Comment {} => t::RelatedItemTypeFilter::Comment(t::CommentFilter::builder().build()),
         RelatedItemFilter::File { file_arn } => t::RelatedItemTypeFilter::File(t::FileFilter::builder().file_arn(file_arn).build()),
         RelatedItemFilter::Sla { name } => t::RelatedItemTypeFilter::Sla(t::SlaFilter::builder().name(name).build()),
-    }
+        RelatedItemFilter::ConnectCase { case_id } => {
+            t::RelatedItemTypeFilter::ConnectCase(t::ConnectCaseFilter::builder().case_id(case_id).build())
+        }
+        RelatedItemFilter::Custom { fields: CustomFieldsFilter::AndAll(all) } => {
+            let conditions = all
+                .iter()
+                .map(|condition| match case_filter(OP, condition)? {
+                    t::CaseFilter::Field(field) => Ok(t::CustomFieldsFilter::Field(field)),
+                    _ => Err(build_error(OP, "a custom-fields filter holds field conditions only")),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            t::RelatedItemTypeFilter::Custom(t::CustomFilter::builder().fields(t::CustomFieldsFilter::AndAll(conditions)).build())
+        }
+    })
 }
 
 fn related_item_content(
@@ -174,6 +188,28 @@ fn related_item_content(
                 .map_err(fail)?;
             (t::RelatedItemType::Sla, t::RelatedItemInputContent::Sla(t::SlaInputContent::SlaInputConfiguration(config)))
         }
+        RelatedItemContent::Custom { fields } => (
+            t::RelatedItemType::Custom,
+            t::RelatedItemInputContent::Custom(
+                t::CustomInputContent::builder().set_fields(Some(field_values(operation, fields)?)).build().map_err(fail)?,
+            ),
+        ),
+        RelatedItemContent::ConnectCase { case_id } => (
+            t::RelatedItemType::ConnectCase,
+            t::RelatedItemInputContent::ConnectCase(t::ConnectCaseInputContent::builder().case_id(case_id).build().map_err(fail)?),
+        ),
+    })
+}
+
+/// A field value as the API returned it; None for a variant this function does not know.
+fn field_value(value: &t::FieldValueUnion) -> Option<FieldValue> {
+    Some(match value {
+        t::FieldValueUnion::StringValue(s) => FieldValue::String(s.clone()),
+        t::FieldValueUnion::DoubleValue(n) => FieldValue::Double(*n),
+        t::FieldValueUnion::BooleanValue(b) => FieldValue::Boolean(*b),
+        t::FieldValueUnion::UserArnValue(arn) => FieldValue::UserArn(arn.clone()),
+        t::FieldValueUnion::EmptyValue(_) => FieldValue::empty(),
+        _ => return None,
     })
 }
 
@@ -268,7 +304,7 @@ impl CasesApi for SdkCases {
             .domain_id(&self.domain_id)
             .case_id(case_id)
             .max_results(input.max_results)
-            .set_filters(Some(input.filters.iter().map(related_item_filter).collect()))
+            .set_filters(Some(input.filters.iter().map(related_item_filter).collect::<Result<_, _>>()?))
             .set_next_token(input.next_token.clone())
             .send()
             .await
@@ -282,6 +318,15 @@ impl CasesApi for SdkCases {
                 performed_by: item.performed_by().and_then(|p| p.as_custom_entity().ok()).cloned(),
                 comment_body: match item.content() {
                     Some(t::RelatedItemContent::Comment(c)) => Some(c.body().to_owned()),
+                    _ => None,
+                },
+                custom_fields: match item.content() {
+                    Some(t::RelatedItemContent::Custom(c)) => Some(
+                        c.fields()
+                            .iter()
+                            .filter_map(|f| Some(FieldEntry { id: f.id().to_owned(), value: field_value(f.value()?)? }))
+                            .collect(),
+                    ),
                     _ => None,
                 },
                 association_time: Some((item.association_time().secs(), item.association_time().subsec_nanos())),
@@ -309,21 +354,7 @@ impl CasesApi for SdkCases {
             .send()
             .await
             .map_err(|e| api_error(OP, e))?;
-        Ok(output
-            .fields()
-            .iter()
-            .filter_map(|field| {
-                let value = match field.value()? {
-                    t::FieldValueUnion::StringValue(s) => FieldValue::String(s.clone()),
-                    t::FieldValueUnion::DoubleValue(n) => FieldValue::Double(*n),
-                    t::FieldValueUnion::BooleanValue(b) => FieldValue::Boolean(*b),
-                    t::FieldValueUnion::UserArnValue(arn) => FieldValue::UserArn(arn.clone()),
-                    t::FieldValueUnion::EmptyValue(_) => FieldValue::empty(),
-                    _ => return None,
-                };
-                Some((field.id().to_owned(), value))
-            })
-            .collect())
+        Ok(output.fields().iter().filter_map(|field| Some((field.id().to_owned(), field_value(field.value()?)?))).collect())
     }
 
     async fn create_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<String, ApiError> {

@@ -71,8 +71,10 @@ impl Rule {
             fields(&mut found, Step::Create, "case.create.fields".into(), &create.fields);
         }
         for (i, action) in self.actions.iter().enumerate() {
-            if let Action::Update { fields: f } = action {
-                fields(&mut found, Step::Actions, format!("actions[{i}].update.fields"), f);
+            match action {
+                Action::Update { fields: f } => fields(&mut found, Step::Actions, format!("actions[{i}].update.fields"), f),
+                Action::Custom { fields: f } => fields(&mut found, Step::Actions, format!("actions[{i}].custom.fields"), f),
+                _ => {}
             }
         }
         found
@@ -186,6 +188,10 @@ pub enum Action {
         target_values: Vec<CompiledValue>,
         minutes: CompiledValue,
     },
+    /// A Custom related item: values of fields of the domain, typed like case fields.
+    Custom {
+        fields: Vec<(NameOrId, CompiledValue)>,
+    },
 }
 
 impl Action {
@@ -196,6 +202,7 @@ impl Action {
             Action::LinkContact { .. } => "linkContact",
             Action::AttachFile { .. } => "attachFile",
             Action::Sla { .. } => "sla",
+            Action::Custom { .. } => "custom",
         }
     }
 }
@@ -307,6 +314,14 @@ enum ActionSpec {
     LinkContact(Option<ContactSpec>),
     AttachFile(FileSpec),
     Sla(SlaSpec),
+    Custom(CustomSpec),
+}
+
+/// `custom: {fields: {...}}`: a Custom related item.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomSpec {
+    fields: BTreeMap<String, ValueSpec>,
 }
 
 #[derive(Deserialize)]
@@ -534,6 +549,7 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
                     _ => None,
                 }
             }
+            ActionSpec::Custom(c) => Some(Action::Custom { fields: fields(at.key("custom").key("fields"), &c.fields, &mut value) }),
         };
         actions.extend(compiled);
     }
@@ -586,6 +602,9 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
             }
             ActionSpec::Update(f) if f.fields.len() > 220 => {
                 problem(&format!("actions[{i}].update.fields"), "UpdateCase takes at most 220 fields".into())
+            }
+            ActionSpec::Custom(c) if c.fields.is_empty() || c.fields.len() > 50 => {
+                problem(&format!("actions[{i}].custom.fields"), "a custom item has 1 to 50 fields".into())
             }
             ActionSpec::Sla(s) => {
                 if s.target_values.len() > 1 {
