@@ -12,7 +12,7 @@ use crate::inbound::{Event, EventKind, Performer};
 pub use crate::rules::Step;
 use crate::rules::customer::{CustomerQuery, IfNoProfile};
 use crate::rules::value::{CompiledValue, TemplateContext};
-use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder, Tag};
+use crate::rules::{Action, IfMissing, KeepOne, LinkTarget, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder, Tag};
 
 /// Everything one rule will do for one event.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,13 +47,27 @@ pub enum PlannedAction {
     Update(UpdateCaseInput),
     /// Created only if the case does not already have it (see `existing_item_filter`).
     Relate(CreateRelatedItemInput),
+    /// A ConnectCase item to the first case `lookups` find other than the rule's own case; it
+    /// becomes a `Relate` when the executor knows that case.
+    LinkCase {
+        lookups: Vec<PlannedLookup>,
+        if_missing: IfMissing,
+        performed_by: PerformedBy,
+    },
+    /// `mode: keep-one`: the case's one comment or custom item of this key, created by the first
+    /// event and edited (UpdateRelatedItem) by the later ones, in event order.
+    Keep {
+        key: String,
+        input: CreateRelatedItemInput,
+    },
 }
 
 impl PlannedAction {
     pub fn kind(&self) -> &'static str {
         match self {
             PlannedAction::Update(_) => "update",
-            PlannedAction::Relate(input) => match input.content {
+            PlannedAction::LinkCase { .. } => "linkCase",
+            PlannedAction::Relate(input) | PlannedAction::Keep { input, .. } => match input.content {
                 RelatedItemContent::Contact { .. } => "linkContact",
                 RelatedItemContent::Comment { .. } => "comment",
                 RelatedItemContent::File { .. } => "attachFile",
@@ -149,6 +163,8 @@ pub struct PlanInput<'a, R: Resolve> {
 
 /// The most cases a lookup reads; only the first is used.
 const LOOKUP_PAGE: i32 = 1;
+/// The most cases a `linkCase` lookup reads: the first that is not the rule's own case is used.
+const LINK_LOOKUP_PAGE: i32 = 2;
 
 /// The API's limit for ids, ARNs and SLA names (1–500 characters).
 const MAX_IDENTIFIER: usize = 500;
@@ -159,33 +175,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
     let identity = rule.performed_by.as_deref().unwrap_or(input.identity);
     let performed_by = PerformedBy { custom_entity: identity.to_owned() };
 
-    let mut lookups = Vec::with_capacity(rule.case.find.len());
-    for (i, lookup) in rule.case.find.iter().enumerate() {
-        let path = format!("case.find[{i}]");
-        lookups.push(match lookup {
-            Lookup::Id(value) => PlannedLookup::Id(b.identifier(value, &format!("{path}.id"))?),
-            Lookup::Contact(value) => PlannedLookup::Contact(ListCasesForContactInput {
-                contact_arn: b.contact_arn(value.as_ref(), &format!("{path}.contact"))?,
-                max_results: 10,
-            }),
-            Lookup::Search { fields, sort } => {
-                let entries = b.fields(fields, &format!("{path}.search.fields"))?;
-                let (sort_field, _) = b.resolve_field(&sort.field, &format!("{path}.search.sort.field"))?;
-                let filters = entries.into_iter().map(|e| CaseFilter::Field(FieldFilter::EqualTo(e))).collect();
-                PlannedLookup::Search(SearchCasesInput {
-                    max_results: LOOKUP_PAGE,
-                    filter: CaseFilter::AndAll(filters),
-                    sorts: vec![SortInput {
-                        field_id: sort_field,
-                        sort_order: match sort.order {
-                            SortOrder::Asc => "Asc",
-                            SortOrder::Desc => "Desc",
-                        },
-                    }],
-                })
-            }
-        });
-    }
+    let lookups = b.lookups(&rule.case.find, "case.find", LOOKUP_PAGE)?;
 
     let create = match &rule.case.create {
         None => None,
@@ -207,13 +197,17 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 fields: b.fields(fields, &format!("{path}.fields"))?,
                 performed_by: performed_by.clone(),
             }),
-            Action::Comment { body } => {
+            Action::Comment { body, keep } => {
                 let body = b.required_string(body, &path)?;
                 let length = body.chars().count();
                 if !(1..=15_000).contains(&length) {
                     return Err(b.error(&path, format!("a comment has 1 to 15000 characters, this one has {length}")));
                 }
-                relate(RelatedItemContent::Comment { body, content_type: "Text/Plain" })
+                let content = RelatedItemContent::Comment { body, content_type: "Text/Plain" };
+                match keep {
+                    None => relate(content),
+                    Some(keep) => b.keep(keep, &path, CreateRelatedItemInput::new(content, performed_by.clone()))?,
+                }
             }
             Action::LinkContact { contact_arn } => {
                 relate(RelatedItemContent::Contact { contact_arn: b.contact_arn(contact_arn.as_ref(), &path)? })
@@ -254,7 +248,22 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                     },
                 })
             }
-            Action::Custom { fields } => relate(RelatedItemContent::Custom { fields: b.fields(fields, &format!("{path}.fields"))? }),
+            Action::Custom { fields, keep } => {
+                let content = RelatedItemContent::Custom { fields: b.fields(fields, &format!("{path}.fields"))? };
+                match keep {
+                    None => relate(content),
+                    Some(keep) => b.keep(keep, &path, CreateRelatedItemInput::new(content, performed_by.clone()))?,
+                }
+            }
+            Action::LinkCase { target: LinkTarget::Id(id) } => {
+                relate(RelatedItemContent::ConnectCase { case_id: b.identifier(id, &format!("{path}.caseId"))? })
+            }
+            Action::LinkCase { target: LinkTarget::Find { lookups, if_missing } } => PlannedAction::LinkCase {
+                // Two: the rule's own case may be the first a search finds.
+                lookups: b.lookups(lookups, &format!("{path}.find"), LINK_LOOKUP_PAGE)?,
+                if_missing: *if_missing,
+                performed_by: performed_by.clone(),
+            },
         });
     }
 
@@ -347,6 +356,47 @@ impl<R: Resolve> Builder<'_, R> {
         }
     }
 
+    /// A `keep-one` item: its key (the rule's name unless the rule gives one) and content.
+    fn keep(&self, keep: &KeepOne, path: &str, input: CreateRelatedItemInput) -> Result<PlannedAction, PlanError> {
+        let key = match &keep.key {
+            Some(key) => self.identifier(key, &format!("{path}.key"))?,
+            None => self.rule.name.clone(),
+        };
+        Ok(PlannedAction::Keep { key, input })
+    }
+
+    /// The lookups of `case.find` (or of a `linkCase`), each reading at most `page` cases.
+    fn lookups(&self, lookups: &[Lookup], at: &str, page: i32) -> Result<Vec<PlannedLookup>, PlanError> {
+        let mut planned = Vec::with_capacity(lookups.len());
+        for (i, lookup) in lookups.iter().enumerate() {
+            let path = format!("{at}[{i}]");
+            planned.push(match lookup {
+                Lookup::Id(value) => PlannedLookup::Id(self.identifier(value, &format!("{path}.id"))?),
+                Lookup::Contact(value) => PlannedLookup::Contact(ListCasesForContactInput {
+                    contact_arn: self.contact_arn(value.as_ref(), &format!("{path}.contact"))?,
+                    max_results: 10,
+                }),
+                Lookup::Search { fields, sort } => {
+                    let entries = self.fields(fields, &format!("{path}.search.fields"))?;
+                    let (sort_field, _) = self.resolve_field(&sort.field, &format!("{path}.search.sort.field"))?;
+                    let filters = entries.into_iter().map(|e| CaseFilter::Field(FieldFilter::EqualTo(e))).collect();
+                    PlannedLookup::Search(SearchCasesInput {
+                        max_results: page,
+                        filter: CaseFilter::AndAll(filters),
+                        sorts: vec![SortInput {
+                            field_id: sort_field,
+                            sort_order: match sort.order {
+                                SortOrder::Asc => "Asc",
+                                SortOrder::Desc => "Desc",
+                            },
+                        }],
+                    })
+                }
+            });
+        }
+        Ok(planned)
+    }
+
     fn resolve_field(&self, field: &str, path: &str) -> Result<(String, Option<FieldType>), PlanError> {
         self.input.resolve.field(field).map_err(|reason| self.error(path, reason))
     }
@@ -405,6 +455,8 @@ pub struct PlannedRequest {
 
 /// Stands for the case id that is only known at run time.
 pub const RESOLVED_CASE: &str = "<the case found or created above>";
+/// Stands for the case a `linkCase` lookup finds at run time.
+pub const LINKED_CASE: &str = "<the case the linkCase lookups find>";
 
 impl RulePlan {
     /// Every request the plan may send, in order.
@@ -431,6 +483,50 @@ impl RulePlan {
         }
         for action in &self.actions {
             match action {
+                PlannedAction::LinkCase { lookups, performed_by, .. } => {
+                    for (i, lookup) in lookups.iter().enumerate() {
+                        let when = if i == 0 {
+                            "always (finds the case to link; the rule's own case is passed over)"
+                        } else {
+                            "if no case to link was found yet"
+                        };
+                        match lookup {
+                            PlannedLookup::Id(_) => {}
+                            PlannedLookup::Contact(body) => {
+                                out.push(PlannedRequest { when, request: CasesRequest::ListCasesForContact { body: body.clone() } })
+                            }
+                            PlannedLookup::Search(body) => {
+                                out.push(PlannedRequest { when, request: CasesRequest::SearchCases { body: body.clone() } })
+                            }
+                        }
+                    }
+                    let linked =
+                        CreateRelatedItemInput::new(RelatedItemContent::ConnectCase { case_id: LINKED_CASE.into() }, performed_by.clone());
+                    out.push(PlannedRequest {
+                        when: "if a case to link was found (looks for the link first)",
+                        request: CasesRequest::SearchRelatedItems { case_id: case_id.clone(), body: linked.existing_item_search() },
+                    });
+                    out.push(PlannedRequest {
+                        when: "if a case to link was found and is not linked yet",
+                        request: CasesRequest::CreateRelatedItem { case_id: case_id.clone(), body: linked },
+                    });
+                }
+                PlannedAction::Keep { key, input } => {
+                    out.push(PlannedRequest {
+                        when: "the first time (the case's one item of this kind and key; claimed in the coordination store)",
+                        request: CasesRequest::CreateRelatedItem { case_id: case_id.clone(), body: input.clone() },
+                    });
+                    if let Some(update) = input.as_update() {
+                        out.push(PlannedRequest {
+                            when: "later events, newer than the last applied and with other content",
+                            request: CasesRequest::UpdateRelatedItem {
+                                case_id: case_id.clone(),
+                                related_item_id: format!("<the item kept for key `{key}`>"),
+                                body: update,
+                            },
+                        });
+                    }
+                }
                 PlannedAction::Update(body) => out.push(PlannedRequest {
                     when: "always",
                     request: CasesRequest::UpdateCase { case_id: case_id.clone(), body: body.clone() },

@@ -209,3 +209,184 @@ async fn a_custom_item_is_written_once_with_typed_values_under_every_kind_of_red
     assert!(error.message.contains("not one of the options of field `Priority`"), "{error}");
     assert_eq!(service.writes(), writes, "nothing written");
 }
+
+// ---- linked cases -------------------------------------------------------------------------------
+
+/// The open order case of Sam Lee in the demo seed (the caller of the abandoned-call sample).
+const SAM_LEES_OPEN_CASE: &str = "068c193b-f65c-4902-9f77-7337923fe54e";
+
+#[tokio::test]
+async fn a_callback_case_is_linked_once_to_the_callers_open_case() {
+    let service = cases_service::start_with(cases_emulator::Seed::demo()).await;
+    let client = cases_service::client(&service);
+    let table = moto::claims_table().await;
+    let apps: Vec<StoreApp> = (0..3).map(|_| instance_with_store(&service, RuleSet::default_rules(), &[], &table)).collect();
+    let event = support::lambda::sample("contact-disconnected-abandoned.json");
+
+    let at_once = futures_util::future::join_all(apps.iter().map(|app| handle(app, event.clone()))).await;
+    let outcomes: Vec<Value> = at_once.into_iter().map(Result::unwrap).collect();
+    let callback = case_of(&outcomes[0]);
+    assert!(outcomes.iter().all(|o| case_of(o) == callback), "one callback case: {outcomes:?}");
+    handle(&apps[1], event.clone()).await.unwrap();
+
+    let links: Vec<(String, Option<String>)> = items(&client, &callback)
+        .await
+        .into_iter()
+        .filter_map(|(content, who)| Some((content.as_connect_case().ok()?.case_id().to_owned(), who)))
+        .collect();
+    assert_eq!(links, [(SAM_LEES_OPEN_CASE.to_owned(), Some(IDENTITY.to_owned()))], "linked once, by the automation");
+    only_automation(&readback::audit_events(&client, &callback).await);
+    let statuses: Vec<&str> = outcomes
+        .iter()
+        .flat_map(|o| o["results"][0]["actions"].as_array().unwrap().iter())
+        .filter(|a| a["action"] == "linkCase")
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "done").count(), 1, "{statuses:?}");
+
+    // A caller without another open case: nothing to link, and the rule goes on.
+    let mut other = event.clone();
+    other["id"] = json!("abandoned-new-caller");
+    other["detail"]["contactId"] = json!("abandoned-new-caller-contact");
+    other["detail"]["customerEndpoint"]["address"] = json!("+12065550162");
+    let outcome = handle(&apps[0], other).await.unwrap();
+    let link = outcome["results"][0]["actions"].as_array().unwrap().iter().find(|a| a["action"] == "linkCase").unwrap().clone();
+    assert_eq!(link["status"], "not-found", "{outcome}");
+    assert!(items(&client, &case_of(&outcome)).await.iter().all(|(c, _)| !c.is_connect_case()));
+}
+
+#[tokio::test]
+async fn a_link_to_a_case_named_by_the_event_and_one_that_must_be_found() {
+    let service = cases_service::start().await;
+    let client = cases_service::client(&service);
+    let parent = agent_case(&client, "Parent").await;
+    let child = agent_case(&client, "Child").await;
+    let rules = r#"
+rules:
+  - name: link-named
+    match: { source: [com.example.orders], detail-type: [Order Update] }
+    case: { find: [ { id: $.detail.caseId } ] }
+    actions:
+      - linkCase: { caseId: $.detail.parentCaseId }
+  - name: link-required
+    match: { source: [com.example.orders], detail-type: [Order Update], detail: { strict: [true] } }
+    case: { find: [ { id: $.detail.caseId } ] }
+    actions:
+      - linkCase:
+          find: [ { search: { fields: { title: "No such case" } } } ]
+          ifMissing: fail
+"#;
+    let app = instance(&service, rules).await;
+    let event = |id: &str, strict: bool| order_event(id, "ORD-1", json!({"caseId": child, "parentCaseId": parent, "strict": strict}));
+    handle(&app, event("e-link-1", false)).await.unwrap();
+    handle(&app, event("e-link-2", false)).await.unwrap();
+    let links: Vec<String> =
+        items(&client, &child).await.into_iter().filter_map(|(c, _)| Some(c.as_connect_case().ok()?.case_id().to_owned())).collect();
+    assert_eq!(links, std::slice::from_ref(&parent), "one link whatever the event");
+
+    let writes = service.writes();
+    let error = handle(&app, event("e-link-3", true)).await.unwrap_err();
+    assert_eq!(error.error_type(), "Permanent.CaseNotFound", "{error}");
+    assert!(error.message.contains("actions[0].linkCase") && error.message.contains("found no case to link"), "{error}");
+    // The first rule linked nothing new (already linked): no write happened for this event.
+    assert_eq!(service.writes(), writes);
+}
+
+// ---- the automation's own items, kept as one and edited ------------------------------------------
+
+const ORDER_STATUS: &str = r#"
+rules:
+  - name: order-status
+    match: { source: [com.example.orders], detail-type: [Order Status] }
+    case: { find: [ { id: $.detail.caseId } ] }
+    actions:
+      - comment:
+          body: "Order {{ detail.orderNumber }}: {{ detail.status }}"
+          mode: keep-one
+          key: "{{ detail.orderNumber }}"
+"#;
+
+fn status_event(id: &str, case_id: &str, order: &str, status: &str, time: &str) -> Value {
+    json!({"version": "0", "id": id, "source": "com.example.orders", "detail-type": "Order Status", "time": time,
+           "region": "us-east-1", "account": "123456789012",
+           "detail": {"caseId": case_id, "orderNumber": order, "status": status}})
+}
+
+fn action_status(outcome: &Value) -> String {
+    outcome["results"][0]["actions"][0]["status"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_running_status_comment_is_kept_as_one_item_and_edited_in_event_order() {
+    use aws_sdk_connectcases::types::{CommentBodyTextType, CommentContent, RelatedItemInputContent, RelatedItemType};
+    let service = cases_service::start().await;
+    let client = cases_service::client(&service);
+    let case_id = agent_case(&client, "Where is my order").await;
+    // A person's comment on the case: never edited.
+    client
+        .create_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&case_id)
+        .r#type(RelatedItemType::Comment)
+        .content(RelatedItemInputContent::Comment(
+            CommentContent::builder().body("Customer called about ORD-1").content_type(CommentBodyTextType::Plaintext).build().unwrap(),
+        ))
+        .performed_by(UserUnion::UserArn("arn:aws:connect:us-east-1:123456789012:instance/i/agent/a".into()))
+        .send()
+        .await
+        .unwrap();
+    let apps = instances(&service, ORDER_STATUS, 3).await;
+    let comments = || async { readback::comments(&client, &case_id).await };
+
+    let packed = status_event("e-st-1", &case_id, "ORD-1", "packed", "2026-12-01T10:00:00Z");
+    assert_eq!(action_status(&handle(&apps[0], packed.clone()).await.unwrap()), "done");
+    let shipped = status_event("e-st-2", &case_id, "ORD-1", "shipped", "2026-12-01T11:00:00Z");
+    assert_eq!(action_status(&handle(&apps[1], shipped.clone()).await.unwrap()), "done");
+    let mut now = comments().await;
+    now.sort();
+    assert_eq!(now, ["Customer called about ORD-1", "Order ORD-1: shipped"], "one status comment, edited");
+
+    // The older event retried after the newer one, and the newer one redelivered: nothing sent.
+    let writes = service.writes();
+    assert_eq!(action_status(&handle(&apps[2], packed).await.unwrap()), "stale");
+    assert_eq!(action_status(&handle(&apps[0], shipped).await.unwrap()), "already-done");
+    assert_eq!(service.writes(), writes, "nothing written");
+
+    // A newer event delivered to three instances at once: one edit.
+    let delivered = status_event("e-st-3", &case_id, "ORD-1", "delivered", "2026-12-01T12:00:00Z");
+    let at_once = futures_util::future::join_all(apps.iter().map(|app| handle(app, delivered.clone()))).await;
+    let statuses: Vec<String> = at_once.iter().map(|r| action_status(r.as_ref().unwrap())).collect();
+    assert_eq!(statuses.iter().filter(|s| *s == "done").count(), 1, "{statuses:?}");
+
+    // Another order gets its own comment.
+    handle(&apps[0], status_event("e-st-4", &case_id, "ORD-2", "packed", "2026-12-01T12:30:00Z")).await.unwrap();
+    let mut now = comments().await;
+    now.sort();
+    assert_eq!(now, ["Customer called about ORD-1", "Order ORD-1: delivered", "Order ORD-2: packed"]);
+
+    // The audit trail: one creation and two edits of ORD-1's comment, each under the automation's
+    // name with the old and new text.
+    let audit = client.get_case_audit_events().domain_id(DOMAIN).case_id(&case_id).max_results(25).send().await.unwrap();
+    let updates: Vec<_> = audit.audit_events().iter().flatten().filter(|e| e.r#type().as_str() == "RelatedItem.Updated").collect();
+    assert_eq!(updates.len(), 2, "{updates:#?}");
+    for update in &updates {
+        assert_eq!(update.performed_by().and_then(|p| p.user()), Some(&UserUnion::CustomEntity(IDENTITY.into())));
+    }
+    let body = updates[1].fields()[0].as_ref().unwrap();
+    let text = |v: Option<&aws_sdk_connectcases::types::AuditEventFieldValueUnion>| v.and_then(|v| v.as_string_value().ok()).cloned();
+    assert_eq!(text(body.old_value()).as_deref(), Some("Order ORD-1: shipped"));
+    assert_eq!(text(body.new_value()).as_deref(), Some("Order ORD-1: delivered"));
+}
+
+#[tokio::test]
+async fn keep_one_without_the_coordination_store_is_refused_clearly() {
+    let service = cases_service::start().await;
+    let client = cases_service::client(&service);
+    let case_id = agent_case(&client, "No store").await;
+    let app = support::lambda::instance(&service, RuleSet::from_yaml(ORDER_STATUS, "test").unwrap(), &[]);
+    let writes = service.writes();
+    let error = handle(&app, status_event("e-ns-1", &case_id, "ORD-1", "packed", "2026-12-01T10:00:00Z")).await.unwrap_err();
+    assert_eq!(error.error_type(), "Permanent.NeedsCoordinationStore", "{error}");
+    assert!(error.message.contains("CLAIMS_TABLE"), "{error}");
+    assert_eq!(service.writes(), writes);
+}

@@ -32,6 +32,7 @@ const CASES_ACTIONS: &[&str] = &[
     "cases:UpdateCase",
     "cases:SearchRelatedItems",
     "cases:CreateRelatedItem",
+    "cases:UpdateRelatedItem",
     "cases:ListFields",
     "cases:ListTemplates",
     "cases:ListFieldOptions",

@@ -82,7 +82,7 @@ pub fn needs(plans: &[RulePlan], catalog: &Catalog) -> Needs {
         for action in &plan.actions {
             match action {
                 PlannedAction::Update(update) => written.extend(update.fields.iter().map(|e| (e.id.as_str(), &e.value))),
-                PlannedAction::Relate(item) => match &item.content {
+                PlannedAction::Relate(item) | PlannedAction::Keep { input: item, .. } => match &item.content {
                     RelatedItemContent::Sla { sla_input_configuration: sla } => {
                         if let Some(field) = &sla.field_id {
                             written.extend(sla.target_field_values.iter().map(|v| (field.as_str(), v)));
@@ -91,6 +91,7 @@ pub fn needs(plans: &[RulePlan], catalog: &Catalog) -> Needs {
                     RelatedItemContent::Custom { fields } => written.extend(fields.iter().map(|e| (e.id.as_str(), &e.value))),
                     _ => {}
                 },
+                PlannedAction::LinkCase { .. } => {}
             }
         }
         for (id, value) in written {
@@ -122,11 +123,12 @@ pub fn check_plan(plan: &RulePlan, model: &DomainModel) -> Result<(), Violation>
                     return Err(check.refused(&fields, reason));
                 }
             }
-            PlannedAction::Relate(item) => match &item.content {
+            PlannedAction::Relate(item) | PlannedAction::Keep { input: item, .. } => match &item.content {
                 RelatedItemContent::Sla { sla_input_configuration: sla } => check.sla(sla, &path)?,
                 RelatedItemContent::Custom { fields } => check.custom(fields, &format!("{path}.fields"))?,
                 _ => {}
             },
+            PlannedAction::LinkCase { .. } => {}
         }
     }
     Ok(())

@@ -258,6 +258,39 @@ pub fn same_fields(a: &[FieldEntry], b: &[FieldEntry]) -> bool {
     set(a) == set(b)
 }
 
+/// UpdateRelatedItem: new content for a comment or custom item the automation created.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRelatedItemInput {
+    pub content: RelatedItemUpdateContent,
+    pub performed_by: PerformedBy,
+}
+
+/// `RelatedItemUpdateContent`: the two kinds of item the API edits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RelatedItemUpdateContent {
+    Comment {
+        body: String,
+        #[serde(rename = "contentType")]
+        content_type: &'static str,
+    },
+    /// Replaces every field of the item.
+    Custom { fields: Vec<FieldEntry> },
+}
+
+impl CreateRelatedItemInput {
+    /// The update that gives an existing item this item's content (comments and custom items).
+    pub fn as_update(&self) -> Option<UpdateRelatedItemInput> {
+        let content = match &self.content {
+            RelatedItemContent::Comment { body, content_type } => RelatedItemUpdateContent::Comment { body: body.clone(), content_type },
+            RelatedItemContent::Custom { fields } => RelatedItemUpdateContent::Custom { fields: fields.clone() },
+            _ => return None,
+        };
+        Some(UpdateRelatedItemInput { content, performed_by: self.performed_by.clone() })
+    }
+}
+
 /// Results the function needs from the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedCase {
@@ -355,6 +388,13 @@ pub enum CasesRequest {
         #[serde(rename = "caseId")]
         case_id: String,
         body: CreateRelatedItemInput,
+    },
+    UpdateRelatedItem {
+        #[serde(rename = "caseId")]
+        case_id: String,
+        #[serde(rename = "relatedItemId")]
+        related_item_id: String,
+        body: UpdateRelatedItemInput,
     },
 }
 

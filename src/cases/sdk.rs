@@ -374,6 +374,33 @@ impl CasesApi for SdkCases {
         Ok(output.related_item_id().to_owned())
     }
 
+    async fn update_related_item(&self, case_id: &str, related_item_id: &str, input: &UpdateRelatedItemInput) -> Result<(), ApiError> {
+        const OP: &str = "UpdateRelatedItem";
+        let content = match &input.content {
+            RelatedItemUpdateContent::Comment { body, .. } => t::RelatedItemUpdateContent::Comment(
+                t::CommentUpdateContent::builder()
+                    .body(body)
+                    .content_type(t::CommentBodyTextType::Plaintext)
+                    .build()
+                    .map_err(|e| build_error(OP, e))?,
+            ),
+            RelatedItemUpdateContent::Custom { fields } => t::RelatedItemUpdateContent::Custom(
+                t::CustomUpdateContent::builder().set_fields(Some(field_values(OP, fields)?)).build().map_err(|e| build_error(OP, e))?,
+            ),
+        };
+        self.client()
+            .update_related_item()
+            .domain_id(&self.domain_id)
+            .case_id(case_id)
+            .related_item_id(related_item_id)
+            .content(content)
+            .performed_by(performed_by(&input.performed_by))
+            .send()
+            .await
+            .map_err(|e| api_error(OP, e))?;
+        Ok(())
+    }
+
     async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {
         let pages = self
             .client()

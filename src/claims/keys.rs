@@ -73,6 +73,11 @@ pub fn item(domain: &str, case_id: &str, content: &RelatedItemContent, event_key
     }
 }
 
+/// The one item of a kind and key that a `keep-one` action keeps on a case (bound to its id).
+pub fn kept(domain: &str, case_id: &str, kind: &str, key: &str) -> String {
+    hashed("kept", &[domain, case_id, kind, key])
+}
+
 /// A profile the function creates for a caller no profile matches: the profiles domain and the
 /// (normalised) identifiers it searched with.
 pub fn profile(profiles_domain: &str, terms: &[(&str, &str)]) -> String {

@@ -73,7 +73,14 @@ impl Rule {
         for (i, action) in self.actions.iter().enumerate() {
             match action {
                 Action::Update { fields: f } => fields(&mut found, Step::Actions, format!("actions[{i}].update.fields"), f),
-                Action::Custom { fields: f } => fields(&mut found, Step::Actions, format!("actions[{i}].custom.fields"), f),
+                Action::Custom { fields: f, .. } => fields(&mut found, Step::Actions, format!("actions[{i}].custom.fields"), f),
+                Action::LinkCase { target: LinkTarget::Find { lookups, .. } } => {
+                    for (j, lookup) in lookups.iter().enumerate() {
+                        if let Lookup::Search { fields: f, .. } = lookup {
+                            fields(&mut found, Step::Actions, format!("actions[{i}].linkCase.find[{j}].search.fields"), f);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -174,6 +181,8 @@ pub enum Action {
     },
     Comment {
         body: CompiledValue,
+        /// `mode: keep-one`: one item of this kind and key on the case, edited by later events.
+        keep: Option<KeepOne>,
     },
     /// Without a value, the event's own contact.
     LinkContact {
@@ -191,7 +200,42 @@ pub enum Action {
     /// A Custom related item: values of fields of the domain, typed like case fields.
     Custom {
         fields: Vec<(NameOrId, CompiledValue)>,
+        keep: Option<KeepOne>,
     },
+    /// A ConnectCase related item: another case linked to this one.
+    LinkCase {
+        target: LinkTarget,
+    },
+}
+
+/// `mode: keep-one`: the automation keeps a single item of the action's kind and key on the case
+/// and edits it (UpdateRelatedItem) instead of adding another.
+#[derive(Debug)]
+pub struct KeepOne {
+    /// Which item: a value (e.g. an order number, for one running note per order); default: the
+    /// rule's name.
+    pub key: Option<CompiledValue>,
+}
+
+/// How a comment or custom action writes its item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemMode {
+    /// Every event adds its item (once per event).
+    #[default]
+    Add,
+    /// The case keeps one item of this kind and key, which later events edit.
+    KeepOne,
+}
+
+/// The case a `linkCase` action links to.
+#[derive(Debug)]
+pub enum LinkTarget {
+    /// A case id from the event.
+    Id(CompiledValue),
+    /// The first case the lookups find other than the rule's own case; `if_missing` says what
+    /// happens when there is none (default: nothing to link, the action is skipped).
+    Find { lookups: Vec<Lookup>, if_missing: IfMissing },
 }
 
 impl Action {
@@ -203,6 +247,7 @@ impl Action {
             Action::AttachFile { .. } => "attachFile",
             Action::Sla { .. } => "sla",
             Action::Custom { .. } => "custom",
+            Action::LinkCase { .. } => "linkCase",
         }
     }
 }
@@ -310,18 +355,130 @@ struct CreateSpec {
 #[serde(rename_all = "camelCase")]
 enum ActionSpec {
     Update(FieldsSpec),
-    Comment(ValueSpec),
+    Comment(CommentSpec),
     LinkContact(Option<ContactSpec>),
     AttachFile(FileSpec),
     Sla(SlaSpec),
     Custom(CustomSpec),
+    LinkCase(LinkCaseSpec),
 }
 
-/// `custom: {fields: {...}}`: a Custom related item.
+/// `linkCase: {caseId: <value>}` or `linkCase: {find: [...], ifMissing: skip | fail}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LinkCaseSpec {
+    case_id: Option<ValueSpec>,
+    #[serde(default)]
+    find: Vec<LookupSpec>,
+    if_missing: Option<IfMissing>,
+}
+
+/// `custom: {fields: {...}, mode?, key?}`: a Custom related item.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CustomSpec {
     fields: BTreeMap<String, ValueSpec>,
+    #[serde(default)]
+    mode: ItemMode,
+    key: Option<ValueSpec>,
+}
+
+/// `comment: <value>`, or `comment: {body: <value>, mode?, key?}`.
+struct CommentSpec {
+    body: ValueSpec,
+    mode: ItemMode,
+    key: Option<ValueSpec>,
+    /// Written as a mapping with `body`.
+    long: bool,
+}
+
+/// A comment written as a mapping: the long form (`body`, `mode`, `key`) or a detailed value
+/// (`path`, `template`, …). Read in one pass, so that a mistake is reported at its own key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentMapping {
+    body: Option<ValueSpec>,
+    mode: Option<ItemMode>,
+    key: Option<ValueSpec>,
+    path: Option<String>,
+    template: Option<String>,
+    value: Option<Value>,
+    #[serde(rename = "type")]
+    ty: Option<value::ValueType>,
+    #[serde(default, deserialize_with = "value::some_even_if_null")]
+    default: Option<Value>,
+    customer: Option<Box<customer::CustomerSpec>>,
+}
+
+/// A mapping with `body` is the long form; anything else is the comment's value.
+impl<'de> Deserialize<'de> for CommentSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<CommentSpec, D::Error> {
+        deserializer.deserialize_any(CommentSpecVisitor)
+    }
+}
+
+struct CommentSpecVisitor;
+
+macro_rules! comment_value {
+    ($($visit:ident: $ty:ty),*) => {$(
+        fn $visit<E: serde::de::Error>(self, v: $ty) -> Result<CommentSpec, E> {
+            Ok(CommentSpec::short(serde::de::Visitor::$visit(value::ValueSpecVisitor, v)?))
+        }
+    )*};
+}
+
+impl CommentSpec {
+    fn short(body: ValueSpec) -> CommentSpec {
+        CommentSpec { body, mode: ItemMode::Add, key: None, long: false }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CommentSpecVisitor {
+    type Value = CommentSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a comment: a value, or a mapping with `body` (and `mode`, `key`)")
+    }
+
+    comment_value!(visit_str: &str, visit_string: String, visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<CommentSpec, E> {
+        Ok(CommentSpec::short(ValueSpec::Scalar(Value::Null)))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<CommentSpec, E> {
+        self.visit_unit()
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<CommentSpec, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<CommentSpec, A::Error> {
+        Ok(CommentSpec::short(value::ValueSpecVisitor.visit_seq(seq)?))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<CommentSpec, A::Error> {
+        use serde::de::Error;
+        let m = CommentMapping::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        let detailed =
+            m.path.is_some() || m.template.is_some() || m.value.is_some() || m.ty.is_some() || m.default.is_some() || m.customer.is_some();
+        match m.body {
+            Some(_) if detailed => {
+                Err(A::Error::custom("`body` holds the comment's value: put `path`, `template`, `value`, `type` or `default` inside it"))
+            }
+            Some(body) => Ok(CommentSpec { body, mode: m.mode.unwrap_or_default(), key: m.key, long: true }),
+            None if m.mode.is_some() || m.key.is_some() => Err(A::Error::missing_field("body")),
+            None => Ok(CommentSpec::short(ValueSpec::Detailed(value::DetailedValue {
+                path: m.path,
+                template: m.template,
+                value: m.value,
+                ty: m.ty,
+                default: m.default,
+                customer: m.customer,
+            }))),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -450,10 +607,33 @@ impl RuleSet {
         self.rules.iter().filter(move |rule| rule.pattern.matches(event))
     }
 
+    /// The first action that keeps one item (`mode: keep-one`), which needs the coordination
+    /// store: (rule, place).
+    pub fn keeping_one(&self) -> Option<(&str, String)> {
+        self.rules.iter().find_map(|rule| {
+            rule.actions.iter().enumerate().find_map(|(i, action)| match action {
+                Action::Comment { keep: Some(_), .. } | Action::Custom { keep: Some(_), .. } => {
+                    Some((rule.name.as_str(), format!("actions[{i}].{}", action.kind())))
+                }
+                _ => None,
+            })
+        })
+    }
+
     /// Every identity the automation writes under: the global one and the rules' own.
     pub fn identities(&self, global: &str) -> Vec<String> {
         std::iter::once(global).chain(self.rules.iter().filter_map(|r| r.performed_by.as_deref())).map(str::to_owned).collect()
     }
+}
+
+/// The `keep-one` of a comment or custom action, its key compiled.
+fn keep_one(
+    mode: ItemMode,
+    key: Option<&ValueSpec>,
+    at: At,
+    value: &mut dyn FnMut(At, &ValueSpec) -> Option<CompiledValue>,
+) -> Option<KeepOne> {
+    (mode == ItemMode::KeepOne).then(|| KeepOne { key: key.and_then(|k| value(at, k)) })
 }
 
 fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(&str, String)) -> Option<Rule> {
@@ -489,23 +669,27 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
         map.iter().filter_map(|(field, spec)| Some((field.clone(), value(at.key(field), spec)?))).collect::<Vec<_>>()
     };
 
-    let (case_at, actions_at) = (At::Root("case"), At::Root("actions"));
-    let find_at = case_at.key("find");
-    let mut find = Vec::new();
-    for (i, lookup) in spec.case.find.iter().enumerate() {
-        let at = find_at.index(i);
-        match lookup {
-            LookupSpec::Id(v) => find.extend(value(at.key("id"), v).map(Lookup::Id)),
-            LookupSpec::Contact(c) => {
-                let arn = c.as_ref().and_then(|c| c.contact_arn.as_ref()).and_then(|v| value(at.key("contact").key("contactArn"), v));
-                find.push(Lookup::Contact(arn));
-            }
-            LookupSpec::Search(s) => {
-                let fields = fields(at.key("search").key("fields"), &s.fields, &mut value);
-                find.push(Lookup::Search { fields, sort: s.sort.clone() });
+    let lookups = |find_at: At, specs: &[LookupSpec], value: &mut dyn FnMut(At, &ValueSpec) -> Option<CompiledValue>| {
+        let mut find = Vec::new();
+        for (i, lookup) in specs.iter().enumerate() {
+            let at = find_at.index(i);
+            match lookup {
+                LookupSpec::Id(v) => find.extend(value(at.key("id"), v).map(Lookup::Id)),
+                LookupSpec::Contact(c) => {
+                    let arn = c.as_ref().and_then(|c| c.contact_arn.as_ref()).and_then(|v| value(at.key("contact").key("contactArn"), v));
+                    find.push(Lookup::Contact(arn));
+                }
+                LookupSpec::Search(s) => {
+                    let fields = fields(at.key("search").key("fields"), &s.fields, value);
+                    find.push(Lookup::Search { fields, sort: s.sort.clone() });
+                }
             }
         }
-    }
+        find
+    };
+
+    let (case_at, actions_at) = (At::Root("case"), At::Root("actions"));
+    let find = lookups(case_at.key("find"), &spec.case.find, &mut value);
     let create = spec.case.create.as_ref().map(|c| {
         let create_at = case_at.key("create");
         let fields = fields(create_at.key("fields"), &c.fields, &mut value);
@@ -528,7 +712,12 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
         let at = actions_at.index(i);
         let compiled = match action {
             ActionSpec::Update(f) => Some(Action::Update { fields: fields(at.key("update").key("fields"), &f.fields, &mut value) }),
-            ActionSpec::Comment(body) => value(at.key("comment"), body).map(|body| Action::Comment { body }),
+            ActionSpec::Comment(c) => {
+                let keep = keep_one(c.mode, c.key.as_ref(), at.key("comment").key("key"), &mut value);
+                let comment_at = at.key("comment");
+                let long_at = comment_at.key("body");
+                value(if c.long { long_at } else { comment_at }, &c.body).map(|body| Action::Comment { body, keep })
+            }
             ActionSpec::LinkContact(c) => Some(Action::LinkContact {
                 contact_arn: c
                     .as_ref()
@@ -549,12 +738,39 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
                     _ => None,
                 }
             }
-            ActionSpec::Custom(c) => Some(Action::Custom { fields: fields(at.key("custom").key("fields"), &c.fields, &mut value) }),
+            ActionSpec::Custom(c) => {
+                let keep = keep_one(c.mode, c.key.as_ref(), at.key("custom").key("key"), &mut value);
+                Some(Action::Custom { fields: fields(at.key("custom").key("fields"), &c.fields, &mut value), keep })
+            }
+            ActionSpec::LinkCase(l) => {
+                let link = at.key("linkCase");
+                match &l.case_id {
+                    Some(id) => value(link.key("caseId"), id).map(|id| Action::LinkCase { target: LinkTarget::Id(id) }),
+                    None => {
+                        let lookups = lookups(link.key("find"), &l.find, &mut value);
+                        let if_missing = l.if_missing.unwrap_or(IfMissing::Skip);
+                        Some(Action::LinkCase { target: LinkTarget::Find { lookups, if_missing } })
+                    }
+                }
+            }
         };
         actions.extend(compiled);
     }
 
     // Checks that need the whole rule.
+    for (i, action) in spec.actions.iter().enumerate() {
+        let (kind, mode, key) = match action {
+            ActionSpec::Comment(c) => ("comment", c.mode, &c.key),
+            ActionSpec::Custom(c) => ("custom", c.mode, &c.key),
+            _ => continue,
+        };
+        if mode == ItemMode::Add && key.is_some() {
+            problem(
+                &format!("actions[{i}].{kind}.key"),
+                "a key names the item of `mode: keep-one`; add that mode or remove the key".into(),
+            );
+        }
+    }
     if find.is_empty() && create.is_none() {
         problem("case", "say how to find the case (`find`), how to create it (`create`), or both".into());
     }
@@ -605,6 +821,13 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
             }
             ActionSpec::Custom(c) if c.fields.is_empty() || c.fields.len() > 50 => {
                 problem(&format!("actions[{i}].custom.fields"), "a custom item has 1 to 50 fields".into())
+            }
+            ActionSpec::LinkCase(l) if l.case_id.is_some() != l.find.is_empty() => problem(
+                &format!("actions[{i}].linkCase"),
+                "give the case to link: `caseId` (from the event) or `find` (lookups, like case.find), not both".into(),
+            ),
+            ActionSpec::LinkCase(l) if l.case_id.is_some() && l.if_missing.is_some() => {
+                problem(&format!("actions[{i}].linkCase.ifMissing"), "applies to `find` only".into())
             }
             ActionSpec::Sla(s) => {
                 if s.target_values.len() > 1 {

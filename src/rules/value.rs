@@ -81,7 +81,7 @@ impl<'de> Deserialize<'de> for ValueSpec {
     }
 }
 
-struct ValueSpecVisitor;
+pub(crate) struct ValueSpecVisitor;
 
 impl<'de> serde::de::Visitor<'de> for ValueSpecVisitor {
     type Value = ValueSpec;
@@ -151,7 +151,7 @@ pub struct DetailedValue {
     pub customer: Option<Box<CustomerSpec>>,
 }
 
-fn some_even_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+pub(crate) fn some_even_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
