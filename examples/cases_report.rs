@@ -77,6 +77,8 @@ async fn main() -> Result<(), Error> {
                     sla.map(|s| format!("sla      \"{}\" due {} ({})", s.name(), s.target_time(), s.status())).unwrap_or_default()
                 }
                 Some(RelatedItemContent::File(f)) => format!("file     {}", f.file_arn()),
+                Some(RelatedItemContent::ConnectCase(c)) => format!("case     linked to {}", c.case_id()),
+                Some(RelatedItemContent::Custom(c)) => format!("custom   {} fields", c.fields().len()),
                 _ => "other".into(),
             };
             println!("  + {what}  by {}", item.performed_by().map(performer).unwrap_or_else(|| "-".into()));

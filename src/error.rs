@@ -95,6 +95,20 @@ impl Error {
             ),
             ExecError::Customer(error) => Error::customer(event, error),
             ExecError::Plan(error) => Error::plan(event, error),
+            ExecError::NeedsStore { rule, step } => Error::permanent(
+                "NeedsCoordinationStore",
+                format!(
+                    "{}: rule `{rule}`, at `{step}`: `mode: keep-one` needs the coordination store (set CLAIMS_TABLE), which holds which item is kept",
+                    describe(event)
+                ),
+            ),
+            ExecError::NoCaseToLink { rule, step } => Error::permanent(
+                "CaseNotFound",
+                format!(
+                    "{}: rule `{rule}`, at `{step}`: found no case to link (set `ifMissing: skip` to go on without the link)",
+                    describe(event)
+                ),
+            ),
             ExecError::CaseNotFound { rule } => Error::permanent(
                 "CaseNotFound",
                 format!(

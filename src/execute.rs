@@ -6,8 +6,9 @@
 //!   fact (the rule's search, after customer resolution) or of an event is claimed before it is
 //!   created, so different events and instances agree on one case even while SearchCases lags;
 //! - every related item is looked for before it is created (contacts and files by ARN, SLAs by
-//!   name, comments by body and author; a contact flow's comments among those of its redelivery
-//!   window) and, with the store, claimed, so none is created twice and none has to be removed;
+//!   name, linked cases by case id, comments and custom items by content and author; a contact
+//!   flow's comments among those of its redelivery window) and, with the store, claimed, so none
+//!   is created twice and none has to be removed;
 //! - an update sends only the values that differ from the case's current ones, and, with the
 //!   store, only those no newer event of the rule already set, within the case's update budget.
 
@@ -22,7 +23,7 @@ use tracing::{info, warn};
 
 use crate::cases::model::*;
 use crate::cases::{ApiError, ApiErrorKind, CasesApi};
-use crate::claims::ledger::{Budget, watermark};
+use crate::claims::ledger::{Budget, content_digest, kept_watermarks, watermark};
 use crate::claims::{self, Claim, ClaimState, ClaimStore, LedgerUpdate, Next, NoClaims, StoreError, decide, keys, now_ms, wait_step};
 use crate::customers::CustomerError;
 use crate::locks::KeyedLocks;
@@ -95,6 +96,8 @@ pub enum ActionStatus {
     /// Not applied: the case's budget of automated updates for this window is spent (a loop with
     /// another party that keeps changing the case back).
     BudgetSpent,
+    /// Not applied: a `linkCase` found no case to link (and its `ifMissing` is `skip`).
+    NotFound,
 }
 
 /// A failed step of a rule.
@@ -115,6 +118,16 @@ pub enum ExecError {
     CaseNotFound {
         rule: String,
     },
+    /// A `linkCase` with `ifMissing: fail` found no case to link.
+    NoCaseToLink {
+        rule: String,
+        step: String,
+    },
+    /// A `keep-one` action without the coordination store, which holds which item is kept.
+    NeedsStore {
+        rule: String,
+        step: String,
+    },
     /// The rule's customer could not be looked up.
     Customer(CustomerError),
     /// The plan made with the customer's ARN does not fit (cannot differ from the placeholder
@@ -129,10 +142,11 @@ impl<C: CasesApi> Executor<C> {
     }
 }
 
-/// A step's failure, API or store.
+/// A step's failure, API or store, or a rule the configuration cannot run.
 enum StepError {
     Api(ApiError),
     Store(StoreError),
+    NeedsStore,
 }
 
 impl From<ApiError> for StepError {
@@ -204,6 +218,7 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
             move |error: StepError| match error {
                 StepError::Api(error) => ExecError::Api { rule: initial.rule.clone(), step, error },
                 StepError::Store(error) => ExecError::Store { rule: initial.rule.clone(), step, error },
+                StepError::NeedsStore => ExecError::NeedsStore { rule: initial.rule.clone(), step },
             }
         };
 
@@ -289,19 +304,41 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
             _ => None,
         });
 
+        // The cases `linkCase` actions link to, found now that the rule's own case is known.
+        let mut actions = Vec::with_capacity(plan.actions.len());
+        for (i, action) in plan.actions.iter().enumerate() {
+            actions.push(match action {
+                PlannedAction::LinkCase { lookups, if_missing, performed_by } => {
+                    let step = format!("actions[{i}].linkCase");
+                    match self.other_case(lookups, &case_id).await.map_err(|e| fail(step.clone())(e.into()))? {
+                        Some(other) => PlannedAction::Relate(CreateRelatedItemInput::new(
+                            RelatedItemContent::ConnectCase { case_id: other },
+                            performed_by.clone(),
+                        )),
+                        None if *if_missing == IfMissing::Fail => return Err(ExecError::NoCaseToLink { rule: plan.rule.clone(), step }),
+                        None => action.clone(),
+                    }
+                }
+                _ => action.clone(),
+            });
+        }
+
         let case_lock = self.case_locks.get(&case_id);
         let _turn = case_lock.lock().await;
         // The looks for existing items are independent reads: made together, so a rule with several
         // related items waits for one round trip instead of one per item. The writes stay in order.
-        // With the store, a comment is identified by its event (see `claims::keys::item`), so
-        // it is not looked for by its text. Without it, a comment of a contact flow is its own
-        // call's only if it was added within the flow's redelivery window: an identical note added
-        // before is another call's (two agents writing the same words) and stays on its own.
-        let already_there = join_all(plan.actions.iter().map(|action| async {
+        // With the store, a comment or custom item is identified by its event (see
+        // `claims::keys::item`), so it is not looked for by its content. Without it, a comment of a
+        // contact flow is its own call's only if it was added within the flow's redelivery window:
+        // an identical note added before is another call's (two agents writing the same words) and
+        // stays on its own.
+        let already_there = join_all(actions.iter().map(|action| async {
             match action {
+                // No case to link: nothing to look for. A kept item is found through its claim.
+                PlannedAction::LinkCase { .. } | PlannedAction::Keep { .. } => Ok(false),
                 PlannedAction::Relate(input) => match &input.content {
                     RelatedItemContent::Contact { contact_arn } if Some(contact_arn.as_str()) == linked_contact => Ok(true),
-                    RelatedItemContent::Comment { .. } if self.claims.enabled() => Ok(false),
+                    RelatedItemContent::Comment { .. } | RelatedItemContent::Custom { .. } if self.claims.enabled() => Ok(false),
                     RelatedItemContent::Comment { .. } => {
                         let since = plan.redeliveries_within.map(|window| now_ms() - window.as_millis() as i64);
                         self.has_related_item(&case_id, input, since).await
@@ -315,8 +352,9 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         // With the store, the rule's writes on the case happen under the case's ledger lock: in event
         // order for updates, within the case's budget of automated writes.
         // A redelivery that finds every item already there writes nothing and takes no lock.
-        let may_write = plan.actions.iter().zip(&already_there).any(|(action, there)| match action {
-            PlannedAction::Update(_) => true,
+        let may_write = actions.iter().zip(&already_there).any(|(action, there)| match action {
+            PlannedAction::Update(_) | PlannedAction::Keep { .. } => true,
+            PlannedAction::LinkCase { .. } => false,
             PlannedAction::Relate(_) => !matches!(there, Ok(true)),
         });
         let mut session = if may_write {
@@ -324,7 +362,7 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         } else {
             LedgerSession::unenforced()
         };
-        let result = self.apply_actions(plan, &case_id, already_there, created_with.as_deref(), &mut session).await;
+        let result = self.apply_actions(plan, &actions, &case_id, already_there, created_with.as_deref(), &mut session).await;
         self.close_ledger(&case_id, session).await.map_err(|e| fail("case.ledger".into())(e))?;
         let actions = result.map_err(|(step, error)| fail(step)(error))?;
         Ok(RuleOutcome { rule: plan.rule.clone(), case_id: Some(case_id), case_arn, case, actions })
@@ -333,21 +371,24 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
     async fn apply_actions(
         &self,
         plan: &RulePlan,
+        planned: &[PlannedAction],
         case_id: &str,
         already_there: Vec<Result<bool, ApiError>>,
         created_with: Option<&[FieldEntry]>,
         session: &mut LedgerSession,
     ) -> Result<Vec<ActionOutcome>, (String, StepError)> {
-        let mut actions = Vec::with_capacity(plan.actions.len());
-        for (i, (action, already_there)) in plan.actions.iter().zip(already_there).enumerate() {
+        let mut actions = Vec::with_capacity(planned.len());
+        for (i, (action, already_there)) in planned.iter().zip(already_there).enumerate() {
             let step = format!("actions[{i}].{}", action.kind());
             let status = match action {
+                PlannedAction::LinkCase { .. } => ActionStatus::NotFound,
+                PlannedAction::Keep { key, input } => self.keep_one(plan, case_id, key, input, session).await.map_err(|e| (step, e))?,
                 PlannedAction::Update(input) => {
                     self.update_case_once(plan, case_id, input, created_with, session).await.map_err(|e| (step, e))?
                 }
                 PlannedAction::Relate(input) => {
                     // An identical item an earlier action of this rule just created counts too.
-                    let created_above = plan.actions[..i].iter().any(|a| matches!(a, PlannedAction::Relate(earlier) if earlier == input));
+                    let created_above = planned[..i].iter().any(|a| matches!(a, PlannedAction::Relate(earlier) if earlier == input));
                     if already_there.map_err(|e| (step.clone(), e.into()))? || created_above {
                         ActionStatus::AlreadyDone
                     } else if !session.spend(self.budget) {
@@ -501,6 +542,27 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
         Ok(conditions.iter().all(|entry| same_value(current.get(&entry.id), &entry.value)))
     }
 
+    /// The first case `lookups` find other than `this` (the rule's own case, which a search for
+    /// the customer's open cases may find first); a search result is checked like a case lookup's.
+    async fn other_case(&self, lookups: &[PlannedLookup], this: &str) -> Result<Option<String>, ApiError> {
+        for lookup in lookups {
+            let candidates = match lookup {
+                PlannedLookup::Id(id) => vec![id.clone()],
+                PlannedLookup::Contact(input) => self.api.list_cases_for_contact(input).await?,
+                PlannedLookup::Search(input) => self.api.search_cases(input).await?.cases.into_iter().map(|case| case.case_id).collect(),
+            };
+            for id in candidates.into_iter().filter(|id| id != this) {
+                if let PlannedLookup::Search(input) = lookup
+                    && !self.still_matches(&id, &input.filter).await?
+                {
+                    continue;
+                }
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
     async fn case_is_open(&self, case_id: &str) -> Result<bool, StepError> {
         match self.api.get_case_fields(case_id, &["status".to_owned()]).await {
             Ok(fields) => Ok(fields.get("status") != Some(&FieldValue::String("closed".into()))),
@@ -609,6 +671,133 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
             }
         }
         Ok(found)
+    }
+
+    /// `mode: keep-one`: the case's one item of this kind and key. The first event creates it and
+    /// binds its claim to the item's id; later events edit that item (UpdateRelatedItem), under
+    /// the case's ledger lock and in event order: an event older than the last one applied to the
+    /// item changes nothing (`Stale`), nor does one that gives it the content it already has. Only
+    /// the item the claim is bound to, which the automation created, is ever edited.
+    async fn keep_one(
+        &self,
+        plan: &RulePlan,
+        case_id: &str,
+        key: &str,
+        input: &CreateRelatedItemInput,
+        session: &mut LedgerSession,
+    ) -> Result<ActionStatus, StepError> {
+        if !self.claims.enabled() {
+            return Err(StepError::NeedsStore);
+        }
+        let update = input.as_update().expect("keep-one items are comments or custom items");
+        let event_time = plan.event_time_ms.unwrap_or_else(now_ms);
+        let (time_mark, digest_mark) = kept_watermarks(input.kind, key);
+        let digest = content_digest(&input.content);
+        let applied = session.ledger.applied.get(&time_mark).copied();
+        if applied.is_some_and(|applied| applied > event_time) {
+            info!(rule = %plan.rule, case = %case_id, "a newer event already set the kept item; not overwriting it");
+            return Ok(ActionStatus::Stale);
+        }
+        if applied.is_some() && session.ledger.applied.get(&digest_mark) == Some(&digest) {
+            session.applied.push((time_mark, event_time));
+            return Ok(ActionStatus::AlreadyDone);
+        }
+        if !session.spend(self.budget) {
+            warn!(rule = %plan.rule, case = %case_id, budget = self.budget.updates, "the case's budget of automated writes is spent; not writing the kept item");
+            return Ok(ActionStatus::BudgetSpent);
+        }
+        let result = self.write_kept(case_id, key, input, &update).await;
+        match &result {
+            Ok(_) => session.applied.extend([(time_mark, event_time), (digest_mark, digest)]),
+            Err(_) => session.refund(),
+        }
+        result
+    }
+
+    /// Creates the kept item (claiming it) or edits the one its claim is bound to.
+    async fn write_kept(
+        &self,
+        case_id: &str,
+        key: &str,
+        input: &CreateRelatedItemInput,
+        update: &UpdateRelatedItemInput,
+    ) -> Result<ActionStatus, StepError> {
+        let claim_key = keys::kept(&self.domain, case_id, input.kind, key);
+        let me = claims::attempt_id();
+        // The content rides in the pending claim: whoever finds it orphaned looks for that item.
+        let content = serde_json::to_string(&input.content).expect("contents serialize");
+        let mine = Claim::pending_with_lease(&claim_key, &me, Some(content.clone()), now_ms(), self.lease);
+        let Some(mut held) = self.claims.put_new(&mine).await? else {
+            return self.relate_claimed(&claim_key, &me, case_id, input).await;
+        };
+        for round in 0.. {
+            match decide(&held, &me, now_ms()) {
+                Next::Use(item_id) => match self.api.update_related_item(case_id, &item_id, update).await {
+                    Ok(()) => return Ok(ActionStatus::Done),
+                    // Removed by someone since: the next write creates the case's item again.
+                    Err(error) if error.kind == ApiErrorKind::NotFound => {
+                        let next = held.succeeded_by(&me, Some(content.clone()), now_ms(), self.lease);
+                        match self.claims.replace(&next).await? {
+                            None => return self.relate_claimed(&claim_key, &me, case_id, input).await,
+                            Some(now_held) => held = now_held,
+                        }
+                    }
+                    Err(error) => return Err(error.into()),
+                },
+                Next::Wait(pause) => {
+                    tokio::time::sleep(wait_step(round).min(pause.max(std::time::Duration::from_millis(10)))).await;
+                    held = match self.claims.get(&claim_key).await? {
+                        Some(claim) => claim,
+                        None => match self.claims.put_new(&mine).await? {
+                            None => return self.relate_claimed(&claim_key, &me, case_id, input).await,
+                            Some(claim) => claim,
+                        },
+                    };
+                }
+                // Its creator died mid-create: the item it was creating may exist (with the content
+                // its claim holds); bind the claim to it, else create it now.
+                Next::Replay { request, .. } => {
+                    let orphan = match serde_json::from_str::<serde_json::Value>(&request) {
+                        Ok(_) => self.orphan_kept_item(case_id, input, &request).await?,
+                        Err(_) => None,
+                    };
+                    let mut next = held.succeeded_by(&me, Some(content.clone()), now_ms(), self.lease);
+                    if let Some(id) = &orphan {
+                        next.state = ClaimState::Bound { id: id.clone() };
+                    }
+                    match self.claims.replace(&next).await? {
+                        None if orphan.is_none() => return self.relate_claimed(&claim_key, &me, case_id, input).await,
+                        None => held = next,
+                        Some(now_held) => held = now_held,
+                    }
+                }
+                Next::TakeOver => {
+                    let next = held.succeeded_by(&me, Some(content.clone()), now_ms(), self.lease);
+                    match self.claims.replace(&next).await? {
+                        None => return self.relate_claimed(&claim_key, &me, case_id, input).await,
+                        Some(now_held) => held = now_held,
+                    }
+                }
+            }
+        }
+        unreachable!("the loop only ends by returning")
+    }
+
+    /// The item of the automation with `content` (as stored in an orphaned claim), if any.
+    async fn orphan_kept_item(&self, case_id: &str, input: &CreateRelatedItemInput, content: &str) -> Result<Option<String>, ApiError> {
+        let stored = match (&input.content, serde_json::from_str::<serde_json::Value>(content)) {
+            (RelatedItemContent::Comment { content_type, .. }, Ok(v)) => match v.pointer("/comment/body").and_then(|b| b.as_str()) {
+                Some(body) => RelatedItemContent::Comment { body: body.to_owned(), content_type },
+                None => return Ok(None),
+            },
+            (RelatedItemContent::Custom { .. }, Ok(v)) => match v.pointer("/custom/fields").cloned().map(serde_json::from_value) {
+                Some(Ok(fields)) => RelatedItemContent::Custom { fields },
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let probe = CreateRelatedItemInput::new(stored, input.performed_by.clone());
+        Ok(self.items_like(case_id, &probe, true, None).await?.into_iter().next().map(|item| item.related_item_id))
     }
 
     // -----------------------------------------------------------------------------------------

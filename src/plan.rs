@@ -1,7 +1,7 @@
 //! Planning: for one event and one matching rule, every value extracted and every Cases request
 //! built, without calling the API. Execution runs a plan; the `plan` command prints it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -14,7 +14,7 @@ pub use crate::rules::Step;
 use crate::rules::customer::{CustomerQuery, IfNoProfile};
 use crate::rules::schedule::{FieldOp, Filter, Schedule, Selection, relative_time};
 use crate::rules::value::{CompiledValue, Limit, TemplateContext};
-use crate::rules::{Action, IfMissing, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder};
+use crate::rules::{Action, IfMissing, KeepOne, LinkTarget, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder, Tag};
 
 /// Everything one rule will do for one event.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,17 +56,33 @@ pub enum PlannedAction {
     Update(UpdateCaseInput),
     /// Created only if the case does not already have it (see `existing_item_filter`).
     Relate(CreateRelatedItemInput),
+    /// A ConnectCase item to the first case `lookups` find other than the rule's own case; it
+    /// becomes a `Relate` when the executor knows that case.
+    LinkCase {
+        lookups: Vec<PlannedLookup>,
+        if_missing: IfMissing,
+        performed_by: PerformedBy,
+    },
+    /// `mode: keep-one`: the case's one comment or custom item of this key, created by the first
+    /// event and edited (UpdateRelatedItem) by the later ones, in event order.
+    Keep {
+        key: String,
+        input: CreateRelatedItemInput,
+    },
 }
 
 impl PlannedAction {
     pub fn kind(&self) -> &'static str {
         match self {
             PlannedAction::Update(_) => "update",
-            PlannedAction::Relate(input) => match input.content {
+            PlannedAction::LinkCase { .. } => "linkCase",
+            PlannedAction::Relate(input) | PlannedAction::Keep { input, .. } => match input.content {
                 RelatedItemContent::Contact { .. } => "linkContact",
                 RelatedItemContent::Comment { .. } => "comment",
                 RelatedItemContent::File { .. } => "attachFile",
                 RelatedItemContent::Sla { .. } => "sla",
+                RelatedItemContent::Custom { .. } => "custom",
+                RelatedItemContent::ConnectCase { .. } => "linkCase",
             },
         }
     }
@@ -181,6 +197,8 @@ pub struct PlanInput<'a, R: Resolve> {
 
 /// The most cases a lookup reads; only the first is used.
 const LOOKUP_PAGE: i32 = 1;
+/// The most cases a `linkCase` lookup reads: the first that is not the rule's own case is used.
+const LINK_LOOKUP_PAGE: i32 = 2;
 
 /// The API's limit for ids, ARNs and SLA names (1–500 characters).
 const MAX_IDENTIFIER: usize = Limit::IDENTIFIER.chars;
@@ -191,35 +209,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
     let identity = rule.performed_by.as_deref().unwrap_or(input.identity);
     let performed_by = PerformedBy { custom_entity: identity.to_owned() };
 
-    let mut lookups = Vec::with_capacity(rule.case.find.len());
-    for (i, lookup) in rule.case.find.iter().enumerate() {
-        let path = format!("case.find[{i}]");
-        lookups.push(match lookup {
-            Lookup::Id(value) => PlannedLookup::Id(b.identifier(value, &format!("{path}.id"))?),
-            Lookup::Contact(value) => PlannedLookup::Contact(ListCasesForContactInput {
-                contact_arn: b.contact_arn(value.as_ref(), &format!("{path}.contact"))?,
-                max_results: 10,
-            }),
-            Lookup::Search { fields, sort } => {
-                let entries = b.fields(fields, &format!("{path}.search.fields"))?;
-                let (sort_field, _) = b.resolve_field(&sort.field, &format!("{path}.search.sort.field"))?;
-                let filters = entries.into_iter().map(|e| CaseFilter::Field(FieldFilter::EqualTo(e))).collect();
-                PlannedLookup::Search(SearchCasesInput {
-                    max_results: LOOKUP_PAGE,
-                    fields: vec![],
-                    next_token: None,
-                    filter: CaseFilter::AndAll(filters),
-                    sorts: vec![SortInput {
-                        field_id: sort_field,
-                        sort_order: match sort.order {
-                            SortOrder::Asc => "Asc",
-                            SortOrder::Desc => "Desc",
-                        },
-                    }],
-                })
-            }
-        });
-    }
+    let lookups = b.lookups(&rule.case.find, "case.find", LOOKUP_PAGE)?;
 
     let create = match &rule.case.create {
         None => None,
@@ -228,6 +218,7 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
             fields: b.fields(&create.fields, "case.create.fields")?,
             client_token: client_token(identity, &rule.name, &input.event.key),
             performed_by: performed_by.clone(),
+            tags: b.tags(&create.tags, "case.create.tags")?,
         }),
     };
 
@@ -240,13 +231,17 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                 fields: b.fields(fields, &format!("{path}.fields"))?,
                 performed_by: performed_by.clone(),
             }),
-            Action::Comment { body } => {
+            Action::Comment { body, keep } => {
                 let body = b.required_string(body, &path, Limit::COMMENT)?;
                 let length = body.chars().count();
                 if length > Limit::COMMENT.chars {
                     return Err(b.error(&path, format!("a comment has 1 to {} characters, this one has {length}", Limit::COMMENT.chars)));
                 }
-                relate(RelatedItemContent::Comment { body, content_type: "Text/Plain" })
+                let content = RelatedItemContent::Comment { body, content_type: "Text/Plain" };
+                match keep {
+                    None => relate(content),
+                    Some(keep) => b.keep(keep, &path, CreateRelatedItemInput::new(content, performed_by.clone()))?,
+                }
             }
             Action::LinkContact { contact_arn } => {
                 relate(RelatedItemContent::Contact { contact_arn: b.contact_arn(contact_arn.as_ref(), &path)? })
@@ -287,6 +282,22 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
                     },
                 })
             }
+            Action::Custom { fields, keep } => {
+                let content = RelatedItemContent::Custom { fields: b.fields(fields, &format!("{path}.fields"))? };
+                match keep {
+                    None => relate(content),
+                    Some(keep) => b.keep(keep, &path, CreateRelatedItemInput::new(content, performed_by.clone()))?,
+                }
+            }
+            Action::LinkCase { target: LinkTarget::Id(id) } => {
+                relate(RelatedItemContent::ConnectCase { case_id: b.identifier(id, &format!("{path}.caseId"))? })
+            }
+            Action::LinkCase { target: LinkTarget::Find { lookups, if_missing } } => PlannedAction::LinkCase {
+                // Two: the rule's own case may be the first a search finds.
+                lookups: b.lookups(lookups, &format!("{path}.find"), LINK_LOOKUP_PAGE)?,
+                if_missing: *if_missing,
+                performed_by: performed_by.clone(),
+            },
         });
     }
 
@@ -459,8 +470,74 @@ impl<R: Resolve> Builder<'_, R> {
         }
     }
 
+    /// A `keep-one` item: its key (the rule's name unless the rule gives one) and content.
+    fn keep(&self, keep: &KeepOne, path: &str, input: CreateRelatedItemInput) -> Result<PlannedAction, PlanError> {
+        let key = match &keep.key {
+            Some(key) => self.identifier(key, &format!("{path}.key"))?,
+            None => self.rule.name.clone(),
+        };
+        Ok(PlannedAction::Keep { key, input })
+    }
+
+    /// The lookups of `case.find` (or of a `linkCase`), each reading at most `page` cases.
+    fn lookups(&self, lookups: &[Lookup], at: &str, page: i32) -> Result<Vec<PlannedLookup>, PlanError> {
+        let mut planned = Vec::with_capacity(lookups.len());
+        for (i, lookup) in lookups.iter().enumerate() {
+            let path = format!("{at}[{i}]");
+            planned.push(match lookup {
+                Lookup::Id(value) => PlannedLookup::Id(self.identifier(value, &format!("{path}.id"))?),
+                Lookup::Contact(value) => PlannedLookup::Contact(ListCasesForContactInput {
+                    contact_arn: self.contact_arn(value.as_ref(), &format!("{path}.contact"))?,
+                    max_results: 10,
+                }),
+                Lookup::Search { fields, sort } => {
+                    let entries = self.fields(fields, &format!("{path}.search.fields"))?;
+                    let (sort_field, _) = self.resolve_field(&sort.field, &format!("{path}.search.sort.field"))?;
+                    let filters = entries.into_iter().map(|e| CaseFilter::Field(FieldFilter::EqualTo(e))).collect();
+                    PlannedLookup::Search(SearchCasesInput {
+                        max_results: page,
+                        fields: vec![],
+                        next_token: None,
+                        filter: CaseFilter::AndAll(filters),
+                        sorts: vec![SortInput {
+                            field_id: sort_field,
+                            sort_order: match sort.order {
+                                SortOrder::Asc => "Asc",
+                                SortOrder::Desc => "Desc",
+                            },
+                        }],
+                    })
+                }
+            });
+        }
+        Ok(planned)
+    }
+
     fn resolve_field(&self, field: &str, path: &str) -> Result<(String, Option<FieldType>), PlanError> {
         self.input.resolve.field(field).map_err(|reason| self.error(path, reason))
+    }
+
+    /// Tags of a new case; a tag whose value is "leave out" is left out. Keys and values are
+    /// checked against the API's patterns here, so that a bad one is refused before any write.
+    fn tags(&self, tags: &[Tag], path: &str) -> Result<BTreeMap<String, String>, PlanError> {
+        let i = self.input;
+        let mut out = BTreeMap::new();
+        for Tag { written, key, value } in tags {
+            let at = format!("{path}.{written}");
+            let key = self.required_string(key, &at, Limit::TAG_KEY)?;
+            crate::cases::tags::check_key(&key).map_err(|reason| self.error(&at, reason))?;
+            let Some(value) = value
+                .extract_string(&i.event.raw, i.rules.templates(), i.context, Limit::TAG_VALUE)
+                .map_err(|e| self.error(&at, e.to_string()))?
+            else {
+                continue;
+            };
+            crate::cases::tags::check_value(&value).map_err(|reason| self.error(&at, reason))?;
+            if out.insert(key, value).is_some() {
+                return Err(self.error(&at, "two tags of the rule have the same key for this event"));
+            }
+        }
+        Ok(out)
     }
 
     /// Field values in rule order; fields whose value is "leave out" are skipped.
@@ -496,6 +573,8 @@ pub struct PlannedRequest {
 
 /// Stands for the case id that is only known at run time.
 pub const RESOLVED_CASE: &str = "<the case found or created above>";
+/// Stands for the case a `linkCase` lookup finds at run time.
+pub const LINKED_CASE: &str = "<the case the linkCase lookups find>";
 
 impl RulePlan {
     /// Every request the plan may send, in order.
@@ -522,6 +601,50 @@ impl RulePlan {
         }
         for action in &self.actions {
             match action {
+                PlannedAction::LinkCase { lookups, performed_by, .. } => {
+                    for (i, lookup) in lookups.iter().enumerate() {
+                        let when = if i == 0 {
+                            "always (finds the case to link; the rule's own case is passed over)"
+                        } else {
+                            "if no case to link was found yet"
+                        };
+                        match lookup {
+                            PlannedLookup::Id(_) => {}
+                            PlannedLookup::Contact(body) => {
+                                out.push(PlannedRequest { when, request: CasesRequest::ListCasesForContact { body: body.clone() } })
+                            }
+                            PlannedLookup::Search(body) => {
+                                out.push(PlannedRequest { when, request: CasesRequest::SearchCases { body: body.clone() } })
+                            }
+                        }
+                    }
+                    let linked =
+                        CreateRelatedItemInput::new(RelatedItemContent::ConnectCase { case_id: LINKED_CASE.into() }, performed_by.clone());
+                    out.push(PlannedRequest {
+                        when: "if a case to link was found (looks for the link first)",
+                        request: CasesRequest::SearchRelatedItems { case_id: case_id.clone(), body: linked.existing_item_search() },
+                    });
+                    out.push(PlannedRequest {
+                        when: "if a case to link was found and is not linked yet",
+                        request: CasesRequest::CreateRelatedItem { case_id: case_id.clone(), body: linked },
+                    });
+                }
+                PlannedAction::Keep { key, input } => {
+                    out.push(PlannedRequest {
+                        when: "the first time (the case's one item of this kind and key; claimed in the coordination store)",
+                        request: CasesRequest::CreateRelatedItem { case_id: case_id.clone(), body: input.clone() },
+                    });
+                    if let Some(update) = input.as_update() {
+                        out.push(PlannedRequest {
+                            when: "later events, newer than the last applied and with other content",
+                            request: CasesRequest::UpdateRelatedItem {
+                                case_id: case_id.clone(),
+                                related_item_id: format!("<the item kept for key `{key}`>"),
+                                body: update,
+                            },
+                        });
+                    }
+                }
                 PlannedAction::Update(body) => out.push(PlannedRequest {
                     when: "always",
                     request: CasesRequest::UpdateCase { case_id: case_id.clone(), body: body.clone() },
@@ -661,6 +784,41 @@ rules:
         assert_eq!(other_instance(&contact(None), Some(own)), Some(Skip::OtherInstance { instance: None }), "names no instance");
         assert_eq!(other_instance(&contact(Some(other)), None), None, "without CONNECT_INSTANCE_ARN every instance is served");
         assert_eq!(other_instance(&eventbridge(event("e-1")).unwrap(), Some(own)), None, "custom events have no instance");
+    }
+
+    #[test]
+    fn tags_are_taken_from_the_event_and_checked_before_any_call() {
+        let yaml = r#"
+rules:
+  - name: t
+    match: { source: [shop] }
+    case:
+      create:
+        template: Order issue
+        fields: { title: t, customer_id: "$.detail.customer" }
+        tags:
+          Department: Orders
+          "{{ detail.team }}": $.detail.order
+          Reason: { path: $.detail.missing, default: null }
+"#;
+        let mut with_team = event("e-1");
+        with_team["detail"]["team"] = json!("returns");
+        let planned = plan(yaml, with_team.clone()).unwrap();
+        let tags = &planned.create.as_ref().unwrap().tags;
+        assert_eq!(tags, &BTreeMap::from([("Department".to_owned(), "Orders".to_owned()), ("returns".to_owned(), "O-1".to_owned())]));
+        let body =
+            serde_json::to_value(planned.requests().into_iter().find(|r| matches!(r.request, CasesRequest::CreateCase { .. })).unwrap())
+                .unwrap();
+        assert_eq!(body["body"]["tags"], json!({"Department": "Orders", "returns": "O-1"}), "plan shows the tags");
+
+        with_team["detail"]["order"] = json!("O-1; drop table");
+        let error = plan(yaml, with_team.clone()).unwrap_err();
+        assert_eq!(error.path, "case.create.tags.{{ detail.team }}");
+        assert!(error.reason.contains("tag value") && !error.reason.contains("drop"), "{error}");
+        with_team["detail"]["team"] = json!("aws:team");
+        assert!(plan(yaml, with_team).unwrap_err().reason.contains("aws:"));
+        let error = plan(yaml, event("e-1")).unwrap_err();
+        assert!(error.reason.contains("detail.team"), "an undefined key is an error: {error}");
     }
 
     #[test]

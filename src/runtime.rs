@@ -32,6 +32,11 @@ pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, Stri
     let config = Config::from_env(|name| std::env::var(name).ok())
         .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
     let rules = load_rules(config.rules_file.as_deref())?;
+    if let (Some((rule, at)), None) = (rules.keeping_one(), &config.claims_table) {
+        return Err(format!(
+            "rule `{rule}`, at `{at}`: `mode: keep-one` needs the coordination store, which holds which item is kept: set CLAIMS_TABLE"
+        ));
+    }
     let sdk = sdk_config().await;
     let api = SdkCases::lazy(sdk.clone(), config.domain_id.clone());
     let claims = config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table));

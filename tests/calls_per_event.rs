@@ -77,7 +77,15 @@ async fn each_default_rule_makes_the_calls_it_needs_and_no_more() {
     let (cases, store) = calls(&service, &fresh, sample("contact-disconnected-abandoned.json")).await;
     assert_eq!(
         cases,
-        counts(&[("GetTemplate", 1), ("SearchProfiles", 1), ("CreateCase", 1), ("SearchRelatedItems", 2), ("CreateRelatedItem", 2)])
+        counts(&[
+            ("GetTemplate", 1),
+            ("SearchProfiles", 1),
+            ("CreateCase", 1),
+            ("SearchCases", 1),
+            ("SearchRelatedItems", 2),
+            ("CreateRelatedItem", 2)
+        ]),
+        "the search for a case to link finds only the new callback case"
     );
     assert_eq!(store, counts(&[("PutItem", 3), ("TransactWriteItems", 1), ("UpdateItem", 4)]));
 
@@ -85,8 +93,12 @@ async fn each_default_rule_makes_the_calls_it_needs_and_no_more() {
     again["id"] = json!("calls-same-caller-again");
     again["detail"]["contactId"] = json!("calls-same-caller-contact");
     let (cases, store) = calls(&service, &fresh, again).await;
-    assert_eq!(cases, counts(&[("CreateCase", 1), ("SearchRelatedItems", 2), ("CreateRelatedItem", 2)]), "the profile search is cached");
-    assert_eq!(store, counts(&[("PutItem", 3), ("TransactWriteItems", 1), ("UpdateItem", 4)]));
+    assert_eq!(
+        cases,
+        counts(&[("CreateCase", 1), ("SearchCases", 1), ("GetCase", 1), ("SearchRelatedItems", 3), ("CreateRelatedItem", 3)]),
+        "the profile search is cached; the caller's first callback case, still open, is linked"
+    );
+    assert_eq!(store, counts(&[("PutItem", 4), ("TransactWriteItems", 1), ("UpdateItem", 5)]));
 
     let (cases, store) = calls(&service, &fresh, sample("custom-order-delayed.json")).await;
     assert_eq!(

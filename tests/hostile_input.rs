@@ -518,6 +518,21 @@ proptest! {
         let text = serde_norway::to_string(&json!({ "rules": rules })).unwrap();
         check_rules_text(&text);
     }
+
+    /// Custom items, kept items and linked cases, well formed or not, with tags on the new case:
+    /// loaded or refused with their problems listed, and planned for every sample without a panic.
+    #[test]
+    fn the_rules_loader_takes_random_custom_kept_and_linking_actions(
+        actions in proptest::collection::vec(arb_newer_action(), 1..3),
+        tag in (arb_key(), arb_value_spec()),
+    ) {
+        let rule = json!({"name": "newer", "match": {"source": ["com.example.orders"]},
+            "case": {"find": [{"id": "$.detail.caseId"}], "create": {"template": "Order issue",
+                "fields": {"title": "t", "customer_id": "$.detail.customerProfileArn"}, "tags": {tag.0: tag.1}}},
+            "actions": actions});
+        let text = serde_norway::to_string(&json!({ "rules": [rule] })).unwrap();
+        check_rules_text(&text);
+    }
 }
 
 fn reference_wildcard(pattern: &str, text: &str) -> bool {
@@ -665,6 +680,19 @@ fn arb_text_edit() -> impl Strategy<Value = TextEdit> {
 
 const NAMES: &[&str] = &["a", "b", "a", "", " "];
 
+/// Custom items, kept comments and custom items, linked cases: well formed or random.
+fn arb_newer_action() -> BoxedStrategy<Value> {
+    prop_oneof![
+        (arb_key(), arb_value_spec()).prop_map(|(k, v)| json!({"custom": {"fields": {k: v}}})),
+        (arb_key(), arb_value_spec(), arb_value_spec())
+            .prop_map(|(k, v, key)| json!({"custom": {"fields": {k: v}, "mode": "keep-one", "key": key}})),
+        (arb_value_spec(), arb_leaf()).prop_map(|(body, mode)| json!({"comment": {"body": body, "mode": mode}})),
+        arb_value_spec().prop_map(|v| json!({"linkCase": {"caseId": v}})),
+        (arb_key(), arb_value_spec()).prop_map(|(k, v)| json!({"linkCase": {"find": [{"search": {"fields": {k: v}}}]}})),
+    ]
+    .boxed()
+}
+
 /// A rule whose every part is either well formed or random.
 fn arb_rule() -> impl Strategy<Value = Value> {
     let name = prop_oneof![proptest::sample::select(NAMES).prop_map(Value::from), arb_leaf()];
@@ -678,6 +706,9 @@ fn arb_rule() -> impl Strategy<Value = Value> {
     let create = prop_oneof![
         (arb_value_spec(), arb_value_spec())
             .prop_map(|(t, c)| json!({"template": "General inquiry", "fields": {"title": t, "customer_id": c}})),
+        (arb_value_spec(), arb_value_spec(), arb_key(), arb_value_spec())
+            .prop_map(|(t, c, k, v)| json!({"template": "General inquiry", "fields": {"title": t, "customer_id": c}, "tags": {k: v}}))
+            .boxed(),
         arb_json(),
     ];
     let action = prop_oneof![

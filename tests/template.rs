@@ -35,10 +35,14 @@ const CASES_ACTIONS: &[&str] = &[
     "cases:SearchRelatedItems",
     "cases:SearchAllRelatedItems",
     "cases:CreateRelatedItem",
+    "cases:UpdateRelatedItem",
     "cases:ListFields",
     "cases:ListTemplates",
     "cases:ListFieldOptions",
     "cases:GetTemplate",
+    // Not called: CreateCase with tags authorizes it too (Service Authorization Reference, the
+    // table of API operations of Amazon Connect Cases).
+    "cases:TagResource",
 ];
 
 /// The other actions the execution role may have: linking a contact (CreateRelatedItem with a

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use time::format_description::well_known::Rfc3339;
 
-use super::catalog::{Catalog, variant_name};
+use super::catalog::{Catalog, SYSTEM_FIELDS, variant_name};
 use super::model::*;
 use crate::plan::{PlanError, PlannedAction, RulePlan};
 
@@ -66,6 +66,9 @@ const MAX_SUMMARY: usize = 3000;
 /// CreateCase and UpdateCase take at most this many fields.
 const MAX_FIELDS: usize = 220;
 
+/// A custom related item has 1 to this many fields (`CustomInputContent.fields`).
+const MAX_CUSTOM_FIELDS: usize = 50;
+
 /// What `plans` need fetched before they can be checked.
 pub fn needs(plans: &[RulePlan], catalog: &Catalog) -> Needs {
     let mut needs = Needs::default();
@@ -79,13 +82,16 @@ pub fn needs(plans: &[RulePlan], catalog: &Catalog) -> Needs {
         for action in &plan.actions {
             match action {
                 PlannedAction::Update(update) => written.extend(update.fields.iter().map(|e| (e.id.as_str(), &e.value))),
-                PlannedAction::Relate(item) => {
-                    if let RelatedItemContent::Sla { sla_input_configuration: sla } = &item.content
-                        && let Some(field) = &sla.field_id
-                    {
-                        written.extend(sla.target_field_values.iter().map(|v| (field.as_str(), v)));
+                PlannedAction::Relate(item) | PlannedAction::Keep { input: item, .. } => match &item.content {
+                    RelatedItemContent::Sla { sla_input_configuration: sla } => {
+                        if let Some(field) = &sla.field_id {
+                            written.extend(sla.target_field_values.iter().map(|v| (field.as_str(), v)));
+                        }
                     }
-                }
+                    RelatedItemContent::Custom { fields } => written.extend(fields.iter().map(|e| (e.id.as_str(), &e.value))),
+                    _ => {}
+                },
+                PlannedAction::LinkCase { .. } => {}
             }
         }
         for (id, value) in written {
@@ -117,11 +123,12 @@ pub fn check_plan(plan: &RulePlan, model: &DomainModel) -> Result<(), Violation>
                     return Err(check.refused(&fields, reason));
                 }
             }
-            PlannedAction::Relate(item) => {
-                if let RelatedItemContent::Sla { sla_input_configuration: sla } = &item.content {
-                    check.sla(sla, &path)?;
-                }
-            }
+            PlannedAction::Relate(item) | PlannedAction::Keep { input: item, .. } => match &item.content {
+                RelatedItemContent::Sla { sla_input_configuration: sla } => check.sla(sla, &path)?,
+                RelatedItemContent::Custom { fields } => check.custom(fields, &format!("{path}.fields"))?,
+                _ => {}
+            },
+            PlannedAction::LinkCase { .. } => {}
         }
     }
     Ok(())
@@ -268,6 +275,20 @@ impl Check<'_> {
         Ok(())
     }
 
+    /// The values of a custom item: 1 to 50 fields of the domain, none of them a system field,
+    /// each value fitting its field like a case field's.
+    fn custom(&self, fields: &[FieldEntry], path: &str) -> Result<(), Violation> {
+        if !(1..=MAX_CUSTOM_FIELDS).contains(&fields.len()) {
+            let reason = format!("a custom item has 1 to {MAX_CUSTOM_FIELDS} fields, this one has {} for this event", fields.len());
+            return Err(self.refused(path, reason));
+        }
+        if let Some(entry) = fields.iter().find(|e| SYSTEM_FIELDS.iter().any(|(id, _, _)| *id == e.id)) {
+            let reason = format!("system field `{}` cannot be a field of a custom item", entry.id);
+            return Err(self.refused(&format!("{path}.{}", self.name(&entry.id)), reason));
+        }
+        self.entries(fields, path)
+    }
+
     /// An SLA: its name's pattern, and target values that fit its field (exactly one).
     fn sla(&self, sla: &SlaInput, path: &str) -> Result<(), Violation> {
         if sla.name.trim_end() != sla.name {
@@ -366,7 +387,13 @@ mod tests {
     }
 
     fn create(fields: Vec<FieldEntry>) -> CreateCaseInput {
-        CreateCaseInput { template_id: "t-callback".into(), fields, client_token: "t".into(), performed_by: who() }
+        CreateCaseInput {
+            template_id: "t-callback".into(),
+            fields,
+            client_token: "t".into(),
+            performed_by: who(),
+            tags: Default::default(),
+        }
     }
 
     const CUSTOMER: &str = "arn:aws:profile:us-east-1:123456789012:domains/d/profiles/p";
@@ -549,6 +576,25 @@ mod tests {
         assert!(check(sla(None, vec![text("high")], "Answer")).unwrap_err().error.reason.contains("`field`"));
         assert!(check(sla(Some("f-total"), vec![text("3")], "Answer")).unwrap_err().error.reason.contains("takes a number"));
         assert_eq!(check(sla(None, vec![], "Answer ")).unwrap_err().error.path, "actions[0].sla.name");
+    }
+
+    #[test]
+    fn custom_item_values_fit_their_fields_and_no_system_field_is_used() {
+        let model = model();
+        let custom =
+            |fields: Vec<FieldEntry>| PlannedAction::Relate(CreateRelatedItemInput::new(RelatedItemContent::Custom { fields }, who()));
+        let check = |fields| check_plan(&plan(None, vec![custom(fields)]), &model);
+        assert_eq!(check(vec![entry("f-total", FieldValue::Double(3.0)), entry(PRIORITY, text("high"))]), Ok(()));
+        let error = check(vec![entry("f-total", text("3"))]).unwrap_err().error;
+        assert_eq!(error.path, "actions[0].custom.fields.Order total");
+        assert!(error.reason.contains("takes a number"), "{error}");
+        let error = check(vec![entry("title", text("x"))]).unwrap_err().error;
+        assert!(error.reason.contains("system field `title`"), "{error}");
+        assert!(check(vec![]).unwrap_err().error.reason.contains("1 to 50"));
+        let inactive = check(vec![entry(PRIORITY, text("legacy"))]).unwrap_err();
+        assert_eq!(inactive.missing, Some(Missing::Options(PRIORITY.into())));
+        let plans = [plan(None, vec![custom(vec![entry(PRIORITY, text("high"))])])];
+        assert_eq!(needs(&plans, &model.catalog).options, BTreeSet::from([PRIORITY.to_owned()]), "its single-select options are read");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod domain_cache;
 pub mod model;
 pub mod redact;
 pub mod sdk;
+pub mod tags;
 
 use std::fmt;
 use std::future::Future;
@@ -38,6 +39,13 @@ pub trait CasesApi: Send + Sync {
     ) -> impl Future<Output = Result<std::collections::HashMap<String, FieldValue>, ApiError>> + Send;
     /// The new related item's id.
     fn create_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> impl Future<Output = Result<String, ApiError>> + Send;
+    /// New content for a comment or custom item (UpdateRelatedItem, with `performedBy`).
+    fn update_related_item(
+        &self,
+        case_id: &str,
+        related_item_id: &str,
+        input: &UpdateRelatedItemInput,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
     /// Every field of the domain (all pages).
     fn list_fields(&self) -> impl Future<Output = Result<Vec<FieldInfo>, ApiError>> + Send;
     /// Every template of the domain (all pages).

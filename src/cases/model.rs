@@ -2,6 +2,8 @@
 //! `docs/reference/cases-api.md` §2. `plan` prints them as they are; the SDK adapter turns them into
 //! `aws-sdk-connectcases` calls. Path members (`caseId`) are kept beside the body.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 pub use crate::rules::value::FieldValue;
@@ -28,6 +30,9 @@ pub struct CreateCaseInput {
     pub fields: Vec<FieldEntry>,
     pub client_token: String,
     pub performed_by: PerformedBy,
+    /// Tags on the new case (tag-based access control); part of the request the token stands for.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -201,7 +206,7 @@ pub struct ListCasesForContactInput {
     pub max_results: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchRelatedItemsInput {
     pub max_results: i32,
@@ -211,7 +216,7 @@ pub struct SearchRelatedItemsInput {
 }
 
 /// The subset of `RelatedItemTypeFilter` used to look for an item before creating it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RelatedItemFilter {
     Contact {
@@ -226,7 +231,25 @@ pub enum RelatedItemFilter {
     Sla {
         name: String,
     },
+    /// `{"custom": {"fields": {"andAll": [{"field": {"equalTo": …}}]}}}`: items with these values.
+    Custom {
+        fields: CustomFieldsFilter,
+    },
+    ConnectCase {
+        #[serde(rename = "caseId")]
+        case_id: String,
+    },
 }
+
+/// The subset of `CustomFieldsFilter` this function builds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CustomFieldsFilter {
+    AndAll(Vec<CaseFilter>),
+}
+
+/// Conditions of a custom-fields filter (the API's `andAll` takes at most 10).
+const MAX_CUSTOM_CONDITIONS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -258,6 +281,27 @@ pub enum RelatedItemContent {
         #[serde(rename = "slaInputConfiguration")]
         sla_input_configuration: SlaInput,
     },
+    /// A structured record (an order, a shipment) in fields of the domain.
+    Custom { fields: Vec<FieldEntry> },
+    /// Another case, linked to this one.
+    ConnectCase {
+        #[serde(rename = "caseId")]
+        case_id: String,
+    },
+}
+
+impl RelatedItemContent {
+    /// The `RelatedItemType` of the content.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RelatedItemContent::Contact { .. } => "Contact",
+            RelatedItemContent::Comment { .. } => "Comment",
+            RelatedItemContent::File { .. } => "File",
+            RelatedItemContent::Sla { .. } => "Sla",
+            RelatedItemContent::Custom { .. } => "Custom",
+            RelatedItemContent::ConnectCase { .. } => "ConnectCase",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -275,24 +319,30 @@ pub struct SlaInput {
 
 impl CreateRelatedItemInput {
     pub fn new(content: RelatedItemContent, performed_by: PerformedBy) -> CreateRelatedItemInput {
-        let kind = match content {
-            RelatedItemContent::Contact { .. } => "Contact",
-            RelatedItemContent::Comment { .. } => "Comment",
-            RelatedItemContent::File { .. } => "File",
-            RelatedItemContent::Sla { .. } => "Sla",
-        };
-        CreateRelatedItemInput { kind, content, performed_by }
+        CreateRelatedItemInput { kind: content.kind(), content, performed_by }
     }
 
     /// The search that finds this item if it was already created (by an earlier delivery of the
-    /// same event): contacts and files by ARN, SLAs by name, comments by type (their bodies are
-    /// then compared, since the API cannot filter on them).
+    /// same event): contacts and files by ARN, SLAs by name, linked cases by case id, custom items
+    /// by (up to ten of) their values, comments by type (their bodies are then compared, since
+    /// the API cannot filter on them).
     pub fn existing_item_filter(&self) -> RelatedItemFilter {
         match &self.content {
             RelatedItemContent::Contact { contact_arn } => RelatedItemFilter::Contact { contact_arn: contact_arn.clone() },
             RelatedItemContent::Comment { .. } => RelatedItemFilter::Comment {},
             RelatedItemContent::File { file_arn } => RelatedItemFilter::File { file_arn: file_arn.clone() },
             RelatedItemContent::Sla { sla_input_configuration } => RelatedItemFilter::Sla { name: sla_input_configuration.name.clone() },
+            RelatedItemContent::Custom { fields } => RelatedItemFilter::Custom {
+                fields: CustomFieldsFilter::AndAll(
+                    fields
+                        .iter()
+                        .filter(|f| !matches!(f.value, FieldValue::Empty(_)))
+                        .take(MAX_CUSTOM_CONDITIONS)
+                        .map(|f| CaseFilter::Field(FieldFilter::EqualTo(f.clone())))
+                        .collect(),
+                ),
+            },
+            RelatedItemContent::ConnectCase { case_id } => RelatedItemFilter::ConnectCase { case_id: case_id.clone() },
         }
     }
 
@@ -303,11 +353,10 @@ impl CreateRelatedItemInput {
 
     /// Whether `item` (returned by the filter above) is this very item.
     pub fn is_same_as(&self, item: &RelatedItem) -> bool {
+        let ours = item.performed_by.as_deref() == Some(self.performed_by.custom_entity.as_str());
         match &self.content {
-            RelatedItemContent::Comment { body, .. } => {
-                item.comment_body.as_deref() == Some(body.as_str())
-                    && item.performed_by.as_deref() == Some(self.performed_by.custom_entity.as_str())
-            }
+            RelatedItemContent::Comment { body, .. } => item.comment_body.as_deref() == Some(body.as_str()) && ours,
+            RelatedItemContent::Custom { fields } => item.custom_fields.as_ref().is_some_and(|found| same_fields(found, fields)) && ours,
             _ => true,
         }
     }
@@ -370,6 +419,53 @@ impl RelatedItem {
     }
 }
 
+/// The same values for the same fields, in any order (empty values count as absent).
+pub fn same_fields(a: &[FieldEntry], b: &[FieldEntry]) -> bool {
+    let set = |fields: &[FieldEntry]| {
+        let mut set: Vec<String> = fields
+            .iter()
+            .filter(|f| !matches!(f.value, FieldValue::Empty(_)))
+            .map(|f| format!("{}={}", f.id, serde_json::to_string(&f.value).expect("field values serialize")))
+            .collect();
+        set.sort();
+        set
+    };
+    set(a) == set(b)
+}
+
+/// UpdateRelatedItem: new content for a comment or custom item the automation created.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRelatedItemInput {
+    pub content: RelatedItemUpdateContent,
+    pub performed_by: PerformedBy,
+}
+
+/// `RelatedItemUpdateContent`: the two kinds of item the API edits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RelatedItemUpdateContent {
+    Comment {
+        body: String,
+        #[serde(rename = "contentType")]
+        content_type: &'static str,
+    },
+    /// Replaces every field of the item.
+    Custom { fields: Vec<FieldEntry> },
+}
+
+impl CreateRelatedItemInput {
+    /// The update that gives an existing item this item's content (comments and custom items).
+    pub fn as_update(&self) -> Option<UpdateRelatedItemInput> {
+        let content = match &self.content {
+            RelatedItemContent::Comment { body, content_type } => RelatedItemUpdateContent::Comment { body: body.clone(), content_type },
+            RelatedItemContent::Custom { fields } => RelatedItemUpdateContent::Custom { fields: fields.clone() },
+            _ => return None,
+        };
+        Some(UpdateRelatedItemInput { content, performed_by: self.performed_by.clone() })
+    }
+}
+
 /// Results the function needs from the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedCase {
@@ -377,18 +473,20 @@ pub struct CreatedCase {
     pub case_arn: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RelatedItem {
     pub related_item_id: String,
     /// `performedBy.customEntity`, when the item was created by a custom entity.
     pub performed_by: Option<String>,
     pub comment_body: Option<String>,
+    /// The values of a custom item.
+    pub custom_fields: Option<Vec<FieldEntry>>,
     /// When the item was added (seconds, nanoseconds since the epoch): the earliest of two
     /// duplicates is the one kept.
     pub association_time: Option<(i64, u32)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RelatedItemsPage {
     pub items: Vec<RelatedItem>,
     pub next_token: Option<String>,
@@ -465,6 +563,13 @@ pub enum CasesRequest {
         #[serde(rename = "caseId")]
         case_id: String,
         body: CreateRelatedItemInput,
+    },
+    UpdateRelatedItem {
+        #[serde(rename = "caseId")]
+        case_id: String,
+        #[serde(rename = "relatedItemId")]
+        related_item_id: String,
+        body: UpdateRelatedItemInput,
     },
 }
 

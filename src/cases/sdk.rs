@@ -123,15 +123,29 @@ fn from_field_value_union(value: &t::FieldValueUnion) -> Option<FieldValue> {
     })
 }
 
-fn related_item_filter(filter: &RelatedItemFilter) -> t::RelatedItemTypeFilter {
-    match filter {
+fn related_item_filter(filter: &RelatedItemFilter) -> Result<t::RelatedItemTypeFilter, ApiError> {
+    const OP: &str = "SearchRelatedItems";
+    Ok(match filter {
         RelatedItemFilter::Contact { contact_arn } => {
             t::RelatedItemTypeFilter::Contact(t::ContactFilter::builder().contact_arn(contact_arn).build())
         }
         RelatedItemFilter::Comment {} => t::RelatedItemTypeFilter::Comment(t::CommentFilter::builder().build()),
         RelatedItemFilter::File { file_arn } => t::RelatedItemTypeFilter::File(t::FileFilter::builder().file_arn(file_arn).build()),
         RelatedItemFilter::Sla { name } => t::RelatedItemTypeFilter::Sla(t::SlaFilter::builder().name(name).build()),
-    }
+        RelatedItemFilter::ConnectCase { case_id } => {
+            t::RelatedItemTypeFilter::ConnectCase(t::ConnectCaseFilter::builder().case_id(case_id).build())
+        }
+        RelatedItemFilter::Custom { fields: CustomFieldsFilter::AndAll(all) } => {
+            let conditions = all
+                .iter()
+                .map(|condition| match case_filter(OP, condition)? {
+                    t::CaseFilter::Field(field) => Ok(t::CustomFieldsFilter::Field(field)),
+                    _ => Err(build_error(OP, "a custom-fields filter holds field conditions only")),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            t::RelatedItemTypeFilter::Custom(t::CustomFilter::builder().fields(t::CustomFieldsFilter::AndAll(conditions)).build())
+        }
+    })
 }
 
 fn related_item_content(
@@ -167,8 +181,19 @@ fn related_item_content(
                 .map_err(fail)?;
             (t::RelatedItemType::Sla, t::RelatedItemInputContent::Sla(t::SlaInputContent::SlaInputConfiguration(config)))
         }
+        RelatedItemContent::Custom { fields } => (
+            t::RelatedItemType::Custom,
+            t::RelatedItemInputContent::Custom(
+                t::CustomInputContent::builder().set_fields(Some(field_values(operation, fields)?)).build().map_err(fail)?,
+            ),
+        ),
+        RelatedItemContent::ConnectCase { case_id } => (
+            t::RelatedItemType::ConnectCase,
+            t::RelatedItemInputContent::ConnectCase(t::ConnectCaseInputContent::builder().case_id(case_id).build().map_err(fail)?),
+        ),
     })
 }
+
 
 fn field_type(field_type: &t::FieldType) -> FieldType {
     match field_type {
@@ -251,6 +276,7 @@ impl CasesApi for SdkCases {
             .set_fields(Some(field_values(OP, &input.fields)?))
             .client_token(&input.client_token)
             .performed_by(performed_by(&input.performed_by))
+            .set_tags((!input.tags.is_empty()).then(|| input.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
             .send()
             .await
             .map_err(|e| api_error(OP, e))?;
@@ -278,7 +304,7 @@ impl CasesApi for SdkCases {
             .domain_id(&self.domain_id)
             .case_id(case_id)
             .max_results(input.max_results)
-            .set_filters(Some(input.filters.iter().map(related_item_filter).collect()))
+            .set_filters(Some(input.filters.iter().map(related_item_filter).collect::<Result<_, _>>()?))
             .set_next_token(input.next_token.clone())
             .send()
             .await
@@ -292,6 +318,15 @@ impl CasesApi for SdkCases {
                 performed_by: item.performed_by().and_then(|p| p.as_custom_entity().ok()).cloned(),
                 comment_body: match item.content() {
                     Some(t::RelatedItemContent::Comment(c)) => Some(c.body().to_owned()),
+                    _ => None,
+                },
+                custom_fields: match item.content() {
+                    Some(t::RelatedItemContent::Custom(c)) => Some(
+                        c.fields()
+                            .iter()
+                            .filter_map(|f| Some(FieldEntry { id: f.id().to_owned(), value: from_field_value_union(f.value()?)? }))
+                            .collect(),
+                    ),
                     _ => None,
                 },
                 association_time: Some((item.association_time().secs(), item.association_time().subsec_nanos())),
@@ -372,6 +407,33 @@ impl CasesApi for SdkCases {
             .await
             .map_err(|e| api_error(OP, e))?;
         Ok(output.related_item_id().to_owned())
+    }
+
+    async fn update_related_item(&self, case_id: &str, related_item_id: &str, input: &UpdateRelatedItemInput) -> Result<(), ApiError> {
+        const OP: &str = "UpdateRelatedItem";
+        let content = match &input.content {
+            RelatedItemUpdateContent::Comment { body, .. } => t::RelatedItemUpdateContent::Comment(
+                t::CommentUpdateContent::builder()
+                    .body(body)
+                    .content_type(t::CommentBodyTextType::Plaintext)
+                    .build()
+                    .map_err(|e| build_error(OP, e))?,
+            ),
+            RelatedItemUpdateContent::Custom { fields } => t::RelatedItemUpdateContent::Custom(
+                t::CustomUpdateContent::builder().set_fields(Some(field_values(OP, fields)?)).build().map_err(|e| build_error(OP, e))?,
+            ),
+        };
+        self.client()
+            .update_related_item()
+            .domain_id(&self.domain_id)
+            .case_id(case_id)
+            .related_item_id(related_item_id)
+            .content(content)
+            .performed_by(performed_by(&input.performed_by))
+            .send()
+            .await
+            .map_err(|e| api_error(OP, e))?;
+        Ok(())
     }
 
     async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {

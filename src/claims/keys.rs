@@ -48,15 +48,34 @@ pub fn token(domain: &str, client_token: &str) -> String {
 }
 
 /// A related item of a case. Contacts and files are one per case whatever the event; an SLA is
-/// one per name; a comment is one per event and text, so a redelivery writes it once while two
-/// events writing the same words (two agents' identical notes on two calls) write it twice.
+/// one per name; a linked case is one per case it links to; a comment is one per event and text,
+/// and a custom item one per event and values (in any order), so a redelivery writes it once
+/// while two events writing the same words or values (two agents' identical notes on two calls)
+/// write it twice.
 pub fn item(domain: &str, case_id: &str, content: &RelatedItemContent, event_key: &str) -> String {
     match content {
+        RelatedItemContent::ConnectCase { case_id: linked } => hashed("item", &[domain, case_id, "connectCase", linked]),
+        RelatedItemContent::Custom { fields } => {
+            let mut values: Vec<String> = fields
+                .iter()
+                .filter(|f| !matches!(f.value, crate::cases::model::FieldValue::Empty(_)))
+                .map(|FieldEntry { id, value }| format!("{id}={}", serde_json::to_string(value).expect("field values serialize")))
+                .collect();
+            values.sort();
+            let mut parts = vec![domain, case_id, "custom", event_key];
+            parts.extend(values.iter().map(String::as_str));
+            hashed("item", &parts)
+        }
         RelatedItemContent::Contact { contact_arn } => hashed("item", &[domain, case_id, "contact", contact_arn]),
         RelatedItemContent::File { file_arn } => hashed("item", &[domain, case_id, "file", file_arn]),
         RelatedItemContent::Sla { sla_input_configuration } => hashed("item", &[domain, case_id, "sla", &sla_input_configuration.name]),
         RelatedItemContent::Comment { body, .. } => hashed("item", &[domain, case_id, "comment", event_key, body]),
     }
+}
+
+/// The one item of a kind and key that a `keep-one` action keeps on a case (bound to its id).
+pub fn kept(domain: &str, case_id: &str, kind: &str, key: &str) -> String {
+    hashed("kept", &[domain, case_id, kind, key])
 }
 
 /// A profile the function creates for a caller no profile matches: the profiles domain and the
@@ -151,6 +170,20 @@ mod tests {
         };
         assert_eq!(item("d", "c", &sla("a"), "e1"), item("d", "c", &sla("a"), "e2"));
         assert_ne!(item("d", "c", &sla("a"), "e1"), item("d", "c", &sla("b"), "e1"));
+    }
+
+    #[test]
+    fn custom_items_are_per_event_and_values_in_any_order_linked_cases_per_target() {
+        let entry = |id: &str, v: &str| FieldEntry { id: id.into(), value: FieldValue::String(v.into()) };
+        let custom = |fields: Vec<FieldEntry>| RelatedItemContent::Custom { fields };
+        let a = custom(vec![entry("order", "O-1"), entry("total", "3")]);
+        let b = custom(vec![entry("total", "3"), entry("order", "O-1")]);
+        assert_eq!(item("d", "c", &a, "e1"), item("d", "c", &b, "e1"));
+        assert_ne!(item("d", "c", &a, "e1"), item("d", "c", &a, "e2"));
+        assert_ne!(item("d", "c", &a, "e1"), item("d", "c", &custom(vec![entry("order", "O-2"), entry("total", "3")]), "e1"));
+        let link = |to: &str| RelatedItemContent::ConnectCase { case_id: to.into() };
+        assert_eq!(item("d", "c", &link("c2"), "e1"), item("d", "c", &link("c2"), "e2"));
+        assert_ne!(item("d", "c", &link("c2"), "e1"), item("d", "c", &link("c3"), "e1"));
     }
 
     #[test]

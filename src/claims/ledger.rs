@@ -38,6 +38,19 @@ pub fn watermark(rule: &str, field_id: &str) -> String {
     format!("w:{}:{rule}:{field_id}", rule.len())
 }
 
+/// The watermarks of a kept item (`keep-one`): the time of the newest event applied to it, and a
+/// digest of the content it was given (an event with the same content sends nothing).
+pub fn kept_watermarks(kind: &str, key: &str) -> (String, String) {
+    (format!("w:k:{kind}:{}:{key}", key.len()), format!("w:d:{kind}:{}:{key}", key.len()))
+}
+
+/// A digest of an item's content, as a ledger number.
+pub fn content_digest(content: &impl serde::Serialize) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(serde_json::to_vec(content).expect("contents serialize"));
+    i64::from_be_bytes(digest[..8].try_into().expect("eight bytes")) & i64::MAX
+}
+
 /// How many automated writes a case may get per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -94,6 +107,13 @@ mod tests {
     #[test]
     fn watermark_names_do_not_collide() {
         assert_ne!(watermark("a:b", "c"), watermark("a", "b:c"));
+        let (time, digest) = kept_watermarks("comment", "k");
+        assert_ne!(time, digest);
+        assert_ne!(kept_watermarks("comment", "a:b").0, kept_watermarks("comment:a", "b").0);
+        assert!(time.starts_with("w:") && !time.starts_with(&watermark("k", "x")[..4]), "a rule's watermark starts with a length");
+        assert_eq!(content_digest(&"x"), content_digest(&"x"));
+        assert_ne!(content_digest(&"x"), content_digest(&"y"));
+        assert!(content_digest(&"x") >= 0);
     }
 
     #[test]

@@ -75,8 +75,17 @@ impl Rule {
             fields(&mut found, Step::Create, "case.create.fields".into(), &create.fields);
         }
         for (i, action) in self.actions.iter().enumerate() {
-            if let Action::Update { fields: f } = action {
-                fields(&mut found, Step::Actions, format!("actions[{i}].update.fields"), f);
+            match action {
+                Action::Update { fields: f } => fields(&mut found, Step::Actions, format!("actions[{i}].update.fields"), f),
+                Action::Custom { fields: f, .. } => fields(&mut found, Step::Actions, format!("actions[{i}].custom.fields"), f),
+                Action::LinkCase { target: LinkTarget::Find { lookups, .. } } => {
+                    for (j, lookup) in lookups.iter().enumerate() {
+                        if let Lookup::Search { fields: f, .. } = lookup {
+                            fields(&mut found, Step::Actions, format!("actions[{i}].linkCase.find[{j}].search.fields"), f);
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         found
@@ -146,6 +155,16 @@ impl Default for Sort {
 pub struct CreateCase {
     pub template: NameOrId,
     pub fields: Vec<(NameOrId, CompiledValue)>,
+    pub tags: Vec<Tag>,
+}
+
+/// A tag of a new case: its key and value, each a value taken from the event (or a literal).
+#[derive(Debug)]
+pub struct Tag {
+    /// The key as the rules file writes it (its place in errors).
+    pub written: String,
+    pub key: CompiledValue,
+    pub value: CompiledValue,
 }
 
 /// What to do when no case is found and the rule does not create one.
@@ -166,6 +185,8 @@ pub enum Action {
     },
     Comment {
         body: CompiledValue,
+        /// `mode: keep-one`: one item of this kind and key on the case, edited by later events.
+        keep: Option<KeepOne>,
     },
     /// Without a value, the event's own contact.
     LinkContact {
@@ -180,6 +201,45 @@ pub enum Action {
         target_values: Vec<CompiledValue>,
         minutes: CompiledValue,
     },
+    /// A Custom related item: values of fields of the domain, typed like case fields.
+    Custom {
+        fields: Vec<(NameOrId, CompiledValue)>,
+        keep: Option<KeepOne>,
+    },
+    /// A ConnectCase related item: another case linked to this one.
+    LinkCase {
+        target: LinkTarget,
+    },
+}
+
+/// `mode: keep-one`: the automation keeps a single item of the action's kind and key on the case
+/// and edits it (UpdateRelatedItem) instead of adding another.
+#[derive(Debug)]
+pub struct KeepOne {
+    /// Which item: a value (e.g. an order number, for one running note per order); default: the
+    /// rule's name.
+    pub key: Option<CompiledValue>,
+}
+
+/// How a comment or custom action writes its item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemMode {
+    /// Every event adds its item (once per event).
+    #[default]
+    Add,
+    /// The case keeps one item of this kind and key, which later events edit.
+    KeepOne,
+}
+
+/// The case a `linkCase` action links to.
+#[derive(Debug)]
+pub enum LinkTarget {
+    /// A case id from the event.
+    Id(CompiledValue),
+    /// The first case the lookups find other than the rule's own case; `if_missing` says what
+    /// happens when there is none (default: nothing to link, the action is skipped).
+    Find { lookups: Vec<Lookup>, if_missing: IfMissing },
 }
 
 impl Action {
@@ -190,6 +250,8 @@ impl Action {
             Action::LinkContact { .. } => "linkContact",
             Action::AttachFile { .. } => "attachFile",
             Action::Sla { .. } => "sla",
+            Action::Custom { .. } => "custom",
+            Action::LinkCase { .. } => "linkCase",
         }
     }
 }
@@ -292,16 +354,139 @@ struct SearchSpec {
 struct CreateSpec {
     template: String,
     fields: BTreeMap<String, ValueSpec>,
+    /// Tags on the new case: each key is a value too (a path, a template or a literal).
+    #[serde(default)]
+    tags: BTreeMap<String, ValueSpec>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 enum ActionSpec {
     Update(FieldsSpec),
-    Comment(ValueSpec),
+    Comment(CommentSpec),
     LinkContact(Option<ContactSpec>),
     AttachFile(FileSpec),
     Sla(SlaSpec),
+    Custom(CustomSpec),
+    LinkCase(LinkCaseSpec),
+}
+
+/// `linkCase: {caseId: <value>}` or `linkCase: {find: [...], ifMissing: skip | fail}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LinkCaseSpec {
+    case_id: Option<ValueSpec>,
+    #[serde(default)]
+    find: Vec<LookupSpec>,
+    if_missing: Option<IfMissing>,
+}
+
+/// `custom: {fields: {...}, mode?, key?}`: a Custom related item.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomSpec {
+    fields: BTreeMap<String, ValueSpec>,
+    #[serde(default)]
+    mode: ItemMode,
+    key: Option<ValueSpec>,
+}
+
+/// `comment: <value>`, or `comment: {body: <value>, mode?, key?}`.
+struct CommentSpec {
+    body: ValueSpec,
+    mode: ItemMode,
+    key: Option<ValueSpec>,
+    /// Written as a mapping with `body`.
+    long: bool,
+}
+
+/// A comment written as a mapping: the long form (`body`, `mode`, `key`) or a detailed value
+/// (`path`, `template`, …). Read in one pass, so that a mistake is reported at its own key.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentMapping {
+    body: Option<ValueSpec>,
+    mode: Option<ItemMode>,
+    key: Option<ValueSpec>,
+    path: Option<String>,
+    template: Option<String>,
+    value: Option<Value>,
+    #[serde(rename = "type")]
+    ty: Option<value::ValueType>,
+    #[serde(default, deserialize_with = "value::some_even_if_null")]
+    default: Option<Value>,
+    customer: Option<Box<customer::CustomerSpec>>,
+}
+
+/// A mapping with `body` is the long form; anything else is the comment's value.
+impl<'de> Deserialize<'de> for CommentSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<CommentSpec, D::Error> {
+        deserializer.deserialize_any(CommentSpecVisitor)
+    }
+}
+
+struct CommentSpecVisitor;
+
+macro_rules! comment_value {
+    ($($visit:ident: $ty:ty),*) => {$(
+        fn $visit<E: serde::de::Error>(self, v: $ty) -> Result<CommentSpec, E> {
+            Ok(CommentSpec::short(serde::de::Visitor::$visit(value::ValueSpecVisitor, v)?))
+        }
+    )*};
+}
+
+impl CommentSpec {
+    fn short(body: ValueSpec) -> CommentSpec {
+        CommentSpec { body, mode: ItemMode::Add, key: None, long: false }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CommentSpecVisitor {
+    type Value = CommentSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a comment: a value, or a mapping with `body` (and `mode`, `key`)")
+    }
+
+    comment_value!(visit_str: &str, visit_string: String, visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<CommentSpec, E> {
+        Ok(CommentSpec::short(ValueSpec::Scalar(Value::Null)))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<CommentSpec, E> {
+        self.visit_unit()
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<CommentSpec, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<CommentSpec, A::Error> {
+        Ok(CommentSpec::short(value::ValueSpecVisitor.visit_seq(seq)?))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<CommentSpec, A::Error> {
+        use serde::de::Error;
+        let m = CommentMapping::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        let detailed =
+            m.path.is_some() || m.template.is_some() || m.value.is_some() || m.ty.is_some() || m.default.is_some() || m.customer.is_some();
+        match m.body {
+            Some(_) if detailed => {
+                Err(A::Error::custom("`body` holds the comment's value: put `path`, `template`, `value`, `type` or `default` inside it"))
+            }
+            Some(body) => Ok(CommentSpec { body, mode: m.mode.unwrap_or_default(), key: m.key, long: true }),
+            None if m.mode.is_some() || m.key.is_some() => Err(A::Error::missing_field("body")),
+            None => Ok(CommentSpec::short(ValueSpec::Detailed(value::DetailedValue {
+                path: m.path,
+                template: m.template,
+                value: m.value,
+                ty: m.ty,
+                default: m.default,
+                customer: m.customer,
+            }))),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -430,10 +615,33 @@ impl RuleSet {
         self.rules.iter().filter(move |rule| rule.pattern.matches(event))
     }
 
+    /// The first action that keeps one item (`mode: keep-one`), which needs the coordination
+    /// store: (rule, place).
+    pub fn keeping_one(&self) -> Option<(&str, String)> {
+        self.rules.iter().find_map(|rule| {
+            rule.actions.iter().enumerate().find_map(|(i, action)| match action {
+                Action::Comment { keep: Some(_), .. } | Action::Custom { keep: Some(_), .. } => {
+                    Some((rule.name.as_str(), format!("actions[{i}].{}", action.kind())))
+                }
+                _ => None,
+            })
+        })
+    }
+
     /// Every identity the automation writes under: the global one and the rules' own.
     pub fn identities(&self, global: &str) -> Vec<String> {
         std::iter::once(global).chain(self.rules.iter().filter_map(|r| r.performed_by.as_deref())).map(str::to_owned).collect()
     }
+}
+
+/// The `keep-one` of a comment or custom action, its key compiled.
+fn keep_one(
+    mode: ItemMode,
+    key: Option<&ValueSpec>,
+    at: At,
+    value: &mut dyn FnMut(At, &ValueSpec) -> Option<CompiledValue>,
+) -> Option<KeepOne> {
+    (mode == ItemMode::KeepOne).then(|| KeepOne { key: key.and_then(|k| value(at, k)) })
 }
 
 fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(&str, String)) -> Option<Rule> {
@@ -502,34 +710,55 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
         map.iter().filter_map(|(field, spec)| Some((field.clone(), value(at.key(field), spec)?))).collect::<Vec<_>>()
     };
 
-    let (case_at, actions_at) = (At::Root("case"), At::Root("actions"));
-    let find_at = case_at.key("find");
-    let mut find = Vec::new();
-    for (i, lookup) in case_spec.find.iter().enumerate() {
-        let at = find_at.index(i);
-        match lookup {
-            LookupSpec::Id(v) => find.extend(value(at.key("id"), v).map(Lookup::Id)),
-            LookupSpec::Contact(c) => {
-                let arn = c.as_ref().and_then(|c| c.contact_arn.as_ref()).and_then(|v| value(at.key("contact").key("contactArn"), v));
-                find.push(Lookup::Contact(arn));
-            }
-            LookupSpec::Search(s) => {
-                let fields = fields(at.key("search").key("fields"), &s.fields, &mut value);
-                find.push(Lookup::Search { fields, sort: s.sort.clone() });
+    let lookups = |find_at: At, specs: &[LookupSpec], value: &mut dyn FnMut(At, &ValueSpec) -> Option<CompiledValue>| {
+        let mut find = Vec::new();
+        for (i, lookup) in specs.iter().enumerate() {
+            let at = find_at.index(i);
+            match lookup {
+                LookupSpec::Id(v) => find.extend(value(at.key("id"), v).map(Lookup::Id)),
+                LookupSpec::Contact(c) => {
+                    let arn = c.as_ref().and_then(|c| c.contact_arn.as_ref()).and_then(|v| value(at.key("contact").key("contactArn"), v));
+                    find.push(Lookup::Contact(arn));
+                }
+                LookupSpec::Search(s) => {
+                    let fields = fields(at.key("search").key("fields"), &s.fields, value);
+                    find.push(Lookup::Search { fields, sort: s.sort.clone() });
+                }
             }
         }
-    }
-    let create = case_spec
-        .create
-        .as_ref()
-        .map(|c| CreateCase { template: c.template.clone(), fields: fields(case_at.key("create").key("fields"), &c.fields, &mut value) });
+        find
+    };
+
+    let (case_at, actions_at) = (At::Root("case"), At::Root("actions"));
+    let find = lookups(case_at.key("find"), &case_spec.find, &mut value);
+    let create = case_spec.create.as_ref().map(|c| {
+        let create_at = case_at.key("create");
+        let fields = fields(create_at.key("fields"), &c.fields, &mut value);
+        let tags_at = create_at.key("tags");
+        let tags = c
+            .tags
+            .iter()
+            .filter_map(|(written, spec)| {
+                let at = tags_at.key(written);
+                let key = value(at, &ValueSpec::Scalar(Value::String(written.clone())))?;
+                let value = value(at, spec)?;
+                Some(Tag { written: written.clone(), key, value })
+            })
+            .collect();
+        CreateCase { template: c.template.clone(), fields, tags }
+    });
 
     let mut actions = Vec::new();
     for (i, action) in spec.actions.iter().enumerate() {
         let at = actions_at.index(i);
         let compiled = match action {
             ActionSpec::Update(f) => Some(Action::Update { fields: fields(at.key("update").key("fields"), &f.fields, &mut value) }),
-            ActionSpec::Comment(body) => value(at.key("comment"), body).map(|body| Action::Comment { body }),
+            ActionSpec::Comment(c) => {
+                let keep = keep_one(c.mode, c.key.as_ref(), at.key("comment").key("key"), &mut value);
+                let comment_at = at.key("comment");
+                let long_at = comment_at.key("body");
+                value(if c.long { long_at } else { comment_at }, &c.body).map(|body| Action::Comment { body, keep })
+            }
             ActionSpec::LinkContact(c) => Some(Action::LinkContact {
                 contact_arn: c
                     .as_ref()
@@ -550,11 +779,39 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
                     _ => None,
                 }
             }
+            ActionSpec::Custom(c) => {
+                let keep = keep_one(c.mode, c.key.as_ref(), at.key("custom").key("key"), &mut value);
+                Some(Action::Custom { fields: fields(at.key("custom").key("fields"), &c.fields, &mut value), keep })
+            }
+            ActionSpec::LinkCase(l) => {
+                let link = at.key("linkCase");
+                match &l.case_id {
+                    Some(id) => value(link.key("caseId"), id).map(|id| Action::LinkCase { target: LinkTarget::Id(id) }),
+                    None => {
+                        let lookups = lookups(link.key("find"), &l.find, &mut value);
+                        let if_missing = l.if_missing.unwrap_or(IfMissing::Skip);
+                        Some(Action::LinkCase { target: LinkTarget::Find { lookups, if_missing } })
+                    }
+                }
+            }
         };
         actions.extend(compiled);
     }
 
     // Checks that need the whole rule.
+    for (i, action) in spec.actions.iter().enumerate() {
+        let (kind, mode, key) = match action {
+            ActionSpec::Comment(c) => ("comment", c.mode, &c.key),
+            ActionSpec::Custom(c) => ("custom", c.mode, &c.key),
+            _ => continue,
+        };
+        if mode == ItemMode::Add && key.is_some() {
+            problem(
+                &format!("actions[{i}].{kind}.key"),
+                "a key names the item of `mode: keep-one`; add that mode or remove the key".into(),
+            );
+        }
+    }
     if find.is_empty() && create.is_none() {
         problem("case", "say how to find the case (`find`), how to create it (`create`), or both".into());
     }
@@ -565,6 +822,30 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
         for required in ["title", "customer_id"] {
             if !create.fields.contains_key(required) {
                 problem("case.create.fields", format!("CreateCase requires the `{required}` field"));
+            }
+        }
+        if create.tags.len() > crate::cases::tags::MAX_TAGS {
+            problem("case.create.tags", format!("a case takes at most {} tags", crate::cases::tags::MAX_TAGS));
+        }
+        // Literal keys and values are checked now; the others when an event is planned.
+        for (key, tag) in &create.tags {
+            let at = format!("case.create.tags.{key}");
+            if !key.starts_with('$')
+                && !key.contains("{{")
+                && !key.contains("{%")
+                && let Err(reason) = crate::cases::tags::check_key(key)
+            {
+                problem(&at, reason);
+            }
+            if let ValueSpec::Scalar(literal @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) = tag {
+                let text = match literal {
+                    Value::String(s) if s.starts_with('$') || s.contains("{{") || s.contains("{%") => continue,
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if let Err(reason) = crate::cases::tags::check_value(&text) {
+                    problem(&at, reason);
+                }
             }
         }
     }
@@ -578,6 +859,16 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
             }
             ActionSpec::Update(f) if f.fields.len() > 220 => {
                 problem(&format!("actions[{i}].update.fields"), "UpdateCase takes at most 220 fields".into())
+            }
+            ActionSpec::Custom(c) if c.fields.is_empty() || c.fields.len() > 50 => {
+                problem(&format!("actions[{i}].custom.fields"), "a custom item has 1 to 50 fields".into())
+            }
+            ActionSpec::LinkCase(l) if l.case_id.is_some() != l.find.is_empty() => problem(
+                &format!("actions[{i}].linkCase"),
+                "give the case to link: `caseId` (from the event) or `find` (lookups, like case.find), not both".into(),
+            ),
+            ActionSpec::LinkCase(l) if l.case_id.is_some() && l.if_missing.is_some() => {
+                problem(&format!("actions[{i}].linkCase.ifMissing"), "applies to `find` only".into())
             }
             ActionSpec::Sla(s) => {
                 if s.target_values.len() > 1 {
@@ -678,6 +969,45 @@ rules:
         let err = RuleSet::from_yaml(yaml, "test").unwrap_err();
         let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["case.find[0].id", "actions[0].comment", "actions[1].sla.targetValues[0]"], "{err}");
+    }
+
+    #[test]
+    fn literal_tags_are_checked_at_load_and_the_others_compile() {
+        let yaml = r#"
+rules:
+  - name: t
+    match: { source: [x] }
+    case:
+      create:
+        template: t
+        fields: { title: t, customer_id: $.c }
+        tags:
+          Department: Fraud
+          "aws:owner": me
+          "team#1": x
+          Tier: "gold; drop"
+          "{{ detail.team }}": $.detail.level
+          $.detail.key: "{{ detail.value }}"
+          Escalated: true
+          Phone: { customer: { phone: $.p } }
+"#;
+        let err = RuleSet::from_yaml(yaml, "test").unwrap_err();
+        let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["case.create.tags.Phone", "case.create.tags.Tier", "case.create.tags.aws:owner", "case.create.tags.team#1"],
+            "{err}"
+        );
+        let fine =
+            yaml.lines().filter(|l| !["aws:owner", "team#1", "gold;", "Phone"].iter().any(|bad| l.contains(bad))).collect::<Vec<_>>();
+        let rules = RuleSet::from_yaml(&fine.join("\n"), "test").unwrap();
+        assert_eq!(rules.rules[0].case.create.as_ref().unwrap().tags.len(), 4);
+        let many: String = (0..51).map(|i| format!("          k{i}: v\n")).collect();
+        let too_many = format!(
+            "rules:\n  - name: t\n    match: {{ source: [x] }}\n    case:\n      create:\n        template: t\n        fields: {{ title: t, customer_id: $.c }}\n        tags:\n{many}"
+        );
+        let err = RuleSet::from_yaml(&too_many, "test").unwrap_err();
+        assert!(err.to_string().contains("at most 50 tags"), "{err}");
     }
 
     #[test]

@@ -81,7 +81,7 @@ impl<'de> Deserialize<'de> for ValueSpec {
     }
 }
 
-struct ValueSpecVisitor;
+pub(crate) struct ValueSpecVisitor;
 
 impl<'de> serde::de::Visitor<'de> for ValueSpecVisitor {
     type Value = ValueSpec;
@@ -151,7 +151,7 @@ pub struct DetailedValue {
     pub customer: Option<Box<CustomerSpec>>,
 }
 
-fn some_even_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+pub(crate) fn some_even_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
@@ -193,6 +193,9 @@ impl Limit {
     pub const FIELD_VALUE: Limit = Limit { chars: 4_100, what: "a field value" };
     /// Case ids, ARNs, SLA names (1–500), and a profile ARN or id.
     pub const IDENTIFIER: Limit = Limit { chars: 500, what: "an id, ARN or name" };
+    /// A tag key (1–128) and a tag value (at most 256), the API's tag limits.
+    pub const TAG_KEY: Limit = Limit { chars: 128, what: "a tag key" };
+    pub const TAG_VALUE: Limit = Limit { chars: 256, what: "a tag value" };
     /// A value of `SearchProfiles` (1–255).
     pub const SEARCH_VALUE: Limit = Limit { chars: 255, what: "a profile search value" };
 }

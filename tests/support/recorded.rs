@@ -101,6 +101,11 @@ impl<C: CasesApi> CasesApi for Recorded<C> {
         self.around("CreateRelatedItem", Some(&input.performed_by), Some(input.kind), call).await
     }
 
+    async fn update_related_item(&self, case_id: &str, item_id: &str, input: &UpdateRelatedItemInput) -> Result<(), ApiError> {
+        let call = self.inner.update_related_item(case_id, item_id, input);
+        self.around("UpdateRelatedItem", Some(&input.performed_by), None, call).await
+    }
+
     async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {
         self.around("ListFields", None, None, self.inner.list_fields()).await
     }

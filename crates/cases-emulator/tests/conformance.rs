@@ -963,3 +963,199 @@ async fn admin_write_operations() {
     let fields = c.list_fields().domain_id(dom.domain_id()).send().await.unwrap();
     assert_eq!(fields.fields().len(), 13);
 }
+
+// ---- what the automation's rules use: tags on create, edits, custom and linked items ---------
+
+#[tokio::test]
+async fn tags_given_on_create_are_listed_and_found_by_the_tag_filter() {
+    let (_emu, c) = start().await;
+    let tagged = c
+        .create_case()
+        .domain_id(DOMAIN)
+        .template_id(demo::TEMPLATE_GENERAL_INQUIRY)
+        .fields(s("title", "tagged"))
+        .fields(s("customer_id", CUSTOMER))
+        .tags("Department", "Fraud")
+        .tags("tier", "gold")
+        .performed_by(bot())
+        .send()
+        .await
+        .unwrap();
+    create_case(&c, "untagged", vec![]).await;
+    let listed = c.list_tags_for_resource().arn(tagged.case_arn()).send().await.unwrap();
+    let listed = listed.tags().unwrap();
+    assert_eq!((listed.get("Department"), listed.get("tier")), (Some(&Some("Fraud".into())), Some(&Some("gold".into()))));
+    let tag = |key: Option<&str>, value: Option<&str>| {
+        CaseFilter::Tag(TagFilter::EqualTo(TagValue::builder().set_key(key.map(Into::into)).set_value(value.map(Into::into)).build()))
+    };
+    for (filter, expected) in [
+        (tag(Some("Department"), Some("Fraud")), 1),
+        (tag(Some("Department"), Some("Sales")), 0),
+        (tag(Some("tier"), None), 1),
+        (CaseFilter::Not(Box::new(tag(Some("tier"), Some("gold")))), 1),
+    ] {
+        let found = c.search_cases().domain_id(DOMAIN).filter(filter.clone()).send().await.unwrap();
+        assert_eq!(found.cases().len(), expected, "{filter:?}");
+        if expected == 1 && !matches!(filter, CaseFilter::Not(_)) {
+            assert_eq!(found.cases()[0].as_ref().unwrap().case_id(), tagged.case_id());
+        }
+    }
+    // A key the model's pattern refuses.
+    let e = c
+        .create_case()
+        .domain_id(DOMAIN)
+        .template_id(demo::TEMPLATE_GENERAL_INQUIRY)
+        .fields(s("title", "t"))
+        .fields(s("customer_id", CUSTOMER))
+        .tags("team#1", "x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ValidationException"));
+}
+
+#[tokio::test]
+async fn an_edited_item_is_audited_with_its_performer_and_old_and_new_values() {
+    let (emu, c) = start().await;
+    let id = create_case(&c, "edited", vec![]).await;
+    let comment = c
+        .create_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&id)
+        .r#type(RelatedItemType::Comment)
+        .content(RelatedItemInputContent::Comment(
+            CommentContent::builder().body("packed").content_type(CommentBodyTextType::Plaintext).build().unwrap(),
+        ))
+        .performed_by(bot())
+        .send()
+        .await
+        .unwrap();
+    let custom = c
+        .create_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&id)
+        .r#type(RelatedItemType::Custom)
+        .content(RelatedItemInputContent::Custom(
+            CustomInputContent::builder()
+                .fields(s(demo::FIELD_ORDER_NUMBER, "ORD-1"))
+                .fields(d(demo::FIELD_ORDER_TOTAL, 3.0))
+                .build()
+                .unwrap(),
+        ))
+        .performed_by(bot())
+        .send()
+        .await
+        .unwrap();
+    emu.clear_events();
+    let upd = c
+        .update_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&id)
+        .related_item_id(comment.related_item_id())
+        .content(RelatedItemUpdateContent::Comment(
+            CommentUpdateContent::builder().body("shipped").content_type(CommentBodyTextType::Plaintext).build().unwrap(),
+        ))
+        .performed_by(bot())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upd.last_updated_user(), Some(&bot()));
+    c.update_related_item()
+        .domain_id(DOMAIN)
+        .case_id(&id)
+        .related_item_id(custom.related_item_id())
+        .content(RelatedItemUpdateContent::Custom(
+            CustomUpdateContent::builder()
+                .fields(s(demo::FIELD_ORDER_NUMBER, "ORD-1"))
+                .fields(d(demo::FIELD_ORDER_TOTAL, 4.5))
+                .build()
+                .unwrap(),
+        ))
+        .performed_by(bot())
+        .send()
+        .await
+        .unwrap();
+
+    let audit = c.get_case_audit_events().domain_id(DOMAIN).case_id(&id).send().await.unwrap();
+    let updates: Vec<&AuditEvent> =
+        audit.audit_events().iter().flatten().filter(|e| e.r#type() == &AuditEventType::RelatedItemUpdated).collect();
+    assert_eq!(updates.len(), 2);
+    for update in &updates {
+        assert_eq!(update.performed_by().and_then(|p| p.user()), Some(&bot()));
+    }
+    assert_eq!(updates[0].related_item_type(), Some(&RelatedItemType::Comment));
+    let body = updates[0].fields()[0].as_ref().unwrap();
+    assert_eq!(body.old_value().and_then(|v| v.as_string_value().ok()).map(String::as_str), Some("packed"));
+    assert_eq!(body.new_value().and_then(|v| v.as_string_value().ok()).map(String::as_str), Some("shipped"));
+    let total = updates[1].fields().iter().flatten().find(|f| f.event_field_id() == demo::FIELD_ORDER_TOTAL).unwrap();
+    assert_eq!(
+        (total.old_value().and_then(|v| v.as_double_value().ok()), total.new_value().and_then(|v| v.as_double_value().ok())),
+        (Some(&3.0), Some(&4.5))
+    );
+    // Each edit is a RELATED_ITEM.UPDATED case event performed by the same entity.
+    let events = emu.events();
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["detail"]["eventType"] == "RELATED_ITEM.UPDATED" && e["detail"]["performedBy"]["user"]["customEntity"] == BOT)
+    );
+}
+
+#[tokio::test]
+async fn custom_and_linked_case_items_are_found_by_their_filters() {
+    let (_emu, c) = start().await;
+    let id = create_case(&c, "items", vec![]).await;
+    let parent = create_case(&c, "parent", vec![]).await;
+    let other = create_case(&c, "other", vec![]).await;
+    let relate = |t: RelatedItemType, content: RelatedItemInputContent| {
+        c.create_related_item().domain_id(DOMAIN).case_id(&id).r#type(t).content(content).performed_by(bot()).send()
+    };
+    for (order, total) in [("ORD-1", 3.0), ("ORD-2", 12.0)] {
+        let content = CustomInputContent::builder()
+            .fields(s(demo::FIELD_ORDER_NUMBER, order))
+            .fields(d(demo::FIELD_ORDER_TOTAL, total))
+            .build()
+            .unwrap();
+        relate(RelatedItemType::Custom, RelatedItemInputContent::Custom(content)).await.unwrap();
+    }
+    for linked in [&parent, &other] {
+        relate(
+            RelatedItemType::ConnectCase,
+            RelatedItemInputContent::ConnectCase(ConnectCaseInputContent::builder().case_id(linked).build().unwrap()),
+        )
+        .await
+        .unwrap();
+    }
+    let search = |filter: RelatedItemTypeFilter| c.search_related_items().domain_id(DOMAIN).case_id(&id).filters(filter).send();
+    let equal = |field: FieldValue| CustomFieldsFilter::Field(FieldFilter::EqualTo(field));
+    let custom = |fields: CustomFieldsFilter| RelatedItemTypeFilter::Custom(CustomFilter::builder().fields(fields).build());
+
+    let by_order = search(custom(equal(s(demo::FIELD_ORDER_NUMBER, "ORD-2")))).await.unwrap();
+    assert_eq!(by_order.related_items().len(), 1);
+    let Some(RelatedItemContent::Custom(found)) = by_order.related_items()[0].as_ref().unwrap().content() else { panic!() };
+    assert!(found.fields().iter().any(|f| f.value().and_then(|v| v.as_double_value().ok()) == Some(&12.0)));
+    let both = CustomFieldsFilter::AndAll(vec![equal(s(demo::FIELD_ORDER_NUMBER, "ORD-1")), equal(d(demo::FIELD_ORDER_TOTAL, 3.0))]);
+    assert_eq!(search(custom(both)).await.unwrap().related_items().len(), 1);
+    let mismatch = CustomFieldsFilter::AndAll(vec![equal(s(demo::FIELD_ORDER_NUMBER, "ORD-1")), equal(d(demo::FIELD_ORDER_TOTAL, 12.0))]);
+    assert!(search(custom(mismatch)).await.unwrap().related_items().is_empty());
+    let all_custom = RelatedItemTypeFilter::Custom(CustomFilter::builder().build());
+    assert_eq!(search(all_custom).await.unwrap().related_items().len(), 2);
+
+    let link = |case: &str| RelatedItemTypeFilter::ConnectCase(ConnectCaseFilter::builder().case_id(case).build());
+    let to_parent = search(link(&parent)).await.unwrap();
+    assert_eq!(to_parent.related_items().len(), 1);
+    let Some(RelatedItemContent::ConnectCase(linked)) = to_parent.related_items()[0].as_ref().unwrap().content() else { panic!() };
+    assert_eq!(linked.case_id(), parent);
+    assert_eq!(to_parent.related_items()[0].as_ref().unwrap().performed_by(), Some(&bot()));
+    assert_eq!(search(RelatedItemTypeFilter::ConnectCase(ConnectCaseFilter::builder().build())).await.unwrap().related_items().len(), 2);
+    assert!(search(link("no-such-case")).await.unwrap().related_items().is_empty());
+    // A link to a case that does not exist is refused.
+    let e = relate(
+        RelatedItemType::ConnectCase,
+        RelatedItemInputContent::ConnectCase(ConnectCaseInputContent::builder().case_id("nope").build().unwrap()),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Some("ResourceNotFoundException"));
+}
