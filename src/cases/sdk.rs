@@ -194,7 +194,6 @@ fn related_item_content(
     })
 }
 
-
 fn field_type(field_type: &t::FieldType) -> FieldType {
     match field_type {
         t::FieldType::Text => FieldType::Text,
