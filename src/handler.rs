@@ -21,11 +21,12 @@ use crate::config::Config;
 use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
 use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
-use crate::inbound::{Event, Inbound, classify};
+use crate::inbound::{Event, EventKind, Inbound, classify};
 use crate::plan::{CustomerValues, PlanInput, Skip, plan_rule, select};
-use crate::preflight::{EventRules, plan_event};
+use crate::preflight::{EventRules, PreflightError, plan_event};
 use crate::rules::RuleSet;
 use crate::rules::value::TemplateContext;
+use crate::telemetry;
 
 /// Time kept back from the deadline to report the outcome.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
@@ -190,7 +191,10 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
 
     /// Runs every matching rule for one event, within the deadline. Logs the outcome (ids only).
     pub async fn process(&self, event: &Event, deadline: Instant) -> Result<EventOutcome, Error> {
+        let started = Instant::now();
         let result = self.process_inner(event, deadline).await;
+        let outcome = telemetry::event_outcome(result.as_ref().map(|o| (o.outcome, o.reason.as_deref())).map_err(Error::is_retryable));
+        telemetry::event_handled(&event.kind.to_string(), outcome, event.kind == EventKind::ContactFlow, started.elapsed());
         match &result {
             Ok(outcome) => info!(
                 event = %event.key,
@@ -220,6 +224,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             }
         };
 
+        telemetry::rules_matched(matched.iter().map(|rule| rule.name.as_str()));
         let work = async {
             let identity = &self.config.identity;
             let context = TemplateContext::new(&event.raw);
@@ -227,7 +232,12 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             // written: bad input changes nothing. Customers are placeholders here; each rule looks
             // its customer up when it needs it.
             let what = EventRules { rules: &self.rules, matched: &matched, event, context: &context, identity };
-            let (plans, domain) = plan_event(&self.executor.api, &self.domain, &what).await.map_err(|e| Error::preflight(event, &e))?;
+            let (plans, domain) = plan_event(&self.executor.api, &self.domain, &what).await.map_err(|e| {
+                if let PreflightError::Plan(refused) = &e {
+                    telemetry::rule_failed(&refused.rule);
+                }
+                Error::preflight(event, &e)
+            })?;
             let input = PlanInput {
                 rules: &self.rules,
                 event,
@@ -247,7 +257,12 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                     check_plan(&plan, &domain).map_err(|violation| ExecError::Plan(violation.error))?;
                     Ok(Some(plan))
                 };
-                results.push(self.executor.run_resolving(plan, resolve).await.map_err(|e| Error::exec(event, &e))?);
+                let result = self.executor.run_resolving(plan, resolve).await;
+                match &result {
+                    Ok(outcome) => telemetry::rule_applied(outcome),
+                    Err(_) => telemetry::rule_failed(&rule.name),
+                }
+                results.push(result.map_err(|e| Error::exec(event, &e))?);
             }
             Ok(EventOutcome { event_id: event.key.clone(), kind: event.kind.to_string(), outcome: "applied", reason: None, results })
         };

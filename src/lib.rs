@@ -22,3 +22,4 @@ pub mod plan;
 pub mod preflight;
 pub mod rules;
 pub mod runtime;
+pub mod telemetry;

@@ -12,6 +12,8 @@ use crate::config::Config;
 use crate::customers::sdk::SdkProfiles;
 use crate::handler::{App, Invocation};
 use crate::rules::RuleSet;
+use crate::telemetry::emf::{Emf, InvocationFacts};
+use crate::telemetry::store::Counted;
 
 /// Reads a YAML rules file, or gives the shipped default rules.
 pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, String> {
@@ -25,7 +27,7 @@ pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, Strin
 }
 
 /// The app as Lambda runs it: the SDK adapters, and the coordination store when `CLAIMS_TABLE` is set.
-pub type LambdaApp = App<SdkCases, SdkProfiles, Option<DynamoClaims>>;
+pub type LambdaApp = App<SdkCases, SdkProfiles, Counted<Option<DynamoClaims>>>;
 
 /// Builds the app from the environment.
 pub async fn app_from_env() -> Result<LambdaApp, String> {
@@ -34,7 +36,7 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
     let rules = load_rules(config.rules_file.as_deref())?;
     let sdk = sdk_config().await;
     let api = SdkCases::lazy(sdk.clone(), config.domain_id.clone());
-    let claims = config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table));
+    let claims = Counted(config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table)));
     let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
     tracing::info!(
         domain = %config.domain_id,
@@ -42,6 +44,7 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
         claims_table = config.claims_table.as_deref().unwrap_or("(off)"),
         identity = %config.identity,
         rules = rules.rules.len(),
+        rules_version = %rules.version,
         "ready"
     );
     Ok(App::with_store(config, rules, api, profiles, claims))
@@ -49,14 +52,36 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
 
 /// Runs the function until the runtime stops it.
 pub async fn run() -> Result<(), lambda_runtime::Error> {
-    let app = app_from_env().await.map_err(|message| {
-        tracing::error!("{message}");
-        message
-    })?;
-    let app = &app;
+    let emf = Emf::install(&function_name()).map_err(log_start_error)?;
+    let app = app_from_env().await.map_err(log_start_error)?;
+    let (app, emf) = (&app, &emf);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let invocation = Invocation::from_context(&event.context);
-        app.handle(event.payload, &invocation).await
+        emf.invocation_started();
+        let LambdaEvent { payload, context } = event;
+        let invocation = Invocation::from_context(&context);
+        let answer = app.handle(payload, &invocation).await;
+        if let Err(error) = &answer
+            && error.code == "InvalidEvent"
+        {
+            crate::telemetry::invalid_payload();
+        }
+        let facts = InvocationFacts {
+            request_id: &context.request_id,
+            trace_id: context.xray_trace_id.as_deref(),
+            rules_version: &app.rules.version,
+        };
+        emf.flush(facts);
+        answer
     }))
     .await
+}
+
+/// The function's name, the dimension of its metrics.
+fn function_name() -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| crate::config::FALLBACK_IDENTITY.into())
+}
+
+fn log_start_error(message: String) -> String {
+    tracing::error!("{message}");
+    message
 }

@@ -34,13 +34,16 @@ pub type NameOrId = String;
 /// A compiled, validated set of rules.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Which rules these are, for logs, metrics and answers: the first 12 hex digits of the
+    /// SHA-256 of the file's text (or an AppConfig version, see `with_version`).
+    pub version: String,
     /// Built at load when the templates are compiled there, else on first render.
     templates: OnceLock<Environment<'static>>,
 }
 
 impl fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RuleSet").field("rules", &self.rules.len()).finish()
+        f.debug_struct("RuleSet").field("rules", &self.rules.len()).field("version", &self.version).finish()
     }
 }
 
@@ -333,7 +336,13 @@ impl RuleSet {
             source: source.into(),
             problems: vec![RuleProblem { rule: "(file)".into(), path: "(top)".into(), reason: format!("not valid YAML: {e}") }],
         })?;
-        RuleSet::from_document(&document, source)
+        RuleSet::from_document(&document, source).map(|rules| rules.with_version(content_version(text)))
+    }
+
+    /// The same rules under another version name (e.g. AppConfig's version number).
+    pub fn with_version(mut self, version: impl Into<String>) -> RuleSet {
+        self.version = version.into();
+        self
     }
 
     /// Validates a rules document already parsed into JSON values.
@@ -368,7 +377,8 @@ impl RuleSet {
             (name, spec)
         });
         // Templates compiled at load, so that a rules file with a broken one fails the start.
-        compile_all(specs, source, OnceLock::from(value::template_environment()))
+        let version = content_version(&document.to_string());
+        compile_all(specs, source, OnceLock::from(value::template_environment())).map(|rules| rules.with_version(version))
     }
 
     /// The shipped default rules.
@@ -379,7 +389,8 @@ impl RuleSet {
         // them. (They are valid, templates included: a test loads them as a rules file.)
         let document: DocumentSpec = serde_json::from_str(DEFAULT_RULES_JSON).expect("build.rs writes the default rules as JSON");
         let specs = document.rules.into_iter().map(|spec| (spec.name.clone(), Ok(spec)));
-        compile_all(specs, "the default rules", OnceLock::new()).expect("the shipped default rules are valid")
+        let rules = compile_all(specs, "the default rules", OnceLock::new()).expect("the shipped default rules are valid");
+        rules.with_version(content_version(DEFAULT_RULES))
     }
 }
 
@@ -413,7 +424,17 @@ fn compile_all(
             rules.push(rule);
         }
     }
-    if problems.is_empty() { Ok(RuleSet { rules, templates }) } else { Err(RulesError { source: source.into(), problems }) }
+    if problems.is_empty() {
+        Ok(RuleSet { rules, version: String::new(), templates })
+    } else {
+        Err(RulesError { source: source.into(), problems })
+    }
+}
+
+/// The first 12 hex digits of the SHA-256 of a rules file's text: the same file, the same version.
+pub fn content_version(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 impl RuleSet {
@@ -581,6 +602,15 @@ mod tests {
         assert!(checked.templates().templates().count() >= 5, "the default rules' templates were compiled");
         assert!(rules.templates.get().is_none(), "the shipped rules build their template environment on first use");
         assert_eq!(rules.templates().templates().count(), 0, "and compile each template on its first use");
+    }
+
+    #[test]
+    fn the_version_is_the_hash_of_the_text() {
+        let default = RuleSet::default_rules();
+        assert_eq!(default.version.len(), 12);
+        assert_eq!(default.version, RuleSet::from_yaml(DEFAULT_RULES, "rules/default.yaml").unwrap().version, "same text, same version");
+        let edited = format!("{DEFAULT_RULES}\n# a comment\n");
+        assert_ne!(RuleSet::from_yaml(&edited, "edited").unwrap().version, default.version, "another text, another version");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod cases_service;
 pub mod counted_store;
 pub mod counting_listener;
+pub mod emf;
 pub mod lambda;
 pub mod moto;
 pub mod readback;
