@@ -21,5 +21,6 @@ pub mod locks;
 pub mod plan;
 pub mod preflight;
 pub mod rules;
+pub mod rules_check;
 pub mod runtime;
 pub mod telemetry;

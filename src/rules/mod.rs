@@ -14,6 +14,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use minijinja::Environment;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -117,7 +118,7 @@ pub enum Lookup {
     Search { fields: Vec<(NameOrId, CompiledValue)>, sort: Sort },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sort {
     pub field: NameOrId,
@@ -125,7 +126,7 @@ pub struct Sort {
     pub order: SortOrder,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 pub enum SortOrder {
     #[serde(alias = "asc")]
     Asc,
@@ -148,7 +149,7 @@ pub struct CreateCase {
 }
 
 /// What to do when no case is found and the rule does not create one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum IfMissing {
     /// A permanent error: the event goes to the dead-letter queue, where it is visible.
@@ -229,20 +230,22 @@ impl std::error::Error for RulesError {}
 // ---- the file as written ----
 
 /// A whole rules file, for the shipped rules (files from users go rule by rule, for errors).
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DocumentSpec {
     rules: Vec<RuleSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleSpec {
     name: String,
     #[serde(default)]
     #[allow(dead_code)] // documentation for people reading the file
     description: Option<String>,
+    /// An EventBridge event pattern over the event (for a contact flow, the ContactFlowEvent JSON).
     #[serde(rename = "match")]
+    #[schemars(with = "serde_json::Map<String, Value>")]
     pattern: Value,
     #[serde(rename = "performedBy")]
     performed_by: Option<String>,
@@ -251,7 +254,7 @@ struct RuleSpec {
     actions: Vec<ActionSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CaseSpecFile {
     #[serde(default)]
@@ -260,7 +263,7 @@ struct CaseSpecFile {
     if_missing: Option<IfMissing>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 enum LookupSpec {
     Id(ValueSpec),
@@ -268,13 +271,13 @@ enum LookupSpec {
     Search(SearchSpec),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ContactSpec {
     contact_arn: Option<ValueSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SearchSpec {
     fields: BTreeMap<String, ValueSpec>,
@@ -282,14 +285,14 @@ struct SearchSpec {
     sort: Sort,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateSpec {
     template: String,
     fields: BTreeMap<String, ValueSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 enum ActionSpec {
     Update(FieldsSpec),
@@ -299,19 +302,19 @@ enum ActionSpec {
     Sla(SlaSpec),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct FieldsSpec {
     fields: BTreeMap<String, ValueSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct FileSpec {
     file_arn: ValueSpec,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SlaSpec {
     name: ValueSpec,
@@ -379,6 +382,13 @@ impl RuleSet {
         // Templates compiled at load, so that a rules file with a broken one fails the start.
         let version = content_version(&document.to_string());
         compile_all(specs, source, OnceLock::from(value::template_environment())).map(|rules| rules.with_version(version))
+    }
+
+    /// The JSON Schema of a rules file, generated from the types the loader reads it into.
+    pub fn schema() -> Value {
+        let mut schema = schemars::generate::SchemaSettings::draft07().into_generator().into_root_schema_for::<DocumentSpec>();
+        schema.insert("title".into(), "cases-automation rules".into());
+        schema.to_value()
     }
 
     /// The shipped default rules.
