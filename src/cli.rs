@@ -169,7 +169,7 @@ pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, id
         Inbound::ContactFlow(event) | Inbound::EventBridge(event) => {
             let (report, ok) = plan_event(&rules, &event, identity);
             let trigger = if event.kind == EventKind::ContactFlow { "contact flow" } else { "EventBridge" };
-            (json!({"trigger": trigger, "event": report}), ok)
+            (json!({"trigger": trigger, "rulesVersion": rules.version, "event": report}), ok)
         }
         Inbound::SqsBatch(records) => {
             let records: Vec<Value> = records
@@ -179,7 +179,7 @@ pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, id
                     Err(e) => json!({"messageId": record.message_id, "wouldFail": true, "error": e.0}),
                 })
                 .collect();
-            (json!({"trigger": "SQS", "records": records}), true)
+            (json!({"trigger": "SQS", "rulesVersion": rules.version, "records": records}), true)
         }
     })
 }

@@ -201,12 +201,13 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                 kind = %event.kind,
                 outcome = outcome.outcome,
                 reason = outcome.reason.as_deref().unwrap_or(""),
+                rules_version = %self.rules.version,
                 rules = %outcome.results.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(","),
                 cases = %outcome.results.iter().filter_map(|r| r.case_id.as_deref()).collect::<Vec<_>>().join(","),
                 "event handled"
             ),
             Err(error) => {
-                warn!(event = %event.key, kind = %event.kind, error_type = %error.error_type(), error = %error.message, "event failed")
+                warn!(event = %event.key, kind = %event.kind, rules_version = %self.rules.version, error_type = %error.error_type(), error = %error.message, "event failed")
             }
         }
         result
@@ -280,6 +281,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
     fn flow_response(&self, outcome: &EventOutcome, invocation: &Invocation) -> Value {
         let mut out = BTreeMap::new();
         out.insert("outcome", outcome.outcome.to_owned());
+        out.insert("rulesVersion", self.rules.version.clone());
         out.insert("rules", outcome.results.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(","));
         if let Some(result) = outcome.results.iter().find(|r| r.case_id.is_some()) {
             let case_id = result.case_id.clone().unwrap_or_default();

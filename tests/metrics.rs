@@ -30,13 +30,20 @@ async fn each_invocation_writes_valid_emf_documents_with_the_expected_counts() {
         sample("contact-connected-to-agent.json"),       // request-4: no rule matches
         json!({"hello": "world"}),                       // request-5: not an event
     ];
+    let version = cases_automation::rules::RuleSet::default_rules().version;
     for event in sequence {
         runtime.invoke(event, WAIT);
-        runtime.answer_within(WAIT).await.expect("an answer");
+        let (id, answer) = runtime.answer_within(WAIT).await.expect("an answer");
+        if id == "request-1" {
+            assert!(matches!(&answer, Answer::Response(map) if map["rulesVersion"] == version.as_str()), "the flow's answer: {answer:?}");
+        }
     }
     child.kill().await.unwrap();
     let output = child.wait_with_output().await.unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
+    let logs: Vec<serde_json::Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let handled: Vec<&serde_json::Value> = logs.iter().filter(|l| l["fields"]["message"] == "event handled").collect();
+    assert!(!handled.is_empty() && handled.iter().all(|l| l["fields"]["rules_version"] == version.as_str()), "{stdout}");
     let documents = documents(&stdout);
     assert!(!documents.is_empty(), "no EMF document in:\n{stdout}");
 
