@@ -5,6 +5,7 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
+use crate::appconfig::{self, Agent};
 use crate::aws::sdk_config;
 use crate::cases::sdk::SdkCases;
 use crate::claims::dynamodb::DynamoClaims;
@@ -42,6 +43,7 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
         domain = %config.domain_id,
         profiles_domain = config.profiles_domain.as_deref().unwrap_or("(none)"),
         claims_table = config.claims_table.as_deref().unwrap_or("(off)"),
+        rules_appconfig = config.rules_appconfig.as_ref().map_or("(off)", |a| a.path.as_str()),
         identity = %config.identity,
         rules = rules.rules.len(),
         rules_version = %rules.version,
@@ -54,10 +56,18 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     let emf = Emf::install(&function_name()).map_err(log_start_error)?;
     let app = app_from_env().await.map_err(log_start_error)?;
-    let (app, emf) = (&app, &emf);
+    // Rules from AppConfig: the client only; the agent is first asked before the first invocation.
+    let agent = app.config.rules_appconfig.clone().map(Agent::new);
+    let (app, emf, agent) = (&app, &emf, &agent);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        emf.invocation_started();
         let LambdaEvent { payload, context } = event;
+        if let Some((version, content)) = appconfig::validation_request(&payload) {
+            return appconfig::validate(version, content);
+        }
+        emf.invocation_started();
+        if let Some(agent) = agent {
+            agent.refresh(&app.rules).await;
+        }
         let invocation = Invocation::from_context(&context);
         let answer = app.handle(payload, &invocation).await;
         if let Err(error) = &answer
@@ -68,7 +78,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         let facts = InvocationFacts {
             request_id: &context.request_id,
             trace_id: context.xray_trace_id.as_deref(),
-            rules_version: &app.rules.version,
+            rules_version: &app.rules.version(),
         };
         emf.flush(facts);
         answer
