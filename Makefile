@@ -15,7 +15,7 @@ CARGO_DENY  := $(HOME)/.cargo/bin/cargo-deny
 MOTO_VENV   := .venv-moto
 MOTO        := $(MOTO_VENV)/bin/moto_server
 
-.PHONY: help test lint demo plan invoke watch emulator moto build deploy bench fuzz reliability advisories fmt
+.PHONY: help test lint demo plan check invoke watch emulator moto build deploy bench fuzz reliability advisories fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ demo: $(CARGO_LAMBDA) $(MOTO) ## Run the function against the local Cases servic
 
 plan: ## Show the Cases requests for EVENT=file (no AWS calls)
 	cargo run --quiet --locked -- plan --event $(EVENT)
+
+check: ## Check RULES=file (default: the default rules), and against DOMAIN=id when given (AWS credentials)
+	cargo run --quiet --locked -- check $(if $(RULES),--rules $(RULES)) $(if $(DOMAIN),--domain $(DOMAIN))
 
 emulator: ## Start the local Cases service on 127.0.0.1:4566 with the demo seed
 	cargo run --quiet --locked -p cases-emulator -- --listen 127.0.0.1:4566 --search-lag-ms 1000

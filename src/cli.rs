@@ -1,5 +1,7 @@
 //! The command line. `cases-automation plan`: which rules an event matches and the exact Cases
 //! requests they would send, without calling AWS (the tool rule authors use).
+//! `cases-automation check`: a rules file checked as the cold start checks it, and against a live
+//! domain. `cases-automation schema`: the JSON Schema of the rules file.
 //! `cases-automation claims init`: creates the coordination store's table (local use and tests;
 //! in AWS the template creates it).
 
@@ -48,6 +50,21 @@ enum Command {
         #[arg(long)]
         domain: Option<String>,
     },
+    /// Check a rules file: everything the cold start checks, and with --domain, against a live
+    /// Cases domain (fields, templates, value types, single-select options, required fields).
+    /// Lists every problem; exits non-zero when there is one.
+    Check {
+        /// The rules file; default: RULES_FILE, else the shipped default rules.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// A Cases domain id to check against (read with ListFields, ListTemplates,
+        /// ListFieldOptions, GetTemplate; AWS credentials and region from the environment, the
+        /// endpoint from AWS_ENDPOINT_URL_CONNECTCASES when set).
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Print the JSON Schema of the rules file (rules/schema.json).
+    Schema,
     /// The coordination store (a DynamoDB table, `CLAIMS_TABLE`).
     Claims {
         #[command(subcommand)]
@@ -78,6 +95,11 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
     let (event, rules, identity, domain) = match cli.command {
         Command::Plan { event, rules, identity, domain } => (event, rules, identity, domain),
         Command::Claims { command: ClaimsCommand::Init { table } } => return claims_init(table).await,
+        Command::Check { rules, domain } => return check(rules, domain).await,
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&RuleSet::schema()).expect("schemas serialize"));
+            return ExitCode::SUCCESS;
+        }
     };
     let (event, rules, identity, domain) = (event, rules, identity, domain);
     let rules = rules.or_else(|| std::env::var_os("RULES_FILE").map(PathBuf::from));
@@ -96,6 +118,38 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         }
         Err(message) => {
             eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn check(rules: Option<PathBuf>, domain: Option<String>) -> ExitCode {
+    let rules = rules.or_else(|| std::env::var_os("RULES_FILE").map(PathBuf::from));
+    let name = rules.as_ref().map_or_else(|| "the default rules".to_owned(), |p| p.display().to_string());
+    let loaded = match crate::runtime::load_rules(rules.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{name} (version {}): {} rules, valid", loaded.version, loaded.rules.len());
+    let Some(domain) = domain.filter(|d| !d.trim().is_empty()) else { return ExitCode::SUCCESS };
+    let api = crate::cases::sdk::SdkCases::lazy(crate::aws::sdk_config().await, domain.clone());
+    match crate::rules_check::check_against_domain(&loaded, &api).await {
+        Ok(problems) if problems.is_empty() => {
+            println!("against domain {domain}: every field, template, value and required field fits");
+            ExitCode::SUCCESS
+        }
+        Ok(problems) => {
+            eprintln!("against domain {domain}, {name} has {} problems:", problems.len());
+            for problem in problems {
+                eprintln!("  - {problem}");
+            }
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: the domain {domain} could not be read: {error}");
             ExitCode::FAILURE
         }
     }
@@ -130,7 +184,7 @@ pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, id
         Inbound::ContactFlow(event) | Inbound::EventBridge(event) => {
             let (report, ok) = plan_event(&rules, &event, identity);
             let trigger = if event.kind == EventKind::ContactFlow { "contact flow" } else { "EventBridge" };
-            (json!({"trigger": trigger, "event": report}), ok)
+            (json!({"trigger": trigger, "rulesVersion": rules.version, "event": report}), ok)
         }
         Inbound::SqsBatch(records) => {
             let records: Vec<Value> = records
@@ -140,7 +194,7 @@ pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, id
                     Err(e) => json!({"messageId": record.message_id, "wouldFail": true, "error": e.0}),
                 })
                 .collect();
-            (json!({"trigger": "SQS", "records": records}), true)
+            (json!({"trigger": "SQS", "rulesVersion": rules.version, "records": records}), true)
         }
     })
 }

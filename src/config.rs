@@ -58,6 +58,21 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         required: false,
         meaning: "the Amazon Connect instance the function serves: contact events and flow invocations of any other instance are refused before anything is read or written; unset: any instance",
     },
+    EnvVar {
+        name: "RULES_APPCONFIG",
+        required: false,
+        meaning: "APPLICATION/ENVIRONMENT/PROFILE (ids or names) of AWS AppConfig rules read through the AppConfig agent extension; unset: off",
+    },
+    EnvVar {
+        name: "RULES_REFRESH_SECONDS",
+        required: false,
+        meaning: "with RULES_APPCONFIG: at most how often an instance asks the agent for the rules, in seconds (0 to 3600, default 30)",
+    },
+    EnvVar {
+        name: "AWS_APPCONFIG_EXTENSION_HTTP_PORT",
+        required: false,
+        meaning: "the AppConfig agent's port on localhost (its own setting; default 2772)",
+    },
     EnvVar { name: "SQS_CONCURRENCY", required: false, meaning: "SQS records processed at once per invocation (default 4)" },
     EnvVar {
         name: "FLOW_TIMEOUT_MS",
@@ -85,6 +100,17 @@ pub struct Config {
     pub claim_lease: Duration,
     pub sqs_concurrency: usize,
     pub flow_timeout: Duration,
+    /// Rules from AWS AppConfig, through the agent extension; None: off.
+    pub rules_appconfig: Option<AppConfigRules>,
+}
+
+/// Where the AppConfig agent serves the rules, and how often to ask it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfigRules {
+    /// `/applications/{a}/environments/{e}/configurations/{p}`.
+    pub path: String,
+    pub port: u16,
+    pub refresh: Duration,
 }
 
 /// The identity used when neither `AUTOMATION_IDENTITY` nor a function name is available.
@@ -146,6 +172,23 @@ impl Config {
             window: Duration::from_secs(3600),
         };
         let claim_lease = Duration::from_secs(number("CLAIM_LEASE_SECONDS", 60, 5..=900, &mut problems));
+        let refresh = Duration::from_secs(number("RULES_REFRESH_SECONDS", 30, 0..=3600, &mut problems));
+        let port = number("AWS_APPCONFIG_EXTENSION_HTTP_PORT", 2772, 1..=65535, &mut problems) as u16;
+        let rules_appconfig = present("RULES_APPCONFIG").and_then(|text| {
+            let parts: Vec<&str> = text.trim().split('/').collect();
+            let valid = |p: &&str| !p.is_empty() && p.len() <= 128 && p.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+            match parts.as_slice() {
+                [application, environment, profile] if parts.iter().all(valid) => Some(AppConfigRules {
+                    path: format!("/applications/{application}/environments/{environment}/configurations/{profile}"),
+                    port,
+                    refresh,
+                }),
+                _ => {
+                    problems.push("RULES_APPCONFIG must be APPLICATION/ENVIRONMENT/PROFILE (ids or names of A-Z a-z 0-9 _ - .)".into());
+                    None
+                }
+            }
+        });
         let claims_table = present("CLAIMS_TABLE").map(|t| t.trim().to_owned());
         let valid_table = |t: &str| (3..=255).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
         if let Some(table) = &claims_table
@@ -168,6 +211,7 @@ impl Config {
                 claim_lease,
                 sqs_concurrency,
                 flow_timeout,
+                rules_appconfig,
             })
         } else {
             Err(problems)
@@ -206,6 +250,15 @@ mod tests {
     }
 
     #[test]
+    fn appconfig_rules_are_off_unless_named() {
+        assert_eq!(config(&[("CASES_DOMAIN_ID", "d")]).unwrap().rules_appconfig, None);
+        let c = config(&[("CASES_DOMAIN_ID", "d"), ("RULES_APPCONFIG", "abc123/live/rules"), ("RULES_REFRESH_SECONDS", "0")]).unwrap();
+        let rules = c.rules_appconfig.unwrap();
+        assert_eq!(rules.path, "/applications/abc123/environments/live/configurations/rules");
+        assert_eq!((rules.port, rules.refresh), (2772, Duration::ZERO));
+    }
+
+    #[test]
     fn every_problem_is_listed() {
         let problems = config(&[
             ("AUTOMATION_IDENTITY", "bad!"),
@@ -217,8 +270,10 @@ mod tests {
             ("CASE_WRITES_PER_HOUR", "0"),
             ("CLAIM_LEASE_SECONDS", "1"),
             ("CONNECT_INSTANCE_ARN", "arn:aws:connect:us-east-1:123456789012:instance/i/contact/c"),
+            ("RULES_APPCONFIG", "app/env"),
+            ("RULES_REFRESH_SECONDS", "3601"),
         ])
         .unwrap_err();
-        assert_eq!(problems.len(), 10, "{problems:#?}");
+        assert_eq!(problems.len(), 12, "{problems:#?}");
     }
 }

@@ -21,12 +21,14 @@ use crate::config::Config;
 use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
 use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
-use crate::inbound::{Event, Inbound, classify};
+use crate::inbound::{Event, EventKind, Inbound, classify};
+use crate::live_rules::{LiveRules, Rules};
 use crate::plan::{CustomerValues, PlanInput, Skip, other_instance, plan_rule, select};
-use crate::preflight::{EventRules, plan_event};
+use crate::preflight::{EventRules, PreflightError, plan_event};
 use crate::rules::RuleSet;
 use crate::rules::value::TemplateContext;
 use crate::sweep::queue::WorkQueue;
+use crate::telemetry;
 
 /// Time kept back from the deadline to report the outcome.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
@@ -55,7 +57,8 @@ pub fn flow_deadline(received: Instant, lambda_deadline: Instant, process_start:
 /// known of the domain, the Customer Profiles resolver, the coordination store.
 pub struct App<C, P = NoProfiles, S = NoClaims> {
     pub config: Config,
-    pub rules: RuleSet,
+    /// The rules, replaceable while the process runs (`live_rules`).
+    pub rules: LiveRules,
     pub executor: Executor<C, S>,
     pub customers: Customers<P, S>,
     /// What the domain allows, fetched as events need it.
@@ -65,8 +68,6 @@ pub struct App<C, P = NoProfiles, S = NoClaims> {
     /// Partition, region and account of the function, from its ARN (first invocation): where
     /// profile ARNs built from a profile id point.
     function_scope: OnceLock<Option<ArnScope>>,
-    /// Every identity this automation writes under; their Cases change events are skipped.
-    own_identities: Vec<String>,
     /// When the process started, until the first invocation takes it: a flow that caused the cold
     /// start was waiting since then (see [`flow_deadline`]).
     process_start: std::sync::Mutex<Option<Instant>>,
@@ -150,7 +151,7 @@ impl<C: CasesApi, P: ProfilesApi> App<C, P> {
 impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
     /// The app with a coordination store (see `claims`).
     pub fn with_store(config: Config, rules: RuleSet, api: C, profiles: P, store: S) -> App<C, P, S> {
-        let own_identities = rules.identities(&config.identity);
+        let rules = LiveRules::new(rules, &config.identity);
         let store = std::sync::Arc::new(store);
         let customers =
             Customers::with_claims(profiles, store.clone()).allow_create(config.profiles_allow_create).with_lease(config.claim_lease);
@@ -163,7 +164,6 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             domain: DomainCache::default(),
             work_queue: None,
             function_scope: OnceLock::new(),
-            own_identities,
             process_start: std::sync::Mutex::new(None),
             skipped_self_caused: AtomicU64::new(0),
         }
@@ -215,6 +215,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                     warn!(event = %event.key, kind = %event.kind, error_type = %error.error_type(), error = %error.message, "event failed");
                     return Err(error);
                 }
+                let rules_version = self.rules.version();
                 // Connect gives up after the block's timeout, counted from its call, even if Lambda
                 // would allow more.
                 let deadline = flow_deadline(received, invocation.deadline, process_start, self.config.flow_timeout);
@@ -225,7 +226,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                         format!("{}: no rule matches this invocation; pass a parameter a rule matches (e.g. action)", describe(&event)),
                     ));
                 }
-                Ok(self.flow_response(&outcome, invocation))
+                Ok(self.flow_response(&outcome, invocation, &rules_version))
             }
             Inbound::EventBridge(event) => {
                 let outcome = self.process(&event, invocation.deadline).await?;
@@ -258,28 +259,33 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
 
     /// Runs every matching rule for one event, within the deadline. Logs the outcome (ids only).
     pub async fn process(&self, event: &Event, deadline: Instant) -> Result<EventOutcome, Error> {
-        let result = self.process_inner(event, deadline).await;
+        let started = Instant::now();
+        let rules = self.rules.current();
+        let result = self.process_inner(event, deadline, &rules).await;
+        let outcome = telemetry::event_outcome(result.as_ref().map(|o| (o.outcome, o.reason.as_deref())).map_err(Error::is_retryable));
+        telemetry::event_handled(&event.kind.to_string(), outcome, event.kind == EventKind::ContactFlow, started.elapsed());
         match &result {
             Ok(outcome) => info!(
                 event = %event.key,
                 kind = %event.kind,
                 outcome = outcome.outcome,
                 reason = outcome.reason.as_deref().unwrap_or(""),
+                rules_version = %rules.set.version,
                 rules = %outcome.results.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(","),
                 cases = %outcome.results.iter().filter_map(|r| r.case_id.as_deref()).collect::<Vec<_>>().join(","),
                 "event handled"
             ),
             Err(error) => {
-                warn!(event = %event.key, kind = %event.kind, error_type = %error.error_type(), error = %error.message, "event failed")
+                warn!(event = %event.key, kind = %event.kind, rules_version = %rules.set.version, error_type = %error.error_type(), error = %error.message, "event failed")
             }
         }
         result
     }
 
-    async fn process_inner(&self, event: &Event, deadline: Instant) -> Result<EventOutcome, Error> {
+    async fn process_inner(&self, event: &Event, deadline: Instant, rules: &Rules) -> Result<EventOutcome, Error> {
         if let Some(sweep) = crate::sweep::request(event) {
             let sweep = sweep.map_err(|reason| Error::permanent("InvalidEvent", format!("{}: {reason}", describe(event))))?;
-            let outcome = self.run_sweep(event, &sweep, deadline).await?;
+            let outcome = self.run_sweep(event, &sweep, deadline, &rules.set).await?;
             return Ok(EventOutcome {
                 event_id: event.key.clone(),
                 kind: "sweep".into(),
@@ -298,7 +304,9 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             }
             return Ok(EventOutcome::skipped(event, skip.reason()));
         }
-        let matched = match select(&self.rules, event, &self.own_identities) {
+        let own_identities = &rules.own_identities;
+        let rules = &rules.set;
+        let matched = match select(rules, event, own_identities) {
             Ok(matched) => matched,
             Err(skip) => {
                 if let Skip::SelfCaused { .. } = skip {
@@ -309,34 +317,39 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             }
         };
 
+        telemetry::rules_matched(matched.iter().map(|rule| rule.name.as_str()));
         let work = async {
             let identity = &self.config.identity;
             let context = TemplateContext::new(&event.raw);
             // Every rule is planned and checked against the domain before anything is looked up or
             // written: bad input changes nothing. Customers are placeholders here; each rule looks
             // its customer up when it needs it.
-            let what = EventRules { rules: &self.rules, matched: &matched, event, context: &context, identity };
-            let (plans, domain) = plan_event(&self.executor.api, &self.domain, &what).await.map_err(|e| Error::preflight(event, &e))?;
-            let input = PlanInput {
-                rules: &self.rules,
-                event,
-                context: &context,
-                identity,
-                resolve: &domain.catalog,
-                customers: CustomerValues::Placeholders,
-            };
+            let what = EventRules { rules, matched: &matched, event, context: &context, identity };
+            let (plans, domain) = plan_event(&self.executor.api, &self.domain, &what).await.map_err(|e| {
+                if let PreflightError::Plan(refused) = &e {
+                    telemetry::rule_failed(&refused.rule);
+                }
+                Error::preflight(event, &e)
+            })?;
+            let input =
+                PlanInput { rules, event, context: &context, identity, resolve: &domain.catalog, customers: CustomerValues::Placeholders };
             let scope = self.function_scope.get().cloned().flatten().or_else(|| ArnScope::from_event(&event.raw));
             let mut results = Vec::with_capacity(plans.len());
             for (rule, plan) in matched.iter().zip(&plans) {
                 let resolve = || async {
-                    let customers = self.customers.resolve_rule(&self.rules, rule, event, &context, scope.as_ref(), identity).await;
+                    let customers = self.customers.resolve_rule(rules, rule, event, &context, scope.as_ref(), identity).await;
                     let Some(profiles) = customers.map_err(ExecError::Customer)? else { return Ok(None) };
                     let input = PlanInput { customers: CustomerValues::Resolved(&profiles), ..input };
                     let plan = plan_rule(rule, &input).map_err(ExecError::Plan)?;
                     check_plan(&plan, &domain).map_err(|violation| ExecError::Plan(violation.error))?;
                     Ok(Some(plan))
                 };
-                results.push(self.executor.run_resolving(plan, resolve).await.map_err(|e| Error::exec(event, &e))?);
+                let result = self.executor.run_resolving(plan, resolve).await;
+                match &result {
+                    Ok(outcome) => telemetry::rule_applied(outcome),
+                    Err(_) => telemetry::rule_failed(&rule.name),
+                }
+                results.push(result.map_err(|e| Error::exec(event, &e))?);
             }
             Ok(EventOutcome {
                 event_id: event.key.clone(),
@@ -358,9 +371,10 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
     }
 
     /// The flat string map a contact flow reads as `$.External.*`.
-    fn flow_response(&self, outcome: &EventOutcome, invocation: &Invocation) -> Value {
+    fn flow_response(&self, outcome: &EventOutcome, invocation: &Invocation, rules_version: &str) -> Value {
         let mut out = BTreeMap::new();
         out.insert("outcome", outcome.outcome.to_owned());
+        out.insert("rulesVersion", rules_version.to_owned());
         out.insert("rules", outcome.results.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(","));
         if let Some(result) = outcome.results.iter().find(|r| r.case_id.is_some()) {
             let case_id = result.case_id.clone().unwrap_or_default();

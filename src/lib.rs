@@ -6,6 +6,7 @@
 //! each write against the domain before the first one is sent; `execute` sends them through the `cases`
 //! adapter; `handler` ties them together per invocation; `runtime` is the cold start; `aws` the SDK plumbing the adapters share.
 
+pub mod appconfig;
 pub mod aws;
 pub mod cases;
 pub mod claims;
@@ -17,10 +18,13 @@ pub mod execute;
 pub mod handler;
 pub mod identity;
 pub mod inbound;
+pub mod live_rules;
 pub mod locks;
 pub mod logging;
 pub mod plan;
 pub mod preflight;
 pub mod rules;
+pub mod rules_check;
 pub mod runtime;
 pub mod sweep;
+pub mod telemetry;

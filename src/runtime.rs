@@ -5,6 +5,7 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
+use crate::appconfig::{self, Agent};
 use crate::aws::sdk_config;
 use crate::cases::sdk::SdkCases;
 use crate::claims::dynamodb::DynamoClaims;
@@ -12,6 +13,8 @@ use crate::config::Config;
 use crate::customers::sdk::SdkProfiles;
 use crate::handler::{App, Invocation};
 use crate::rules::RuleSet;
+use crate::telemetry::emf::{Emf, InvocationFacts};
+use crate::telemetry::store::Counted;
 
 /// Reads a YAML rules file, or gives the shipped default rules.
 pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, String> {
@@ -25,7 +28,7 @@ pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, Strin
 }
 
 /// The app as Lambda runs it: the SDK adapters, and the coordination store when `CLAIMS_TABLE` is set.
-pub type LambdaApp = App<SdkCases, SdkProfiles, Option<DynamoClaims>>;
+pub type LambdaApp = App<SdkCases, SdkProfiles, Counted<Option<DynamoClaims>>>;
 
 /// Builds the app from the environment; `started`: when the process started.
 pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, String> {
@@ -39,15 +42,17 @@ pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, Stri
     }
     let sdk = sdk_config().await;
     let api = SdkCases::lazy(sdk.clone(), config.domain_id.clone());
-    let claims = config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table));
+    let claims = Counted(config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table)));
     let work_queue = config.work_queue_url.clone().map(|url| crate::sweep::queue::WorkQueue::lazy(sdk.clone(), url));
     let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
     tracing::info!(
         domain = %config.domain_id,
         profiles_domain = config.profiles_domain.as_deref().unwrap_or("(none)"),
         claims_table = config.claims_table.as_deref().unwrap_or("(off)"),
+        rules_appconfig = config.rules_appconfig.as_ref().map_or("(off)", |a| a.path.as_str()),
         identity = %config.identity,
         rules = rules.rules.len(),
+        rules_version = %rules.version,
         "ready"
     );
     let app = App::with_store(config, rules, api, profiles, claims);
@@ -64,14 +69,44 @@ pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, Stri
 
 /// Runs the function until the runtime stops it; `started`: when the process started.
 pub async fn run(started: std::time::Instant) -> Result<(), lambda_runtime::Error> {
-    let app = app_from_env(started).await.map_err(|message| {
-        tracing::error!("{message}");
-        message
-    })?;
-    let app = &app;
+    let emf = Emf::install(&function_name()).map_err(log_start_error)?;
+    let app = app_from_env(started).await.map_err(log_start_error)?;
+    // Rules from AppConfig: the client only; the agent is first asked before the first invocation.
+    let agent = app.config.rules_appconfig.clone().map(Agent::new);
+    let (app, emf, agent) = (&app, &emf, &agent);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let invocation = Invocation::from_context(&event.context);
-        app.handle(event.payload, &invocation).await
+        let LambdaEvent { payload, context } = event;
+        if let Some((version, content)) = appconfig::validation_request(&payload) {
+            return appconfig::validate(version, content);
+        }
+        emf.invocation_started();
+        if let Some(agent) = agent {
+            agent.refresh(&app.rules).await;
+        }
+        let invocation = Invocation::from_context(&context);
+        let answer = app.handle(payload, &invocation).await;
+        if let Err(error) = &answer
+            && error.code == "InvalidEvent"
+        {
+            crate::telemetry::invalid_payload();
+        }
+        let facts = InvocationFacts {
+            request_id: &context.request_id,
+            trace_id: context.xray_trace_id.as_deref(),
+            rules_version: &app.rules.version(),
+        };
+        emf.flush(facts);
+        answer
     }))
     .await
+}
+
+/// The function's name, the dimension of its metrics.
+fn function_name() -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| crate::config::FALLBACK_IDENTITY.into())
+}
+
+fn log_start_error(message: String) -> String {
+    tracing::error!("{message}");
+    message
 }

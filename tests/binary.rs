@@ -41,9 +41,10 @@ async fn the_binary_answers_a_flow_and_an_eventbridge_invocation() {
 const START_WAIT: Duration = Duration::from_secs(60);
 
 /// Start-up needs no network: at every endpoint the function could call (Cases, Customer
-/// Profiles, DynamoDB, SQS, and the global `AWS_ENDPOINT_URL` for any other service) stands a
-/// listener that counts connections. None connects before the first invocation, nor during one
-/// that needs no call; the first invocation that needs Cases connects to Cases only.
+/// Profiles, DynamoDB, SQS, the global `AWS_ENDPOINT_URL` for any other service, and the AppConfig
+/// agent of `RULES_APPCONFIG`) stands a listener that counts connections. None connects before
+/// the first invocation; one that needs no call asks the agent for the rules only; the first
+/// invocation that needs Cases connects to Cases (and the agent) only.
 #[tokio::test]
 async fn start_up_connects_to_no_endpoint_until_an_invocation_needs_one() {
     let runtime = RuntimeApi::start().await;
@@ -54,10 +55,17 @@ async fn start_up_connects_to_no_endpoint_until_an_invocation_needs_one() {
         ("AWS_ENDPOINT_URL_SQS", CountingListener::start().await),
         ("AWS_ENDPOINT_URL", CountingListener::start().await),
     ];
-    let extra: Vec<(&str, &str)> = others.iter().map(|(variable, listener)| (*variable, listener.url())).collect();
+    let agent = CountingListener::start().await;
+    let agent_port = agent.url().rsplit(':').next().unwrap().to_owned();
+    let mut extra: Vec<(&str, &str)> = others.iter().map(|(variable, listener)| (*variable, listener.url())).collect();
+    extra.extend([
+        ("RULES_APPCONFIG", "app/env/rules"),
+        ("RULES_REFRESH_SECONDS", "0"),
+        ("AWS_APPCONFIG_EXTENSION_HTTP_PORT", agent_port.as_str()),
+    ]);
     let mut child = spawn_function(&runtime, cases.url(), &extra);
     let connected = || {
-        let mut counts = vec![("AWS_ENDPOINT_URL_CONNECTCASES", cases.connections())];
+        let mut counts = vec![("AWS_ENDPOINT_URL_CONNECTCASES", cases.connections()), ("AppConfig agent", agent.connections())];
         counts.extend(others.iter().map(|(variable, listener)| (*variable, listener.connections())));
         counts.into_iter().filter(|(_, n)| *n > 0).collect::<Vec<_>>()
     };
@@ -69,14 +77,14 @@ async fn start_up_connects_to_no_endpoint_until_an_invocation_needs_one() {
     runtime.invoke(sample("cases-case-updated-by-automation.json"), Duration::from_secs(10));
     let (_, answer) = runtime.answer_within(Duration::from_secs(10)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Response(r) if r["outcome"] == "skipped"), "{answer:?}");
-    assert_eq!(connected(), [], "connections while handling an event that needs no call");
+    assert!(matches!(connected().as_slice(), [("AppConfig agent", 1)]), "while handling an event that needs no call: {:?}", connected());
 
     // The first invocation that needs Cases connects there, and fails as retryable.
     runtime.invoke(sample("custom-order-delayed.json"), Duration::from_secs(10));
     let (_, answer) = runtime.answer_within(Duration::from_secs(10)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Error { error_type, .. } if error_type.starts_with("Retryable.")), "{answer:?}");
     let connected = connected();
-    assert!(matches!(connected.as_slice(), [("AWS_ENDPOINT_URL_CONNECTCASES", n)] if *n > 0), "{connected:?}");
+    assert!(matches!(connected.as_slice(), [("AWS_ENDPOINT_URL_CONNECTCASES", n), ("AppConfig agent", 2)] if *n > 0), "{connected:?}");
     child.kill().await.unwrap();
 }
 

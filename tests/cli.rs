@@ -24,6 +24,7 @@ fn every_sample_event_plans_without_aws() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
         let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(report["rulesVersion"], cases_automation::rules::RuleSet::default_rules().version.as_str(), "{name}");
         match name.as_str() {
             "flow-voice-open-case.json" => {
                 let rule = &report["event"]["rules"][0];

@@ -60,6 +60,11 @@ const OTHER_ACTIONS: &[&str] = &[
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
     "sqs:ChangeMessageVisibility",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "appconfig:StartConfigurationSession",
+    "appconfig:GetLatestConfiguration",
+    "cloudwatch:DescribeAlarms",
 ];
 
 /// The DynamoDB actions of the coordination store (`src/claims/dynamodb.rs`; TransactWriteItems
@@ -82,7 +87,7 @@ const PROFILES_DOMAIN_ARN: &str = "arn:${AWS::Partition}:profile:${AWS::Region}:
 /// permissions (Amazon Connect Cases: Domain, Case, Field, Template, RelatedItem resource types;
 /// Customer Profiles: the `domains` resource type; connect:DescribeContact: the `contact`
 /// resource type; logs and sqs: log-group and queue).
-const NO_RESOURCE_LEVEL_ACTIONS: &[&str] = &[];
+const NO_RESOURCE_LEVEL_ACTIONS: &[&str] = &["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
 
 /// Every Amazon Connect Cases operation, as the Rust SDK names its fluent calls. The source scan
 /// below maps each call found in `src/` to the action it needs.
@@ -363,8 +368,11 @@ fn required_variables_come_from_parameters_without_a_default_and_optional_ones_h
     for (name, value) in template_environment() {
         let required = ENVIRONMENT.iter().find(|v| v.name == name).map(|v| v.required).unwrap_or(false);
         let refs = parameter_refs(value);
-        let from_the_stack =
-            branches(value).iter().any(|b| b.get("Ref").and_then(Value::as_str).is_some_and(|r| resources().contains_key(r)));
+        let names_a_resource = |b: &&Value| {
+            b.get("Ref").and_then(Value::as_str).is_some_and(|r| resources().contains_key(r))
+                || (b.get("Fn::Sub").is_some() && resources().keys().any(|r| render(b).contains(&format!("${{{r}}}"))))
+        };
+        let from_the_stack = branches(value).iter().any(names_a_resource);
         assert!(
             !refs.is_empty() || (from_the_stack && !required),
             "{name} should be set from a parameter, so a deployer can choose it (or, when optional, name a resource of the stack)"
@@ -1255,4 +1263,148 @@ fn every_queue_is_tls_only_encrypted_and_dead_letters_expire_as_chosen() {
 /// Whether a condition can only hold when `parameter` is not empty.
 fn requires_non_empty(condition: &str, parameter: &str) -> bool {
     condition_requirements(condition).into_iter().any(|c| c["Fn::Not"].get(0).is_some_and(|e| equals_parameter(e, parameter, "")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Operations: dashboard, alarms, traces, rules from AppConfig
+// ---------------------------------------------------------------------------------------------
+
+/// The metric names (and the dimensions, for searches) a text names in namespace CasesAutomation:
+/// `["CasesAutomation", "Name", ...]` metric arrays, `SEARCH('{CasesAutomation,dims} MetricName="Name" …')`
+/// and `SELECT …(Name) FROM SCHEMA(CasesAutomation, dims)`.
+fn named_metrics(text: &str) -> Vec<(String, Option<BTreeSet<String>>)> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\"CasesAutomation\", \"") {
+        let tail = &rest[at + "\"CasesAutomation\", \"".len()..];
+        found.push((tail[..tail.find('"').unwrap()].to_owned(), None));
+        rest = tail;
+    }
+    let mut rest = text;
+    while let Some(at) = rest.find("{CasesAutomation,") {
+        let tail = &rest[at + 1..];
+        let dims: BTreeSet<String> = tail[..tail.find('}').unwrap()].split(',').skip(1).map(str::to_owned).collect();
+        let name_at = tail.find("MetricName=\\\"").expect("a SEARCH names its metric") + "MetricName=\\\"".len();
+        let name = &tail[name_at..];
+        found.push((name[..name.find('\\').unwrap()].to_owned(), Some(dims)));
+        rest = tail;
+    }
+    let mut rest = text;
+    while let Some(at) = rest.find("SELECT ") {
+        let tail = &rest[at..];
+        let open = tail.find('(').unwrap();
+        let name = &tail[open + 1..open + tail[open..].find(')').unwrap()];
+        let schema = &tail[tail.find("SCHEMA(").unwrap() + "SCHEMA(".len()..];
+        let parts: Vec<String> = schema[..schema.find(')').unwrap()].split(',').map(|p| p.trim().to_owned()).collect();
+        assert_eq!(parts[0], "CasesAutomation", "{tail}");
+        found.push((name.to_owned(), Some(parts[1..].iter().cloned().collect())));
+        rest = &tail[1..];
+    }
+    found
+}
+
+fn dashboard_body() -> String {
+    let body = &resource("OperationsDashboard")["Properties"]["DashboardBody"];
+    render(body)
+}
+
+#[test]
+fn the_dashboard_and_alarms_name_only_metrics_the_code_emits_and_show_them_all() {
+    use cases_automation::telemetry::{FUNCTION_DIMENSION, METRICS, NAMESPACE};
+    assert_eq!(NAMESPACE, "CasesAutomation");
+    let mut texts = vec![("OperationsDashboard".to_owned(), dashboard_body())];
+    for (name, alarm) in resources_of("AWS::CloudWatch::Alarm") {
+        let p = &alarm["Properties"];
+        if p["Namespace"] == NAMESPACE {
+            texts.push((name.to_owned(), format!("\"CasesAutomation\", \"{}\"", p["MetricName"].as_str().unwrap())));
+        }
+        for metric in as_list(&p["Metrics"]).into_iter().filter(|m| m.get("Expression").is_some()) {
+            texts.push((name.to_owned(), render(&metric["Expression"])));
+        }
+    }
+    let mut shown = BTreeSet::new();
+    for (place, text) in &texts {
+        for (name, dimensions) in named_metrics(text) {
+            let metric =
+                METRICS.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("{place} names {name}, which the code does not emit"));
+            if let Some(dimensions) = dimensions {
+                let emitted: BTreeSet<String> =
+                    metric.dimensions.iter().map(|d| d.to_string()).chain([FUNCTION_DIMENSION.to_owned()]).collect();
+                assert_eq!(dimensions, emitted, "{place}: {name} is emitted with dimensions {emitted:?}");
+            }
+            if place == "OperationsDashboard" {
+                shown.insert(name);
+            }
+        }
+    }
+    let missing: Vec<&str> = METRICS.iter().map(|m| m.name).filter(|n| !shown.contains(*n)).collect();
+    assert!(missing.is_empty(), "the dashboard does not show {missing:?}");
+    // Valid JSON once CloudFormation has substituted the names.
+    let body = dashboard_body();
+    let mut substituted = String::new();
+    for (i, part) in body.split("${").enumerate() {
+        if i == 0 {
+            substituted.push_str(part);
+            continue;
+        }
+        let end = part.find('}').unwrap();
+        substituted.push_str(match &part[..end] {
+            "RuleFailureRatePercent" | "FlowTimeoutMs" => "1",
+            "BufferDeadLetters" => "",
+            _ => "name",
+        });
+        substituted.push_str(&part[end + 1..]);
+    }
+    let parsed: Value = serde_json::from_str(&substituted).unwrap_or_else(|e| panic!("the dashboard body is not JSON: {e}"));
+    assert!(parsed["widgets"].as_array().is_some_and(|w| w.len() >= 10));
+}
+
+#[test]
+fn every_alarm_notifies_the_alarm_topic_when_one_is_given() {
+    for (name, alarm) in resources_of("AWS::CloudWatch::Alarm") {
+        for action in ["AlarmActions", "OKActions"] {
+            let value = &alarm["Properties"][action];
+            let args = value.get("Fn::If").and_then(Value::as_array).unwrap_or_else(|| panic!("{name}: {action} is not conditional"));
+            assert_eq!(args[0], "HasAlarmTopic", "{name}");
+            assert_eq!(args[1], json!([{"Ref": "AlarmTopicArn"}]), "{name}");
+            assert!(is_no_value(&args[2]), "{name}");
+        }
+    }
+    for required in
+        ["RuleFailureRateAlarm", "ApiThrottlingAlarm", "EventDeliveryDeadLetterAlarm", "AsyncFailureAlarm", "EventQueueDeadLetterAlarm"]
+    {
+        assert_eq!(resource(required)["Type"], "AWS::CloudWatch::Alarm");
+    }
+}
+
+#[test]
+fn tracing_is_a_parameter_and_active_tracing_may_write_segments() {
+    assert_eq!(parameter("Tracing")["AllowedValues"], json!(["Active", "PassThrough"]));
+    assert_eq!(function()["Properties"]["Tracing"], json!({"Ref": "Tracing"}));
+    let xray: Vec<_> = guarded_statements()
+        .into_iter()
+        .filter(|(_, s)| as_list(&s["Action"]).iter().any(|a| a.as_str().unwrap().starts_with("xray:")))
+        .collect();
+    assert_eq!(xray.len(), 1);
+    assert_eq!(xray[0].0, Some(("ActiveTracing", true)), "X-Ray writes only with Tracing=Active");
+}
+
+#[test]
+fn appconfig_rules_are_validated_by_the_function_and_rolled_back_on_the_failure_alarm() {
+    let profile = &resource("RulesProfile")["Properties"];
+    assert_eq!(profile["LocationUri"], "hosted");
+    assert_eq!(target_resource(&as_list(&profile["Validators"])[0]["Content"]), Some(FUNCTION));
+    let permission = &resource("RulesValidatorPermission")["Properties"];
+    assert_eq!(permission["Principal"], "appconfig.amazonaws.com");
+    let monitors = as_list(&resource("RulesEnvironment")["Properties"]["Monitors"]);
+    assert_eq!(target_resource(&monitors[0]["AlarmArn"]), Some("RuleFailureRateAlarm"));
+    let path = render(&branches(&template_environment()["RULES_APPCONFIG"])[0].clone());
+    assert_eq!(path, "${RulesApplication}/live/rules");
+    assert_eq!(resource("RulesEnvironment")["Properties"]["Name"], "live");
+    assert_eq!(resource("RulesProfile")["Properties"]["Name"], "rules");
+    let config = config_with(&[]).unwrap();
+    assert_eq!(config.rules_appconfig, None, "off by default");
+    for (name, r) in resources().iter().filter(|(_, r)| r["Type"].as_str().is_some_and(|t| t.starts_with("AWS::AppConfig::"))) {
+        assert_eq!(r["Condition"], "AppConfigRules", "{name} exists only with RulesFromAppConfig=Enabled");
+    }
 }

@@ -106,7 +106,7 @@ pub fn needs(plans: &[RulePlan], catalog: &Catalog) -> Needs {
 /// Checks every write of `plan` against the domain: CreateCase (its template, required fields and
 /// values), UpdateCase and SLA target values.
 pub fn check_plan(plan: &RulePlan, model: &DomainModel) -> Result<(), Violation> {
-    let check = Check { plan, model };
+    let check = Check { rule: &plan.rule, placeholders: !plan.customer_steps.is_empty(), model };
     if let Some(create) = &plan.create {
         check.entries(&create.fields, "case.create.fields")?;
         check.required(create)?;
@@ -134,14 +134,32 @@ pub fn check_plan(plan: &RulePlan, model: &DomainModel) -> Result<(), Violation>
     Ok(())
 }
 
+/// One value of rule `rule`, at `path`, against the field `field_id`: its type, its options, its
+/// length (what every write of it gets checked for). A field the model does not have is refused
+/// (with `Missing::Names`).
+pub fn check_value(model: &DomainModel, rule: &str, field_id: &str, value: &FieldValue, path: &str) -> Result<(), Violation> {
+    let check = Check { rule, placeholders: true, model };
+    let Some(field) = check.field(field_id) else {
+        return Err(check.unsure(path, format!("the domain has no field with id `{field_id}`"), Missing::Names));
+    };
+    check.value(field, value, path)
+}
+
+/// A CreateCase of rule `rule` against its template: active, every required field set and not empty.
+pub fn check_required(model: &DomainModel, rule: &str, create: &CreateCaseInput) -> Result<(), Violation> {
+    Check { rule, placeholders: true, model }.required(create)
+}
+
 struct Check<'a> {
-    plan: &'a RulePlan,
+    rule: &'a str,
+    /// Whether `customer` values still stand as placeholders (checked once the customer is known).
+    placeholders: bool,
     model: &'a DomainModel,
 }
 
 impl Check<'_> {
     fn error(&self, path: &str, reason: String) -> PlanError {
-        PlanError { rule: self.plan.rule.clone(), path: path.to_owned(), reason }
+        PlanError { rule: self.rule.to_owned(), path: path.to_owned(), reason }
     }
 
     fn refused(&self, path: &str, reason: String) -> Violation {
@@ -181,9 +199,8 @@ impl Check<'_> {
             self.value(field, &entry.value, &at)?;
             // A `customer` value stands as a placeholder until the customer is looked up; the plan
             // made with the profile ARN is checked again then.
-            let placeholders = !self.plan.customer_steps.is_empty();
             if field.id == "customer_id"
-                && !placeholders
+                && !self.placeholders
                 && let FieldValue::String(s) = &entry.value
                 && !is_profile_arn(s)
             {

@@ -7,6 +7,7 @@ use aws_sdk_connectcases::types as t;
 use super::model::*;
 use super::{ApiError, ApiErrorKind, CasesApi, redact};
 use crate::aws::{LazyClient, retry_partition};
+use crate::telemetry::sdk::CountCalls;
 
 /// The SDK client bound to one Cases domain, built once per process. In Lambda it is built on
 /// first use: constructing it (mostly the SDK's endpoint partition table) was a sixth of the cold
@@ -21,7 +22,9 @@ impl SdkCases {
     /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
     pub fn lazy(config: aws_config::SdkConfig, domain_id: impl Into<String>) -> SdkCases {
         let build = |config: &aws_config::SdkConfig| {
-            cases::Client::from_conf(cases::config::Builder::from(config).retry_partition(retry_partition()).build())
+            cases::Client::from_conf(
+                cases::config::Builder::from(config).retry_partition(retry_partition()).interceptor(CountCalls).build(),
+            )
         };
         SdkCases { client: LazyClient::lazy(config, build), domain_id: domain_id.into() }
     }

@@ -24,6 +24,7 @@ use crate::locks::KeyedLocks;
 use crate::rules::customer::{CustomerQuery, IfNoProfile, IfSeveral, KnownProfile, SearchKey, SearchTerm};
 use crate::rules::value::TemplateContext;
 use crate::rules::{Rule, RuleSet};
+use crate::telemetry::{self, Lookup};
 
 /// How long a search result is reused.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
@@ -254,9 +255,15 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
         let unresolved = |reason: String| Err(ResolveError::Unresolved(reason));
         if let Some(known) = &query.known {
             return match known {
-                KnownProfile::Arn(arn) => Ok(Resolution::Profile(arn.clone())),
+                KnownProfile::Arn(arn) => {
+                    telemetry::customer_lookup(Lookup::Named);
+                    Ok(Resolution::Profile(arn.clone()))
+                }
                 KnownProfile::Id(id) => match (self.api.domain(), scope) {
-                    (Some(domain), Some(scope)) => Ok(Resolution::Profile(scope.profile_arn(domain, id))),
+                    (Some(domain), Some(scope)) => {
+                        telemetry::customer_lookup(Lookup::Named);
+                        Ok(Resolution::Profile(scope.profile_arn(domain, id)))
+                    }
                     (None, _) => unresolved("the event gives a profile id, and building its ARN needs PROFILES_DOMAIN_NAME".into()),
                     (_, None) => unresolved("the event gives a profile id, and neither it nor the function says the account".into()),
                 },
@@ -279,7 +286,13 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
             });
         };
 
-        let matches = self.search(&query.terms).await?;
+        let (matches, cached) = self.search(&query.terms).await?;
+        telemetry::customer_lookup(match matches.len() {
+            _ if cached => Lookup::Cached,
+            0 => Lookup::None,
+            1 => Lookup::Found,
+            _ => Lookup::Several,
+        });
         let profile_id = match matches.len() {
             0 => match query.if_none {
                 IfNoProfile::Fail => {
@@ -295,26 +308,30 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
                         query.key_names()
                     ));
                 }
-                IfNoProfile::Create => self.create(query, creator, domain).await?,
+                IfNoProfile::Create => {
+                    let id = self.create(query, creator, domain).await?;
+                    telemetry::customer_lookup(Lookup::Created);
+                    id
+                }
             },
             _ => choose(&matches, query, domain)?,
         };
         Ok(Resolution::Profile(scope.profile_arn(domain, &profile_id)))
     }
 
-    /// SearchProfiles, or a result from the last [`CACHE_TTL`].
-    async fn search(&self, terms: &[SearchTerm]) -> Result<Arc<[ProfileMatch]>, ResolveError> {
+    /// SearchProfiles, or a result from the last [`CACHE_TTL`] (then true).
+    async fn search(&self, terms: &[SearchTerm]) -> Result<(Arc<[ProfileMatch]>, bool), ResolveError> {
         let key = terms.to_vec();
         if let Some(cached) = self.cache().get(&key)
             && cached.at.elapsed() < CACHE_TTL
         {
-            return Ok(cached.matches);
+            return Ok((cached.matches, true));
         }
         let matches: Arc<[ProfileMatch]> = self.api.search_profiles(terms, SEARCH_PAGE).await.map_err(ResolveError::Api)?.into();
         if !matches.is_empty() {
             self.cache().insert(key, Cached { at: Instant::now(), matches: matches.clone() });
         }
-        Ok(matches)
+        Ok((matches, false))
     }
 
     /// CreateProfile with the identifiers the event has. In one process, concurrent deliveries
@@ -334,7 +351,7 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
             serde_json::to_string(&query.terms.iter().map(|t| (&t.key_name, &t.value)).collect::<Vec<_>>()).expect("strings serialize");
         let lock = self.creating.get(&lock_key);
         let _turn = lock.lock().await;
-        let found = self.search(&query.terms).await?;
+        let (found, _) = self.search(&query.terms).await?;
         if !found.is_empty() {
             return choose(&found, query, domain);
         }

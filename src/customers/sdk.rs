@@ -10,6 +10,7 @@ use crate::aws::{LazyClient, retry_partition};
 use crate::cases::ApiError;
 use crate::cases::sdk::{api_error, build_error};
 use crate::rules::customer::SearchTerm;
+use crate::telemetry::sdk::CountCalls;
 
 /// The SDK client bound to one profiles domain. The client is built on first use: most events
 /// name their profile, and a deployment without Customer Profiles never needs it.
@@ -22,7 +23,9 @@ impl SdkProfiles {
     /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
     pub fn lazy(config: aws_config::SdkConfig, domain: Option<String>) -> SdkProfiles {
         let build = |config: &aws_config::SdkConfig| {
-            profiles::Client::from_conf(profiles::config::Builder::from(config).retry_partition(retry_partition()).build())
+            profiles::Client::from_conf(
+                profiles::config::Builder::from(config).retry_partition(retry_partition()).interceptor(CountCalls).build(),
+            )
         };
         SdkProfiles { client: LazyClient::lazy(config, build), domain }
     }

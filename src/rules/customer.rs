@@ -29,7 +29,7 @@ use serde_json::Value;
 use super::value::{CompiledValue, Limit, TemplateCheck, TemplateContext, ValueSpec};
 
 /// The section as written in the rules file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CustomerSpec {
     pub profile: Option<ValueSpec>,
@@ -47,7 +47,7 @@ pub struct CustomerSpec {
 }
 
 /// What to do when no profile matches (or the event has no usable identifier).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum IfNoProfile {
     /// A permanent error naming the keys that were tried.
@@ -60,7 +60,7 @@ pub enum IfNoProfile {
 }
 
 /// What to do when several profiles match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum IfSeveral {
     #[default]

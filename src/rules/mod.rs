@@ -15,6 +15,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use minijinja::Environment;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -29,19 +30,25 @@ pub const DEFAULT_RULES: &str = include_str!("../../rules/default.yaml");
 /// The same rules as JSON, converted at build time (`build.rs`): faster to parse at cold start.
 const DEFAULT_RULES_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/default_rules.json"));
 
+/// Their version, `content_version(DEFAULT_RULES)`, computed at build time (a test compares).
+const DEFAULT_RULES_VERSION: &str = include_str!(concat!(env!("OUT_DIR"), "/default_rules_version.txt"));
+
 /// A field or template named by its id or by its name; resolved against the domain at run time.
 pub type NameOrId = String;
 
 /// A compiled, validated set of rules.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Which rules these are, for logs, metrics and answers: the first 12 hex digits of the
+    /// SHA-256 of the file's text (or an AppConfig version, see `with_version`).
+    pub version: String,
     /// Built at load when the templates are compiled there, else on first render.
     templates: OnceLock<Environment<'static>>,
 }
 
 impl fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RuleSet").field("rules", &self.rules.len()).finish()
+        f.debug_struct("RuleSet").field("rules", &self.rules.len()).field("version", &self.version).finish()
     }
 }
 
@@ -127,7 +134,7 @@ pub enum Lookup {
     Search { fields: Vec<(NameOrId, CompiledValue)>, sort: Sort },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sort {
     pub field: NameOrId,
@@ -135,7 +142,7 @@ pub struct Sort {
     pub order: SortOrder,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 pub enum SortOrder {
     #[serde(alias = "asc")]
     Asc,
@@ -168,7 +175,7 @@ pub struct Tag {
 }
 
 /// What to do when no case is found and the rule does not create one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum IfMissing {
     /// A permanent error: the event goes to the dead-letter queue, where it is visible.
@@ -222,7 +229,7 @@ pub struct KeepOne {
 }
 
 /// How a comment or custom action writes its item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ItemMode {
     /// Every event adds its item (once per event).
@@ -292,20 +299,22 @@ impl std::error::Error for RulesError {}
 // ---- the file as written ----
 
 /// A whole rules file, for the shipped rules (files from users go rule by rule, for errors).
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DocumentSpec {
     rules: Vec<RuleSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleSpec {
     name: String,
     #[serde(default)]
     #[allow(dead_code)] // documentation for people reading the file
     description: Option<String>,
+    /// An EventBridge event pattern over the event (for a contact flow, the ContactFlowEvent JSON).
     #[serde(rename = "match")]
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pattern: Option<Value>,
     /// A scheduled rule: when its sweep runs, instead of `match`.
     every: Option<String>,
@@ -318,7 +327,7 @@ struct RuleSpec {
     actions: Vec<ActionSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CaseSpecFile {
     #[serde(default)]
@@ -327,7 +336,7 @@ struct CaseSpecFile {
     if_missing: Option<IfMissing>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 enum LookupSpec {
     Id(ValueSpec),
@@ -335,13 +344,13 @@ enum LookupSpec {
     Search(SearchSpec),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ContactSpec {
     contact_arn: Option<ValueSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SearchSpec {
     fields: BTreeMap<String, ValueSpec>,
@@ -349,7 +358,7 @@ struct SearchSpec {
     sort: Sort,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateSpec {
     template: String,
@@ -359,7 +368,7 @@ struct CreateSpec {
     tags: BTreeMap<String, ValueSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 enum ActionSpec {
     Update(FieldsSpec),
@@ -372,7 +381,7 @@ enum ActionSpec {
 }
 
 /// `linkCase: {caseId: <value>}` or `linkCase: {find: [...], ifMissing: skip | fail}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct LinkCaseSpec {
     case_id: Option<ValueSpec>,
@@ -382,7 +391,7 @@ struct LinkCaseSpec {
 }
 
 /// `custom: {fields: {...}, mode?, key?}`: a Custom related item.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CustomSpec {
     fields: BTreeMap<String, ValueSpec>,
@@ -416,6 +425,32 @@ struct CommentMapping {
     #[serde(default, deserialize_with = "value::some_even_if_null")]
     default: Option<Value>,
     customer: Option<Box<customer::CustomerSpec>>,
+}
+
+/// A comment: its text as a value, or the long form `{body, mode, key}`.
+impl JsonSchema for CommentSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Comment".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The comment's text (a value), or `{body: VALUE, mode: add | keep-one, key: VALUE}`",
+            "anyOf": [
+                generator.subschema_for::<ValueSpec>(),
+                {
+                    "type": "object",
+                    "properties": {
+                        "body": generator.subschema_for::<ValueSpec>(),
+                        "mode": generator.subschema_for::<ItemMode>(),
+                        "key": generator.subschema_for::<ValueSpec>(),
+                    },
+                    "required": ["body"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
 }
 
 /// A mapping with `body` is the long form; anything else is the comment's value.
@@ -489,19 +524,19 @@ impl<'de> serde::de::Visitor<'de> for CommentSpecVisitor {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct FieldsSpec {
     fields: BTreeMap<String, ValueSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct FileSpec {
     file_arn: ValueSpec,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SlaSpec {
     name: ValueSpec,
@@ -526,7 +561,13 @@ impl RuleSet {
             source: source.into(),
             problems: vec![RuleProblem { rule: "(file)".into(), path: "(top)".into(), reason: format!("not valid YAML: {e}") }],
         })?;
-        RuleSet::from_document(&document, source)
+        RuleSet::from_document(&document, source).map(|rules| rules.with_version(content_version(text)))
+    }
+
+    /// The same rules under another version name (e.g. AppConfig's version number).
+    pub fn with_version(mut self, version: impl Into<String>) -> RuleSet {
+        self.version = version.into();
+        self
     }
 
     /// Validates a rules document already parsed into JSON values.
@@ -561,7 +602,15 @@ impl RuleSet {
             (name, spec)
         });
         // Templates compiled at load, so that a rules file with a broken one fails the start.
-        compile_all(specs, source, OnceLock::from(value::template_environment()))
+        let version = content_version(&document.to_string());
+        compile_all(specs, source, OnceLock::from(value::template_environment())).map(|rules| rules.with_version(version))
+    }
+
+    /// The JSON Schema of a rules file, generated from the types the loader reads it into.
+    pub fn schema() -> Value {
+        let mut schema = schemars::generate::SchemaSettings::draft07().into_generator().into_root_schema_for::<DocumentSpec>();
+        schema.insert("title".into(), "cases-automation rules".into());
+        schema.to_value()
     }
 
     /// The shipped default rules.
@@ -572,7 +621,8 @@ impl RuleSet {
         // them. (They are valid, templates included: a test loads them as a rules file.)
         let document: DocumentSpec = serde_json::from_str(DEFAULT_RULES_JSON).expect("build.rs writes the default rules as JSON");
         let specs = document.rules.into_iter().map(|spec| (spec.name.clone(), Ok(spec)));
-        compile_all(specs, "the default rules", OnceLock::new()).expect("the shipped default rules are valid")
+        let rules = compile_all(specs, "the default rules", OnceLock::new()).expect("the shipped default rules are valid");
+        rules.with_version(DEFAULT_RULES_VERSION)
     }
 }
 
@@ -606,7 +656,17 @@ fn compile_all(
             rules.push(rule);
         }
     }
-    if problems.is_empty() { Ok(RuleSet { rules, templates }) } else { Err(RulesError { source: source.into(), problems }) }
+    if problems.is_empty() {
+        Ok(RuleSet { rules, version: String::new(), templates })
+    } else {
+        Err(RulesError { source: source.into(), problems })
+    }
+}
+
+/// The first 12 hex digits of the SHA-256 of a rules file's text: the same file, the same version.
+pub fn content_version(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 impl RuleSet {
@@ -913,6 +973,15 @@ mod tests {
         assert!(checked.templates().templates().count() >= 5, "the default rules' templates were compiled");
         assert!(rules.templates.get().is_none(), "the shipped rules build their template environment on first use");
         assert_eq!(rules.templates().templates().count(), 0, "and compile each template on its first use");
+    }
+
+    #[test]
+    fn the_version_is_the_hash_of_the_text() {
+        let default = RuleSet::default_rules();
+        assert_eq!(default.version, content_version(DEFAULT_RULES), "the build-time version is the hash of the text");
+        assert_eq!(default.version, RuleSet::from_yaml(DEFAULT_RULES, "rules/default.yaml").unwrap().version, "same text, same version");
+        let edited = format!("{DEFAULT_RULES}\n# a comment\n");
+        assert_ne!(RuleSet::from_yaml(&edited, "edited").unwrap().version, default.version, "another text, another version");
     }
 
     #[test]

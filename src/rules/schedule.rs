@@ -53,7 +53,7 @@ pub enum Selection {
 }
 
 /// The statuses an SLA related item has (the model's `SlaStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub enum SlaStatus {
     Active,
     Overdue,
@@ -94,14 +94,14 @@ pub enum FieldOp {
 
 // ---- as written ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SelectSpec {
     cases: Option<FilterSpec>,
     slas: Option<SlaSelectSpec>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SlaSelectSpec {
     status: Option<SlaStatus>,
@@ -109,7 +109,7 @@ struct SlaSelectSpec {
 }
 
 /// One node of the filter, as the API names it: a comparison holds one `field: value` pair.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 enum FilterSpec {
     AndAll(Vec<FilterSpec>),

@@ -43,7 +43,7 @@ impl FieldValue {
 }
 
 /// The explicit type a rule can give a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ValueType {
     String,
@@ -78,6 +78,20 @@ pub enum ValueSpec {
 impl<'de> Deserialize<'de> for ValueSpec {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ValueSpec, D::Error> {
         deserializer.deserialize_any(ValueSpecVisitor)
+    }
+}
+
+/// A JSON path, a template or a literal (any scalar), or the detailed form.
+impl schemars::JsonSchema for ValueSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Value".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A JSON path (`$.detail.orderNumber`), a template (`Call from {{ … }}`), a literal, or a mapping with `path`, `template`, `value` or `customer`",
+            "anyOf": [{"type": ["string", "number", "boolean", "null"]}, generator.subschema_for::<DetailedValue>()]
+        })
     }
 }
 
@@ -136,7 +150,7 @@ impl<'de> serde::de::Visitor<'de> for ValueSpecVisitor {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DetailedValue {
     pub path: Option<String>,

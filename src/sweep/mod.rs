@@ -31,6 +31,7 @@ use crate::error::Error;
 use crate::handler::App;
 use crate::inbound::Event;
 use crate::plan::{FilterInput, plan_filter};
+use crate::rules::RuleSet;
 use crate::rules::schedule::{Schedule, Selection, Sweep, WORK_ITEM_SOURCE};
 use crate::rules::value::TemplateContext;
 
@@ -128,9 +129,9 @@ struct CaseCursor {
 
 impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
     /// Runs (or resumes) the sweep until it is done or the deadline comes near.
-    pub async fn run_sweep(&self, event: &Event, sweep: &Sweep, deadline: Instant) -> Result<SweepOutcome, Error> {
+    pub async fn run_sweep(&self, event: &Event, sweep: &Sweep, deadline: Instant, rules: &RuleSet) -> Result<SweepOutcome, Error> {
         let describe = || format!("sweep {} ({})", sweep.id(), event.key);
-        let rule = self.rules.rules.iter().find(|r| r.name == sweep.rule && r.schedule.is_some()).ok_or_else(|| {
+        let rule = rules.rules.iter().find(|r| r.name == sweep.rule && r.schedule.is_some()).ok_or_else(|| {
             Error::permanent("UnknownScheduledRule", format!("{}: no scheduled rule is named `{}`", describe(), sweep.rule))
         })?;
         let Some(Schedule { select, .. }) = &rule.schedule else { unreachable!("found with a schedule") };
@@ -172,7 +173,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                         let input = FilterInput {
                             rule: &rule.name,
                             event: &context_value,
-                            rules: &self.rules,
+                            rules,
                             context: &context,
                             resolve: &domain.catalog,
                             now: sweep.scheduled_time,
@@ -183,7 +184,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                     Selection::Slas { status, name } => {
                         let name = match name {
                             Some(value) => value
-                                .extract_string(&context_value, self.rules.templates(), &context, crate::rules::value::Limit::IDENTIFIER)
+                                .extract_string(&context_value, rules.templates(), &context, crate::rules::value::Limit::IDENTIFIER)
                                 .map_err(|e| Error::permanent("RuleDoesNotFitEvent", format!("{}: select.slas.name: {e}", describe())))?,
                             None => None,
                         };

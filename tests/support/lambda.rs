@@ -77,7 +77,23 @@ pub fn spawn_function(runtime: &RuntimeApi, cases_endpoint: &str, extra: &[(&str
     for (name, value) in extra {
         command.env(name, value);
     }
-    command.spawn().expect("the binary starts")
+    let child = command.spawn().expect("the binary starts");
+    if let Some(stdout) = &child.stdout {
+        widen_pipe(stdout);
+    }
+    child
+}
+
+/// The tests read a function's stdout (logs and metrics) when it has stopped; a full pipe would
+/// block its writes first. Lambda reads it as it comes; the widest pipe the system allows (1 MiB
+/// by default) stands in for that.
+fn widen_pipe(pipe: &impl std::os::fd::AsRawFd) {
+    let max: libc::c_int =
+        std::fs::read_to_string("/proc/sys/fs/pipe-max-size").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1 << 20);
+    // SAFETY: F_SETPIPE_SZ on a pipe descriptor the child handle owns; a failure leaves the size as it was.
+    unsafe {
+        libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, max);
+    }
 }
 
 /// Kills the process and returns everything it wrote to stdout and stderr.

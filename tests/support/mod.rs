@@ -1,8 +1,10 @@
 #![allow(dead_code)] // each test binary uses part of the support code
 
+pub mod appconfig_agent;
 pub mod cases_service;
 pub mod counted_store;
 pub mod counting_listener;
+pub mod emf;
 pub mod lambda;
 pub mod moto;
 pub mod readback;

@@ -154,11 +154,17 @@ async fn next(State((shared, _)): State<AppState>) -> Response {
                 "Lambda-Runtime-Invoked-Function-Arn",
                 "arn:aws:lambda:us-east-1:123456789012:function:cases-automation".parse().unwrap(),
             );
-            headers.insert("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000".parse().unwrap());
+            headers.insert("Lambda-Runtime-Trace-Id", trace_id(&id).parse().unwrap());
             return (StatusCode::OK, headers, payload).into_response();
         }
         notified.await;
     }
+}
+
+/// The X-Ray trace header Lambda would give invocation `request_id`: a root of its own per invocation.
+pub fn trace_id(request_id: &str) -> String {
+    let n: u64 = request_id.trim_start_matches("request-").parse().unwrap_or(0);
+    format!("Root=1-00000000-{n:024x};Parent=00000000000000aa;Sampled=1")
 }
 
 fn parse_error(body: &Bytes) -> (String, String) {
