@@ -917,7 +917,12 @@ const INSTANCE: &str = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4
 fn rule_holds(value: &Value, parameters: &BTreeMap<&str, Value>) -> bool {
     let value_of = |v: &Value| -> Value {
         match v.get("Ref").and_then(Value::as_str) {
-            Some(name) => parameters.get(name).cloned().unwrap_or_else(|| panic!("no value for parameter {name}")),
+            // A parameter not given takes its default, as in a stack.
+            Some(name) => parameters
+                .get(name)
+                .cloned()
+                .or_else(|| parameter(name).get("Default").cloned())
+                .unwrap_or_else(|| panic!("no value for parameter {name}")),
             None => v.clone(),
         }
     };
