@@ -114,4 +114,23 @@ async fn each_default_rule_makes_the_calls_it_needs_and_no_more() {
 
     let (cases, store) = calls(&service, &fresh, sample("cases-case-updated-by-automation.json")).await;
     assert!(cases.is_empty() && store.is_empty(), "a change the automation made itself costs nothing: {cases:?} {store:?}");
+
+    // A sweep's work item (auto-close): the case checked against the selection, the comment
+    // claimed and written, the status compared and closed.
+    let idle = first.handle(sample("flow-voice-open-case.json"), &invocation()).await.unwrap()["caseId"].as_str().unwrap().to_owned();
+    service.advance_clock(std::time::Duration::from_secs(30 * 86_400));
+    let sweep = cases_automation::rules::schedule::Sweep::from_payload(&json!({"sweep": {
+        "rule": "auto-close-idle-cases",
+        "scheduledTime": service.now().format(&time::format_description::well_known::Rfc3339).unwrap(),
+    }}))
+    .unwrap();
+    let item = sweep.work_item(&idle, &format!("{}/{idle}", sweep.id()), "123456789012", "us-east-1", json!({}));
+    let (cases, store) = calls(&service, &fresh, item).await;
+    assert_eq!(
+        cases,
+        counts(&[("ListFieldOptions", 1), ("GetCase", 2), ("CreateRelatedItem", 1), ("UpdateCase", 1)]),
+        "per swept case: the selection checked again, the comment, the status compared then set (and, once per process, the \
+         status field's options)"
+    );
+    assert_eq!(store, counts(&[("PutItem", 1), ("UpdateItem", 3)]), "ledger lock, comment claim and its binding, ledger release");
 }
