@@ -157,6 +157,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                 held_elsewhere: true,
             });
         };
+        let already_done = state.done;
         let mut sent_now = 0;
         let result: Result<(), Error> = async {
             let domain = self.domain.names(&self.executor.api).await.map_err(|e| Error::api(event, "listing the domain's fields and templates", &e))?;
@@ -238,6 +239,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                 .map_err(|e| Error::retryable("WorkQueueUnavailable", format!("{}: {e}", describe())))?;
         }
         info!(sweep = %sweep.id(), rule = %sweep.rule, sent_now, sent = state.sent, done = state.done, "sweep");
+        crate::telemetry::sweep_progress(&sweep.rule, sent_now, state.done && !already_done);
         Ok(SweepOutcome {
             sweep_id: sweep.id(),
             rule: sweep.rule.clone(),

@@ -93,6 +93,8 @@ pub const METRICS: &[Metric] = &[
     metric("StoreErrors", Unit::Count, &["Operation"], "calls to the coordination store that failed (throttled or unreachable)"),
     metric("ClaimsWon", Unit::Count, &[], "claims this instance took (it creates the case, item or profile)"),
     metric("ClaimsLost", Unit::Count, &[], "claims another event or instance held (its case, item or profile is used)"),
+    metric("SweepWorkItems", Unit::Count, &["Rule"], "work items a scheduled rule's sweep sent to the queue (one per selected case or SLA)"),
+    metric("SweepsCompleted", Unit::Count, &["Rule"], "sweeps that reached the end of their selection"),
     metric(
         "RulesRefreshes",
         Unit::Count,
@@ -136,6 +138,14 @@ pub fn event_handled(trigger: &str, outcome: &'static str, flow: bool, took: Dur
     }
     if flow {
         histogram!("FlowAnswerTime").record(took.as_secs_f64() * 1000.0);
+    }
+}
+
+/// A sweep's invocation sent `sent` work items; `done` when it reached the end of its selection.
+pub fn sweep_progress(rule: &str, sent: u64, done: bool) {
+    counter!("SweepWorkItems", "Rule" => rule.to_owned()).increment(sent);
+    if done {
+        counter!("SweepsCompleted", "Rule" => rule.to_owned()).increment(1);
     }
 }
 
