@@ -351,7 +351,8 @@ fn required_variables_come_from_parameters_without_a_default_and_optional_ones_h
     for (name, value) in template_environment() {
         let required = ENVIRONMENT.iter().find(|v| v.name == name).map(|v| v.required).unwrap_or(false);
         let refs = parameter_refs(value);
-        let from_the_stack = branches(value).iter().any(|b| b.get("Ref").and_then(Value::as_str).is_some_and(|r| resources().contains_key(r)));
+        let from_the_stack =
+            branches(value).iter().any(|b| b.get("Ref").and_then(Value::as_str).is_some_and(|r| resources().contains_key(r)));
         assert!(
             !refs.is_empty() || (from_the_stack && !required),
             "{name} should be set from a parameter, so a deployer can choose it (or, when optional, name a resource of the stack)"
@@ -739,7 +740,9 @@ fn the_claims_table_is_the_one_claims_init_creates_and_only_the_function_uses_it
         if !text.contains("aws_sdk_dynamodb") {
             continue;
         }
-        for (operation, action) in [("get_item", "GetItem"), ("put_item", "PutItem"), ("update_item", "UpdateItem"), ("delete_item", "DeleteItem")] {
+        for (operation, action) in
+            [("get_item", "GetItem"), ("put_item", "PutItem"), ("update_item", "UpdateItem"), ("delete_item", "DeleteItem")]
+        {
             if text.contains(&format!(".{operation}()")) {
                 called.insert(format!("dynamodb:{action}"));
             }
