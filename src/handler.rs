@@ -14,6 +14,7 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::cases::CasesApi;
+use crate::cases::paced::unpaced;
 use crate::claims::{ClaimStore, NoClaims};
 use crate::config::Config;
 use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
@@ -135,7 +136,9 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             Inbound::ContactFlow(event) => {
                 // Connect gives up after the block's timeout even if Lambda would allow more.
                 let deadline = invocation.deadline.min(Instant::now() + self.config.flow_timeout);
-                let outcome = self.process(&event, deadline).await?;
+                // A caller is waiting: a flow's calls are not paced (see `cases::paced`). Boxed: the
+                // task-local scope would make the handler's future deeper than callers can lay out.
+                let outcome = Box::pin(unpaced(self.process(&event, deadline))).await?;
                 if outcome.outcome == "skipped" {
                     return Err(Error::permanent(
                         "NoRuleMatched",

@@ -6,6 +6,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
 use crate::aws::sdk_config;
+use crate::cases::paced::Paced;
 use crate::cases::sdk::SdkCases;
 use crate::claims::dynamodb::DynamoClaims;
 use crate::config::Config;
@@ -24,8 +25,9 @@ pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, Strin
     }
 }
 
-/// The app as Lambda runs it: the SDK adapters, and the coordination store when `CLAIMS_TABLE` is set.
-pub type LambdaApp = App<SdkCases, SdkProfiles, Option<DynamoClaims>>;
+/// The app as Lambda runs it: the SDK adapters (the Cases calls of events paced at the instance's
+/// share of the quotas), and the coordination store when `CLAIMS_TABLE` is set.
+pub type LambdaApp = App<Paced<SdkCases>, SdkProfiles, Option<DynamoClaims>>;
 
 /// Builds the app from the environment.
 pub async fn app_from_env() -> Result<LambdaApp, String> {
@@ -33,13 +35,15 @@ pub async fn app_from_env() -> Result<LambdaApp, String> {
         .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
     let rules = load_rules(config.rules_file.as_deref())?;
     let sdk = sdk_config().await;
-    let api = SdkCases::lazy(sdk.clone(), config.domain_id.clone());
+    let api = Paced::new(SdkCases::lazy(sdk.clone(), config.domain_id.clone()), Some(&config.pacing));
     let claims = config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table));
     let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
     tracing::info!(
         domain = %config.domain_id,
         profiles_domain = config.profiles_domain.as_deref().unwrap_or("(none)"),
         claims_table = config.claims_table.as_deref().unwrap_or("(off)"),
+        event_instances = config.pacing.event_instances,
+        create_case_per_second = config.pacing.instance_rate("CreateCase").unwrap_or_default(),
         identity = %config.identity,
         rules = rules.rules.len(),
         "ready"

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod model;
+pub mod paced;
 pub mod sdk;
 
 use std::fmt;

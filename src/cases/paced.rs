@@ -1,0 +1,470 @@
+//! Pacing: the Cases calls events make wait for their operation's token before they are sent, so
+//! that a backlog drains at the account's quota instead of being throttled and retried.
+//!
+//! The Cases quotas are per account and Region, shared by every instance of the function; an
+//! instance cannot see the others, so each paces itself at its share: the operation's quota, less
+//! the part left to contact flows, divided by how many instances handle events at once (the queue's
+//! `MaximumConcurrency` when events come through SQS, else the reserved concurrency). Contact flows
+//! are not paced: they draw on the part of the quota events leave free, and on the service's burst
+//! that this leaves standing, so that a backlog of events never makes a caller wait.
+//!
+//! Waiting happens inside the invocation: the handler's deadline still bounds it, and a record that
+//! waited too long fails retryably like any other.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::model::*;
+use super::{ApiError, CasesApi};
+
+/// The Cases API's published rate quotas (requests per second per account and Region) of the
+/// operations the function calls; the others have no published rate and are not paced.
+pub const PUBLISHED_QUOTAS: [(&str, u32); 5] =
+    [("CreateCase", 2), ("UpdateCase", 2), ("CreateRelatedItem", 2), ("SearchCases", 4), ("GetCase", 4)];
+
+/// Every operation the function calls (a quota may be given for any of them).
+pub const OPERATIONS: [&str; 9] = [
+    "SearchCases",
+    "ListCasesForContact",
+    "CreateCase",
+    "UpdateCase",
+    "SearchRelatedItems",
+    "GetCase",
+    "CreateRelatedItem",
+    "ListFields",
+    "ListTemplates",
+];
+
+/// How the instances of the function share the Cases quotas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pacing {
+    /// Requests per second per operation for the whole account: the published quotas, with the
+    /// account's raised ones in their place.
+    pub quotas: BTreeMap<String, u32>,
+    /// Percent of every quota left to contact flows.
+    pub flow_percent: u32,
+    /// How many instances may handle events at the same moment.
+    pub event_instances: u32,
+}
+
+impl Pacing {
+    /// Percent of every quota left to flows when nothing else is said.
+    pub const DEFAULT_FLOW_PERCENT: u32 = 5;
+
+    /// The published quotas, `raised` in their place (operation, requests per second).
+    pub fn new(raised: &[(String, u32)], flow_percent: u32, event_instances: u32) -> Pacing {
+        let mut quotas: BTreeMap<String, u32> = PUBLISHED_QUOTAS.iter().map(|(op, rate)| (op.to_string(), *rate)).collect();
+        quotas.extend(raised.iter().cloned());
+        Pacing { quotas, flow_percent, event_instances: event_instances.max(1) }
+    }
+
+    /// The rate one instance may send `operation` at while it handles events, in requests per
+    /// second; None: not paced.
+    pub fn instance_rate(&self, operation: &str) -> Option<f64> {
+        let quota = *self.quotas.get(operation)? as f64;
+        let events_share = f64::from(100 - self.flow_percent.min(100)) / 100.0;
+        Some(quota * events_share / f64::from(self.event_instances))
+    }
+}
+
+/// Parses `CASES_QUOTAS`: `Operation=rate` pairs separated by commas (`CreateCase=10,UpdateCase=5`),
+/// the account's raised quotas in requests per second. Every problem is listed.
+pub fn parse_quotas(text: &str) -> Result<Vec<(String, u32)>, Vec<String>> {
+    let mut quotas = Vec::new();
+    let mut problems = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((operation, rate)) = entry.split_once('=') else {
+            problems.push(format!("CASES_QUOTAS: `{entry}` is not Operation=rate (e.g. CreateCase=10)"));
+            continue;
+        };
+        let operation = operation.trim();
+        if !OPERATIONS.contains(&operation) {
+            problems.push(format!("CASES_QUOTAS: `{operation}` is not an operation the function calls ({})", OPERATIONS.join(", ")));
+            continue;
+        }
+        match rate.trim().parse::<u32>() {
+            Ok(rate) if (1..=10_000).contains(&rate) => quotas.push((operation.to_owned(), rate)),
+            _ => problems
+                .push(format!("CASES_QUOTAS: the rate of {operation} must be a whole number of requests per second from 1 to 10000")),
+        }
+    }
+    if problems.is_empty() { Ok(quotas) } else { Err(problems) }
+}
+
+tokio::task_local! {
+    /// Set while a contact flow is handled: its calls are not paced.
+    static UNPACED: ();
+}
+
+/// Runs `work` without pacing (a contact flow: the caller is waiting).
+pub async fn unpaced<F: Future>(work: F) -> F::Output {
+    UNPACED.scope((), work).await
+}
+
+/// The first point of the grid `origin + k × interval` (k any integer) at or after `earliest`.
+fn slot_at_or_after(origin: Instant, interval: Duration, earliest: Instant) -> Instant {
+    let interval_ns = interval.as_nanos().max(1) as i128;
+    let offset_ns = match earliest.checked_duration_since(origin) {
+        Some(after) => after.as_nanos() as i128,
+        None => -(origin.duration_since(earliest).as_nanos() as i128),
+    };
+    // Ceiling division, for offsets on either side of the origin.
+    let k = offset_ns.div_euclid(interval_ns) + i128::from(offset_ns.rem_euclid(interval_ns) != 0);
+    let slot_ns = k * interval_ns;
+    if slot_ns >= 0 { origin + Duration::from_nanos(slot_ns as u64) } else { origin - Duration::from_nanos((-slot_ns) as u64) }
+}
+
+/// When this instance sends each paced operation: on a grid of its own, one call per slot, the
+/// slots of an operation one interval apart (its share of the quota). A fixed grid keeps the
+/// instance's calls evenly spaced whether it is busy or idle in between, so that instances keep
+/// the distance between them; one origin for every operation keeps an event's calls together.
+#[derive(Debug)]
+struct Schedule {
+    origin: Instant,
+    /// Per operation, where its next free slot may start.
+    free_from: BTreeMap<&'static str, Instant>,
+}
+
+impl Schedule {
+    /// Takes the slot of an operation sent every `interval`: the one `now` is in if it is still
+    /// free (a call may go late in its slot), else the next free one. Returns when the slot
+    /// starts (in the past when the call may go at once).
+    fn take(&mut self, operation: &'static str, interval: Duration, now: Instant) -> Instant {
+        let free_from = self.free_from.get(operation).copied().unwrap_or(self.origin);
+        let next = slot_at_or_after(self.origin, interval, now);
+        let current = if next == now { now } else { next.checked_sub(interval).unwrap_or(now) };
+        let slot = if current >= free_from { current } else { slot_at_or_after(self.origin, interval, free_from) };
+        self.free_from.insert(operation, slot + interval);
+        slot
+    }
+
+    /// Moves the grid, and every slot taken, later by `delay`.
+    fn shift(&mut self, delay: Duration) {
+        self.origin += delay;
+        for free_from in self.free_from.values_mut() {
+            *free_from += delay;
+        }
+    }
+}
+
+/// How much longer than its quickest a call must take to count as retried: the SDK's first retry
+/// waits up to its initial back-off (200 ms), and an answer rarely varies by this much.
+const RETRIED: Duration = Duration::from_millis(50);
+
+/// A `CasesApi` whose calls wait for their operation's slot (see the module documentation).
+pub struct Paced<C> {
+    inner: C,
+    /// The interval between two calls of each paced operation.
+    intervals: BTreeMap<&'static str, Duration>,
+    schedule: Mutex<Schedule>,
+    /// The quickest each operation has answered: a call that took much longer was retried.
+    quickest: Mutex<BTreeMap<&'static str, Duration>>,
+    waits: AtomicU64,
+}
+
+impl<C> Paced<C> {
+    /// `inner` paced as `pacing` says; None: not paced at all.
+    pub fn new(inner: C, pacing: Option<&Pacing>) -> Paced<C> {
+        Paced::with_phase(inner, pacing, fastrand::f64())
+    }
+
+    /// `phase` (0 to 1): where the grid starts within the longest interval. Random in production,
+    /// so that instances started together (a burst arriving) do not all send at the same instants.
+    fn with_phase(inner: C, pacing: Option<&Pacing>, phase: f64) -> Paced<C> {
+        let intervals: BTreeMap<&'static str, Duration> = pacing
+            .map(|pacing| {
+                OPERATIONS.iter().filter_map(|op| Some((*op, Duration::from_secs_f64(1.0 / pacing.instance_rate(op)?.max(1e-3))))).collect()
+            })
+            .unwrap_or_default();
+        let longest = intervals.values().max().copied().unwrap_or_default();
+        let origin = Instant::now() + longest.mul_f64(phase.clamp(0.0, 1.0));
+        Paced {
+            inner,
+            intervals,
+            schedule: Mutex::new(Schedule { origin, free_from: BTreeMap::new() }),
+            quickest: Mutex::new(BTreeMap::new()),
+            waits: AtomicU64::new(0),
+        }
+    }
+
+    /// The wrapped API.
+    pub fn inner(&self) -> &C {
+        &self.inner
+    }
+
+    /// Calls that had to wait for their slot, since the process started.
+    pub fn waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
+    }
+
+    /// Sends `call` in `operation`'s next slot: at once for a flow or an operation without a quota.
+    async fn paced<T>(&self, operation: &'static str, call: impl Future<Output = T>) -> T {
+        let Some(interval) = self.intervals.get(operation).copied().filter(|_| UNPACED.try_with(|_| ()).is_err()) else {
+            return call.await;
+        };
+        let slot = self.schedule.lock().unwrap_or_else(|e| e.into_inner()).take(operation, interval, Instant::now());
+        if slot > Instant::now() {
+            self.waits.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep_until(slot.into()).await;
+        }
+        let sent = Instant::now();
+        let answer = call.await;
+        self.settle(operation, sent.elapsed());
+        answer
+    }
+
+    /// After a call that took `took`: one much slower than the quickest was throttled and retried
+    /// by the SDK, most likely because another instance sends at the same instants (instances at
+    /// equal rates keep their phase); the grid moves by the delay, so that colliding instances
+    /// drift apart instead of colliding at every slot.
+    fn settle(&self, operation: &'static str, took: Duration) {
+        let quickest = {
+            let mut quickest = self.quickest.lock().unwrap_or_else(|e| e.into_inner());
+            let fastest = quickest.get(operation).map_or(took, |q| (*q).min(took));
+            quickest.insert(operation, fastest);
+            fastest
+        };
+        if took > quickest + RETRIED {
+            self.schedule.lock().unwrap_or_else(|e| e.into_inner()).shift(took - quickest);
+        }
+    }
+}
+
+impl<C: CasesApi> CasesApi for Paced<C> {
+    async fn search_cases(&self, input: &SearchCasesInput) -> Result<Vec<String>, ApiError> {
+        self.paced("SearchCases", self.inner.search_cases(input)).await
+    }
+
+    async fn list_cases_for_contact(&self, input: &ListCasesForContactInput) -> Result<Vec<String>, ApiError> {
+        self.paced("ListCasesForContact", self.inner.list_cases_for_contact(input)).await
+    }
+
+    async fn create_case(&self, input: &CreateCaseInput) -> Result<CreatedCase, ApiError> {
+        self.paced("CreateCase", self.inner.create_case(input)).await
+    }
+
+    async fn update_case(&self, case_id: &str, input: &UpdateCaseInput) -> Result<(), ApiError> {
+        self.paced("UpdateCase", self.inner.update_case(case_id, input)).await
+    }
+
+    async fn search_related_items(&self, case_id: &str, input: &SearchRelatedItemsInput) -> Result<RelatedItemsPage, ApiError> {
+        self.paced("SearchRelatedItems", self.inner.search_related_items(case_id, input)).await
+    }
+
+    async fn get_case_fields(
+        &self,
+        case_id: &str,
+        field_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, FieldValue>, ApiError> {
+        self.paced("GetCase", self.inner.get_case_fields(case_id, field_ids)).await
+    }
+
+    async fn create_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<String, ApiError> {
+        self.paced("CreateRelatedItem", self.inner.create_related_item(case_id, input)).await
+    }
+
+    async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {
+        self.paced("ListFields", self.inner.list_fields()).await
+    }
+
+    async fn list_templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
+        self.paced("ListTemplates", self.inner.list_templates()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Records the operations, in order, and answers each after `delay` (none by default).
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<&'static str>>, Mutex<Duration>);
+
+    impl Recorder {
+        fn note(&self, op: &'static str) {
+            self.0.lock().unwrap().push(op);
+        }
+    }
+
+    impl CasesApi for Recorder {
+        async fn search_cases(&self, _: &SearchCasesInput) -> Result<Vec<String>, ApiError> {
+            self.note("SearchCases");
+            Ok(vec![])
+        }
+        async fn list_cases_for_contact(&self, _: &ListCasesForContactInput) -> Result<Vec<String>, ApiError> {
+            self.note("ListCasesForContact");
+            Ok(vec![])
+        }
+        async fn create_case(&self, _: &CreateCaseInput) -> Result<CreatedCase, ApiError> {
+            self.note("CreateCase");
+            Ok(CreatedCase { case_id: "c".into(), case_arn: String::new() })
+        }
+        async fn update_case(&self, _: &str, _: &UpdateCaseInput) -> Result<(), ApiError> {
+            self.note("UpdateCase");
+            let delay = *self.1.lock().unwrap();
+            tokio::time::sleep(delay).await;
+            Ok(())
+        }
+        async fn search_related_items(&self, _: &str, _: &SearchRelatedItemsInput) -> Result<RelatedItemsPage, ApiError> {
+            unimplemented!("not called by these tests")
+        }
+        async fn get_case_fields(&self, _: &str, _: &[String]) -> Result<HashMap<String, FieldValue>, ApiError> {
+            self.note("GetCase");
+            Ok(HashMap::new())
+        }
+        async fn create_related_item(&self, _: &str, _: &CreateRelatedItemInput) -> Result<String, ApiError> {
+            unimplemented!("not called by these tests")
+        }
+        async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {
+            self.note("ListFields");
+            Ok(vec![])
+        }
+        async fn list_templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
+            unimplemented!("not called by these tests")
+        }
+    }
+
+    fn create() -> CreateCaseInput {
+        CreateCaseInput {
+            template_id: "t".into(),
+            fields: vec![],
+            client_token: "x".into(),
+            performed_by: PerformedBy { custom_entity: "a".into() },
+        }
+    }
+
+    fn search() -> SearchCasesInput {
+        SearchCasesInput { max_results: 1, filter: CaseFilter::AndAll(vec![]), sorts: vec![] }
+    }
+
+    #[test]
+    fn each_instance_gets_its_share_of_what_flows_leave() {
+        let pacing = Pacing::new(&[], 5, 2);
+        assert_eq!(pacing.instance_rate("CreateCase"), Some(2.0 * 0.95 / 2.0));
+        assert_eq!(pacing.instance_rate("SearchCases"), Some(4.0 * 0.95 / 2.0));
+        assert_eq!(pacing.instance_rate("ListFields"), None, "no published rate: not paced");
+
+        let raised = Pacing::new(&[("CreateCase".into(), 20), ("ListFields".into(), 5)], 0, 5);
+        assert_eq!(raised.instance_rate("CreateCase"), Some(4.0), "a raised quota replaces the published one");
+        assert_eq!(raised.instance_rate("ListFields"), Some(1.0));
+        assert_eq!(raised.instance_rate("UpdateCase"), Some(0.4), "the others keep the published quota");
+        assert_eq!(Pacing::new(&[], 0, 0).event_instances, 1, "at least this instance");
+    }
+
+    #[test]
+    fn slots_are_grid_points_one_interval_apart() {
+        let origin = Instant::now() + Duration::from_secs(10);
+        let ms = Duration::from_millis;
+        assert_eq!(slot_at_or_after(origin, ms(100), origin + ms(250)), origin + ms(300));
+        assert_eq!(slot_at_or_after(origin, ms(100), origin + ms(300)), origin + ms(300), "a grid point itself");
+        assert_eq!(slot_at_or_after(origin, ms(100), origin - ms(250)), origin - ms(200), "the grid reaches back");
+        assert_eq!(slot_at_or_after(origin, ms(100), origin), origin);
+
+        let mut schedule = Schedule { origin, free_from: BTreeMap::new() };
+        assert_eq!(schedule.take("CreateCase", ms(100), origin - ms(40)), origin, "a new instance starts at its origin");
+        let now = origin + ms(1);
+        assert_eq!(schedule.take("CreateCase", ms(100), now), origin + ms(100), "one call per slot");
+        assert_eq!(schedule.take("UpdateCase", ms(100), now), origin, "each operation has its own slots, and may go late in one");
+        assert_eq!(schedule.take("SearchCases", ms(50), now), origin, "on the same grid");
+        assert_eq!(schedule.take("SearchCases", ms(50), now), origin + ms(50));
+        // Idle for a while: a call goes at once, late in its slot; the next one waits for the grid,
+        // which keeps the instance's phase.
+        assert_eq!(schedule.take("CreateCase", ms(100), origin + ms(1234)), origin + ms(1200));
+        assert_eq!(schedule.take("CreateCase", ms(100), origin + ms(1234)), origin + ms(1300));
+        schedule.shift(ms(30));
+        assert_eq!(schedule.take("CreateCase", ms(100), origin + ms(1234)), origin + ms(1430), "the grid moved");
+        assert_eq!(schedule.take("UpdateCase", ms(100), origin + ms(1234)), origin + ms(1230), "for every operation");
+    }
+
+    #[test]
+    fn raised_quotas_are_parsed_and_every_mistake_is_named() {
+        assert_eq!(parse_quotas(" CreateCase=10, UpdateCase = 4 ,"), Ok(vec![("CreateCase".to_owned(), 10), ("UpdateCase".to_owned(), 4)]));
+        assert_eq!(parse_quotas(""), Ok(vec![]));
+        let problems = parse_quotas("CreateCase=0,DeleteCase=3,UpdateCase,GetCase=2.5").unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(problems[1].contains("DeleteCase") && problems[1].contains("CreateCase"), "names the operations: {}", problems[1]);
+    }
+
+    /// Five CreateCase calls at 20 per second, one per slot, cannot all be sent in less than four
+    /// intervals (a lower bound: a busy machine only makes it longer).
+    #[tokio::test]
+    async fn events_wait_for_their_operations_slot() {
+        let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&[("CreateCase".into(), 40)], 0, 2)), 0.0);
+        let create = create();
+        let started = Instant::now();
+        for _ in 0..5 {
+            paced.create_case(&create).await.unwrap();
+        }
+        assert!(started.elapsed() >= Duration::from_millis(4 * 50 - 5), "{:?}", started.elapsed());
+        assert!(paced.waits() >= 1);
+        assert_eq!(paced.inner().0.lock().unwrap().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn flows_and_operations_without_a_quota_never_wait() {
+        // One SearchCases per 100 s on a grid that starts now.
+        let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&[("SearchCases".into(), 1)], 0, 100)), 0.0);
+        unpaced(async {
+            for _ in 0..5 {
+                paced.search_cases(&search()).await.unwrap();
+            }
+        })
+        .await;
+        for _ in 0..5 {
+            paced.list_fields().await.unwrap();
+        }
+        assert_eq!(paced.waits(), 0);
+        assert_eq!(paced.inner().0.lock().unwrap().len(), 10);
+        // The flow took none of the events' slots: the first slot is still free, the next 100 s away.
+        paced.search_cases(&search()).await.unwrap();
+        assert_eq!(paced.waits(), 0);
+        let event = tokio::time::timeout(Duration::from_millis(50), paced.search_cases(&search())).await;
+        assert!(event.is_err(), "the next event's call waits for its slot");
+        assert_eq!(paced.waits(), 1);
+    }
+
+    /// A new instance's first call goes where its phase puts the grid: instances started by one
+    /// burst spread out instead of sending together.
+    #[tokio::test]
+    async fn a_new_instance_starts_each_operation_at_its_phase() {
+        // CreateCase 10 per second, the longest interval (100 ms); the grid starts at 90% of it.
+        let faster = ["UpdateCase", "CreateRelatedItem", "SearchCases", "GetCase"].map(|op| (op.to_owned(), 20));
+        let mut quotas = vec![("CreateCase".to_owned(), 10)];
+        quotas.extend(faster);
+        let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&quotas, 0, 1)), 0.9);
+        let started = Instant::now();
+        paced.create_case(&create()).await.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(90 - 5), "{:?}", started.elapsed());
+        assert_eq!(paced.waits(), 1);
+    }
+
+    /// A call that took far longer than the quickest (the SDK retried it after a throttle) moves
+    /// the grid back by the delay: the next slot comes later than it would have.
+    #[tokio::test]
+    async fn a_retried_call_moves_the_next_turn_back() {
+        let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&[("UpdateCase".into(), 10)], 0, 1)), 0.0);
+        let update = UpdateCaseInput { fields: vec![], performed_by: PerformedBy { custom_entity: "a".into() } };
+        paced.update_case("c", &update).await.unwrap();
+        *paced.inner().1.lock().unwrap() = Duration::from_millis(300);
+        paced.update_case("c", &update).await.unwrap();
+        *paced.inner().1.lock().unwrap() = Duration::ZERO;
+        // The next slot was 100 ms after the slow call was sent, long before it answered; moved by
+        // the call's delay, it now comes an interval after the answer.
+        let answered = Instant::now();
+        paced.update_case("c", &update).await.unwrap();
+        assert!(answered.elapsed() >= Duration::from_millis(100 - 5), "{:?}", answered.elapsed());
+    }
+
+    #[tokio::test]
+    async fn without_pacing_nothing_waits() {
+        let paced = Paced::new(Recorder::default(), None);
+        for _ in 0..20 {
+            paced.search_cases(&search()).await.unwrap();
+        }
+        assert_eq!(paced.waits(), 0);
+    }
+}
