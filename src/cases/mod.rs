@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod model;
 pub mod paced;
 pub mod sdk;
+pub mod throttled;
 
 use std::fmt;
 use std::future::Future;

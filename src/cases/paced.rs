@@ -1,5 +1,5 @@
-//! Pacing: the Cases calls events make wait for their operation's token before they are sent, so
-//! that a backlog drains at the account's quota instead of being throttled and retried.
+//! Pacing: the Cases calls events make wait for their operation's next slot before they are sent,
+//! so that a backlog drains at the account's quota instead of being throttled and retried.
 //!
 //! The Cases quotas are per account and Region, shared by every instance of the function; an
 //! instance cannot see the others, so each paces itself at its share: the operation's quota, less
@@ -8,9 +8,12 @@
 //! are not paced: they draw on the part of the quota events leave free, and on the service's burst
 //! that this leaves standing, so that a backlog of events never makes a caller wait.
 //!
-//! Waiting happens inside the invocation: the handler's deadline still bounds it, and a record that
-//! waited too long fails retryably like any other.
+//! Instances keep their distance on their own: each sends on a fixed grid (see `Schedule`), starts
+//! it at a random phase, and moves it after a call the SDK had to retry. Waiting happens inside the
+//! invocation: the handler's deadline still bounds it, and a record that waited too long fails
+//! retryably like any other.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Mutex;
@@ -97,6 +100,14 @@ pub fn parse_quotas(text: &str) -> Result<Vec<(String, u32)>, Vec<String>> {
 tokio::task_local! {
     /// Set while a contact flow is handled: its calls are not paced.
     static UNPACED: ();
+    /// Set while a paced call is made: whether the service throttled one of its attempts.
+    static THROTTLED: Cell<bool>;
+}
+
+/// Records that the service throttled an attempt of the paced call in progress (called by the
+/// SDK's interceptor, `throttled::ThrottleSignal`); outside a paced call it does nothing.
+pub fn note_throttled() {
+    let _ = THROTTLED.try_with(|throttled| throttled.set(true));
 }
 
 /// Runs `work` without pacing (a contact flow: the caller is waiting).
@@ -150,19 +161,16 @@ impl Schedule {
     }
 }
 
-/// How much longer than its quickest a call must take to count as retried: the SDK's first retry
-/// waits up to its initial back-off (200 ms), and an answer rarely varies by this much.
-const RETRIED: Duration = Duration::from_millis(50);
-
 /// A `CasesApi` whose calls wait for their operation's slot (see the module documentation).
 pub struct Paced<C> {
     inner: C,
     /// The interval between two calls of each paced operation.
     intervals: BTreeMap<&'static str, Duration>,
     schedule: Mutex<Schedule>,
-    /// The quickest each operation has answered: a call that took much longer was retried.
+    /// The quickest each operation has answered: what a call takes without retries.
     quickest: Mutex<BTreeMap<&'static str, Duration>>,
     waits: AtomicU64,
+    shifts: AtomicU64,
 }
 
 impl<C> Paced<C> {
@@ -187,6 +195,7 @@ impl<C> Paced<C> {
             schedule: Mutex::new(Schedule { origin, free_from: BTreeMap::new() }),
             quickest: Mutex::new(BTreeMap::new()),
             waits: AtomicU64::new(0),
+            shifts: AtomicU64::new(0),
         }
     }
 
@@ -211,25 +220,36 @@ impl<C> Paced<C> {
             tokio::time::sleep_until(slot.into()).await;
         }
         let sent = Instant::now();
-        let answer = call.await;
-        self.settle(operation, sent.elapsed());
+        let (answer, throttled) = THROTTLED
+            .scope(Cell::new(false), async {
+                let answer = call.await;
+                (answer, THROTTLED.with(Cell::get))
+            })
+            .await;
+        self.settle(operation, sent.elapsed(), throttled);
         answer
     }
 
-    /// After a call that took `took`: one much slower than the quickest was throttled and retried
-    /// by the SDK, most likely because another instance sends at the same instants (instances at
-    /// equal rates keep their phase); the grid moves by the delay, so that colliding instances
-    /// drift apart instead of colliding at every slot.
-    fn settle(&self, operation: &'static str, took: Duration) {
+    /// After a call that took `took`: when the service throttled it, most likely another instance
+    /// sends at the same instants (instances at equal rates keep their phase); the grid moves by
+    /// the time the SDK's retries took, so that colliding instances drift apart instead of
+    /// colliding at every slot.
+    fn settle(&self, operation: &'static str, took: Duration, throttled: bool) {
         let quickest = {
             let mut quickest = self.quickest.lock().unwrap_or_else(|e| e.into_inner());
             let fastest = quickest.get(operation).map_or(took, |q| (*q).min(took));
             quickest.insert(operation, fastest);
             fastest
         };
-        if took > quickest + RETRIED {
+        if throttled {
+            self.shifts.fetch_add(1, Ordering::Relaxed);
             self.schedule.lock().unwrap_or_else(|e| e.into_inner()).shift(took - quickest);
         }
+    }
+
+    /// Times the grid moved after a throttled call, since the process started.
+    pub fn shifts(&self) -> u64 {
+        self.shifts.load(Ordering::Relaxed)
     }
 }
 
@@ -280,9 +300,10 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    /// Records the operations, in order, and answers each after `delay` (none by default).
+    /// Records the operations, in order; UpdateCase answers after a delay, and says it was
+    /// throttled when told to (as the SDK's interceptor would).
     #[derive(Default)]
-    struct Recorder(Mutex<Vec<&'static str>>, Mutex<Duration>);
+    struct Recorder(Mutex<Vec<&'static str>>, Mutex<(Duration, bool)>);
 
     impl Recorder {
         fn note(&self, op: &'static str) {
@@ -305,7 +326,10 @@ mod tests {
         }
         async fn update_case(&self, _: &str, _: &UpdateCaseInput) -> Result<(), ApiError> {
             self.note("UpdateCase");
-            let delay = *self.1.lock().unwrap();
+            let (delay, throttled) = *self.1.lock().unwrap();
+            if throttled {
+                note_throttled();
+            }
             tokio::time::sleep(delay).await;
             Ok(())
         }
@@ -442,21 +466,28 @@ mod tests {
         assert_eq!(paced.waits(), 1);
     }
 
-    /// A call that took far longer than the quickest (the SDK retried it after a throttle) moves
-    /// the grid back by the delay: the next slot comes later than it would have.
+    /// A call the service throttled (the SDK's interceptor says so) and that took longer than the
+    /// quickest moves the grid back by the delay: the next slot comes later than it would have.
+    /// A call that was only slow does not.
     #[tokio::test]
-    async fn a_retried_call_moves_the_next_turn_back() {
+    async fn a_throttled_call_moves_the_grid_back() {
         let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&[("UpdateCase".into(), 10)], 0, 1)), 0.0);
         let update = UpdateCaseInput { fields: vec![], performed_by: PerformedBy { custom_entity: "a".into() } };
         paced.update_case("c", &update).await.unwrap();
-        *paced.inner().1.lock().unwrap() = Duration::from_millis(300);
+        *paced.inner().1.lock().unwrap() = (Duration::from_millis(300), false);
         paced.update_case("c", &update).await.unwrap();
-        *paced.inner().1.lock().unwrap() = Duration::ZERO;
-        // The next slot was 100 ms after the slow call was sent, long before it answered; moved by
-        // the call's delay, it now comes an interval after the answer.
+        assert_eq!(paced.shifts(), 0, "slow, not throttled: the grid stays");
+        *paced.inner().1.lock().unwrap() = (Duration::from_millis(300), true);
+        paced.update_case("c", &update).await.unwrap();
+        assert_eq!(paced.shifts(), 1);
+        *paced.inner().1.lock().unwrap() = (Duration::ZERO, false);
+        // The next slot was 100 ms after the throttled call was sent, long before it answered;
+        // moved by the call's delay, it now comes an interval after the answer.
         let answered = Instant::now();
         paced.update_case("c", &update).await.unwrap();
         assert!(answered.elapsed() >= Duration::from_millis(100 - 5), "{:?}", answered.elapsed());
+        note_throttled();
+        assert_eq!(paced.shifts(), 1, "outside a paced call the signal changes nothing");
     }
 
     #[tokio::test]

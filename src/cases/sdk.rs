@@ -25,7 +25,9 @@ impl SdkCases {
     /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
     pub fn lazy(config: aws_config::SdkConfig, domain_id: impl Into<String>) -> SdkCases {
         let build = |config: &aws_config::SdkConfig| {
-            cases::Client::from_conf(cases::config::Builder::from(config).retry_partition(retry_partition()).build())
+            let config = cases::config::Builder::from(config).retry_partition(retry_partition());
+            // Throttled attempts move the pacing's grid (see `paced`).
+            cases::Client::from_conf(config.interceptor(super::throttled::ThrottleSignal).build())
         };
         SdkCases { client: LazyClient::lazy(config, build), domain_id: domain_id.into() }
     }
