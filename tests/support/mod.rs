@@ -1,12 +1,17 @@
 #![allow(dead_code)] // each test binary uses part of the support code
 
+pub mod async_invoke;
 pub mod cases_service;
+pub mod deployment;
 pub mod fake_cases;
 pub mod fake_profiles;
+pub mod function;
 pub mod lambda;
+pub mod load_app;
 pub mod moto;
 pub mod readback;
 pub mod runtime_api;
+pub mod sqs_source;
 
 /// The shipped default rules with every `from` replaced by `to` (which must occur).
 pub fn default_rules_with(from: &str, to: &str) -> String {
