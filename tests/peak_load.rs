@@ -37,6 +37,10 @@ const CREATE_CASE_QUOTA: f64 = 2.0;
 /// How long the local service's search index trails the writes.
 const SEARCH_LAG: Duration = Duration::from_secs(1);
 
+/// Held by each run at the quotas: runs go one after another, so that none measures its drain
+/// rate on a machine and a moto server shared with another.
+static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn burst_size() -> usize {
     std::env::var("LOAD_BURST").ok().and_then(|v| v.parse().ok()).unwrap_or(500)
 }
@@ -94,10 +98,10 @@ fn logs() {
     }
 }
 
-/// A call the service throttles moves the instance's grid: the signal goes from the SDK's
+/// A call the service throttles moves the instance's later turns: the signal goes from the SDK's
 /// interceptor, through the retried call, to the pacing.
 #[tokio::test]
-async fn a_throttled_call_moves_the_pacing_grid() {
+async fn a_throttled_call_moves_the_pacing_turns() {
     let service = service(false).await;
     let deployment = Deployment::with(&[]);
     let function = function(&service, &deployment, Design::Paced).await;
@@ -105,7 +109,7 @@ async fn a_throttled_call_moves_the_pacing_grid() {
     let outcome = function.try_invoke(order_delayed(1)).expect("a free instance").await;
     assert!(matches!(outcome, Invoked::Response(_)), "the SDK's retry got the update through: {outcome:?}");
     assert_eq!(service.call_count("UpdateCase"), 2);
-    assert_eq!(function.paced_shifts(), 1, "the throttled UpdateCase moved the grid, nothing else did");
+    assert_eq!(function.paced_shifts(), 1, "the throttled UpdateCase moved the turns, nothing else did");
 }
 
 /// What a run did, read back from the service.
@@ -149,7 +153,7 @@ impl Outcome {
         format!(
             "{path}, {}: {} events in {:.1} s = {:.2} events/s ({:.0}% of the CreateCase quota); {} dead-lettered, {} applied twice; \
              {:.2} requests per event ({:.2}x the minimum of {minimum}); {} redelivered, at most {} deliveries; \
-             {} instances, {} Lambda throttles, {} paced waits, {} grid moves; requests {:?}",
+             {} instances, {} Lambda throttles, {} paced waits, {} turn moves; requests {:?}",
             design.name(),
             self.events,
             self.elapsed.as_secs_f64(),
@@ -295,6 +299,7 @@ fn flow(n: usize) -> Value {
 /// invoked while the backlog drains get their case within their budget, on instances of their own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_through_sqs_drains_at_the_quota_while_flows_answer_within_their_budget() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().await;
     logs();
     let events = burst_size();
     let minimum = minimum_requests_per_event().await;
@@ -339,6 +344,7 @@ async fn a_burst_through_sqs_drains_at_the_quota_while_flows_answer_within_their
 /// drain at the quota, none sent to the failure destination, each applied once, few wasted requests.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_direct_invocations_drains_at_the_quota_with_nothing_dead_lettered() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().await;
     logs();
     let events = burst_size();
     let minimum = minimum_requests_per_event().await;
@@ -356,6 +362,7 @@ async fn a_burst_of_direct_invocations_drains_at_the_quota_with_nothing_dead_let
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "about 18 minutes: run by `make reliability`"]
 async fn a_backlog_of_2000_records_drains_at_the_quota() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().await;
     logs();
     let records = std::env::var("LOAD_BACKLOG").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let minimum = minimum_requests_per_event().await;
@@ -382,6 +389,7 @@ async fn a_backlog_of_2000_records_drains_at_the_quota() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "minutes per design: run by `make load-designs`"]
 async fn measure_the_designs() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().await;
     let events = std::env::var("LOAD_BURST").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let parameters = std::env::var("LOAD_PARAMETERS").unwrap_or_default();
     let parameters: Vec<(&str, &str)> = parameters.split(',').filter_map(|p| p.split_once('=')).collect();

@@ -1,4 +1,4 @@
-//! Pacing: the Cases calls events make wait for their operation's next slot before they are sent,
+//! Pacing: the Cases calls events make wait for their operation's next turn before they are sent,
 //! so that a backlog drains at the account's quota instead of being throttled and retried.
 //!
 //! The Cases quotas are per account and Region, shared by every instance of the function; an
@@ -8,10 +8,10 @@
 //! are not paced: they draw on the part of the quota events leave free, and on the service's burst
 //! that this leaves standing, so that a backlog of events never makes a caller wait.
 //!
-//! Instances keep their distance on their own: each sends on a fixed grid (see `Schedule`), starts
-//! it at a random phase, and moves it after a call the SDK had to retry. Waiting happens inside the
-//! invocation: the handler's deadline still bounds it, and a record that waited too long fails
-//! retryably like any other.
+//! Instances keep their distance on their own: each never sends an operation twice within its
+//! interval (see `Schedule`), starts at a random phase, and moves its later turns after a call the
+//! service throttled. Waiting happens inside the invocation: the handler's deadline still bounds
+//! it, and a record that waited too long fails retryably like any other.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::model::*;
-use super::{ApiError, CasesApi};
+use super::{ApiError, ApiErrorKind, CasesApi};
 
 /// The Cases API's published rate quotas (requests per second per account and Region) of the
 /// operations the function calls; the others have no published rate and are not paced.
@@ -115,53 +115,45 @@ pub async fn unpaced<F: Future>(work: F) -> F::Output {
     UNPACED.scope((), work).await
 }
 
-/// The first point of the grid `origin + k × interval` (k any integer) at or after `earliest`.
-fn slot_at_or_after(origin: Instant, interval: Duration, earliest: Instant) -> Instant {
-    let interval_ns = interval.as_nanos().max(1) as i128;
-    let offset_ns = match earliest.checked_duration_since(origin) {
-        Some(after) => after.as_nanos() as i128,
-        None => -(origin.duration_since(earliest).as_nanos() as i128),
-    };
-    // Ceiling division, for offsets on either side of the origin.
-    let k = offset_ns.div_euclid(interval_ns) + i128::from(offset_ns.rem_euclid(interval_ns) != 0);
-    let slot_ns = k * interval_ns;
-    if slot_ns >= 0 { origin + Duration::from_nanos(slot_ns as u64) } else { origin - Duration::from_nanos((-slot_ns) as u64) }
-}
-
-/// When this instance sends each paced operation: on a grid of its own, one call per slot, the
-/// slots of an operation one interval apart (its share of the quota). A fixed grid keeps the
-/// instance's calls evenly spaced whether it is busy or idle in between, so that instances keep
-/// the distance between them; one origin for every operation keeps an event's calls together.
+/// When this instance may next send each paced operation: one call per interval (its share of
+/// the quota), never two closer than that, so that two instances at half the quota each stay
+/// within it however their calls fall. The first call of each waits until a random point of the
+/// first interval, so that instances started together (a burst arriving) do not send together.
 #[derive(Debug)]
 struct Schedule {
-    origin: Instant,
-    /// Per operation, where its next free slot may start.
+    /// Where a new instance's first calls may start.
+    start: Instant,
+    /// Per operation, the earliest its next call may go.
     free_from: BTreeMap<&'static str, Instant>,
 }
 
 impl Schedule {
-    /// Takes the slot of an operation sent every `interval`: the one `now` is in if it is still
-    /// free (a call may go late in its slot), else the next free one. Returns when the slot
-    /// starts (in the past when the call may go at once).
+    /// Takes the next turn of an operation sent every `interval`, at or after `now`: when it starts.
+    /// A call that comes a little after its turn (a tenth of the interval at most) keeps the pace:
+    /// the next turn counts from the turn, not from the late call, so that the small delays of
+    /// the calls in between do not add up to a slower pace.
     fn take(&mut self, operation: &'static str, interval: Duration, now: Instant) -> Instant {
-        let free_from = self.free_from.get(operation).copied().unwrap_or(self.origin);
-        let next = slot_at_or_after(self.origin, interval, now);
-        let current = if next == now { now } else { next.checked_sub(interval).unwrap_or(now) };
-        let slot = if current >= free_from { current } else { slot_at_or_after(self.origin, interval, free_from) };
-        self.free_from.insert(operation, slot + interval);
-        slot
+        let due = self.free_from.get(operation).copied().unwrap_or(self.start);
+        let turn = due.max(now);
+        let counted_from = if turn.duration_since(due) <= interval / 10 { due } else { turn };
+        self.free_from.insert(operation, counted_from + interval);
+        turn
     }
 
-    /// Moves the grid, and every slot taken, later by `delay`.
+    /// Moves every later turn back by `delay`.
     fn shift(&mut self, delay: Duration) {
-        self.origin += delay;
+        self.start += delay;
         for free_from in self.free_from.values_mut() {
             *free_from += delay;
         }
     }
 }
 
-/// A `CasesApi` whose calls wait for their operation's slot (see the module documentation).
+/// How many times a call the service still throttled after the SDK's retries is sent again, each
+/// at the operation's next turn: an event waits rather than failing for one unlucky moment.
+const TURNS_AFTER_THROTTLING: usize = 2;
+
+/// A `CasesApi` whose calls wait for their operation's turn (see the module documentation).
 pub struct Paced<C> {
     inner: C,
     /// The interval between two calls of each paced operation.
@@ -179,8 +171,8 @@ impl<C> Paced<C> {
         Paced::with_phase(inner, pacing, fastrand::f64())
     }
 
-    /// `phase` (0 to 1): where the grid starts within the longest interval. Random in production,
-    /// so that instances started together (a burst arriving) do not all send at the same instants.
+    /// `phase` (0 to 1): where in the longest interval the first calls may start. Random in
+    /// production, so that instances started together do not all send at the same instants.
     fn with_phase(inner: C, pacing: Option<&Pacing>, phase: f64) -> Paced<C> {
         let intervals: BTreeMap<&'static str, Duration> = pacing
             .map(|pacing| {
@@ -188,11 +180,11 @@ impl<C> Paced<C> {
             })
             .unwrap_or_default();
         let longest = intervals.values().max().copied().unwrap_or_default();
-        let origin = Instant::now() + longest.mul_f64(phase.clamp(0.0, 1.0));
+        let start = Instant::now() + longest.mul_f64(phase.clamp(0.0, 1.0));
         Paced {
             inner,
             intervals,
-            schedule: Mutex::new(Schedule { origin, free_from: BTreeMap::new() }),
+            schedule: Mutex::new(Schedule { start, free_from: BTreeMap::new() }),
             quickest: Mutex::new(BTreeMap::new()),
             waits: AtomicU64::new(0),
             shifts: AtomicU64::new(0),
@@ -204,36 +196,52 @@ impl<C> Paced<C> {
         &self.inner
     }
 
-    /// Calls that had to wait for their slot, since the process started.
+    /// Calls that had to wait for their turn, since the process started.
     pub fn waits(&self) -> u64 {
         self.waits.load(Ordering::Relaxed)
     }
 
-    /// Sends `call` in `operation`'s next slot: at once for a flow or an operation without a quota.
-    async fn paced<T>(&self, operation: &'static str, call: impl Future<Output = T>) -> T {
+    /// Times a throttled call moved the later turns, since the process started.
+    pub fn shifts(&self) -> u64 {
+        self.shifts.load(Ordering::Relaxed)
+    }
+
+    /// Sends `call()` at `operation`'s next turn: at once for a flow or an operation without a
+    /// quota. Still throttled after the SDK's retries, it is sent again at a later turn.
+    async fn paced<T, F, Fut>(&self, operation: &'static str, call: F) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
         let Some(interval) = self.intervals.get(operation).copied().filter(|_| UNPACED.try_with(|_| ()).is_err()) else {
-            return call.await;
+            return call().await;
         };
-        let slot = self.schedule.lock().unwrap_or_else(|e| e.into_inner()).take(operation, interval, Instant::now());
-        if slot > Instant::now() {
-            self.waits.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep_until(slot.into()).await;
+        let mut turns_left = TURNS_AFTER_THROTTLING;
+        loop {
+            let turn = self.schedule.lock().unwrap_or_else(|e| e.into_inner()).take(operation, interval, Instant::now());
+            if turn > Instant::now() {
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep_until(turn.into()).await;
+            }
+            let sent = Instant::now();
+            let (answer, throttled) = THROTTLED
+                .scope(Cell::new(false), async {
+                    let answer = call().await;
+                    (answer, THROTTLED.with(Cell::get))
+                })
+                .await;
+            self.settle(operation, sent.elapsed(), throttled);
+            match answer {
+                Err(error) if error.kind == ApiErrorKind::Throttling && turns_left > 0 => turns_left -= 1,
+                answer => return answer,
+            }
         }
-        let sent = Instant::now();
-        let (answer, throttled) = THROTTLED
-            .scope(Cell::new(false), async {
-                let answer = call.await;
-                (answer, THROTTLED.with(Cell::get))
-            })
-            .await;
-        self.settle(operation, sent.elapsed(), throttled);
-        answer
     }
 
     /// After a call that took `took`: when the service throttled it, most likely another instance
-    /// sends at the same instants (instances at equal rates keep their phase); the grid moves by
-    /// the time the SDK's retries took, so that colliding instances drift apart instead of
-    /// colliding at every slot.
+    /// sends at the same instants (instances at equal rates keep their phase); the later turns move
+    /// by the time the SDK's retries took, so that colliding instances drift apart instead of
+    /// colliding at every turn.
     fn settle(&self, operation: &'static str, took: Duration, throttled: bool) {
         let quickest = {
             let mut quickest = self.quickest.lock().unwrap_or_else(|e| e.into_inner());
@@ -246,32 +254,27 @@ impl<C> Paced<C> {
             self.schedule.lock().unwrap_or_else(|e| e.into_inner()).shift(took - quickest);
         }
     }
-
-    /// Times the grid moved after a throttled call, since the process started.
-    pub fn shifts(&self) -> u64 {
-        self.shifts.load(Ordering::Relaxed)
-    }
 }
 
 impl<C: CasesApi> CasesApi for Paced<C> {
     async fn search_cases(&self, input: &SearchCasesInput) -> Result<Vec<String>, ApiError> {
-        self.paced("SearchCases", self.inner.search_cases(input)).await
+        self.paced("SearchCases", || self.inner.search_cases(input)).await
     }
 
     async fn list_cases_for_contact(&self, input: &ListCasesForContactInput) -> Result<Vec<String>, ApiError> {
-        self.paced("ListCasesForContact", self.inner.list_cases_for_contact(input)).await
+        self.paced("ListCasesForContact", || self.inner.list_cases_for_contact(input)).await
     }
 
     async fn create_case(&self, input: &CreateCaseInput) -> Result<CreatedCase, ApiError> {
-        self.paced("CreateCase", self.inner.create_case(input)).await
+        self.paced("CreateCase", || self.inner.create_case(input)).await
     }
 
     async fn update_case(&self, case_id: &str, input: &UpdateCaseInput) -> Result<(), ApiError> {
-        self.paced("UpdateCase", self.inner.update_case(case_id, input)).await
+        self.paced("UpdateCase", || self.inner.update_case(case_id, input)).await
     }
 
     async fn search_related_items(&self, case_id: &str, input: &SearchRelatedItemsInput) -> Result<RelatedItemsPage, ApiError> {
-        self.paced("SearchRelatedItems", self.inner.search_related_items(case_id, input)).await
+        self.paced("SearchRelatedItems", || self.inner.search_related_items(case_id, input)).await
     }
 
     async fn get_case_fields(
@@ -279,19 +282,19 @@ impl<C: CasesApi> CasesApi for Paced<C> {
         case_id: &str,
         field_ids: &[String],
     ) -> Result<std::collections::HashMap<String, FieldValue>, ApiError> {
-        self.paced("GetCase", self.inner.get_case_fields(case_id, field_ids)).await
+        self.paced("GetCase", || self.inner.get_case_fields(case_id, field_ids)).await
     }
 
     async fn create_related_item(&self, case_id: &str, input: &CreateRelatedItemInput) -> Result<String, ApiError> {
-        self.paced("CreateRelatedItem", self.inner.create_related_item(case_id, input)).await
+        self.paced("CreateRelatedItem", || self.inner.create_related_item(case_id, input)).await
     }
 
     async fn list_fields(&self) -> Result<Vec<FieldInfo>, ApiError> {
-        self.paced("ListFields", self.inner.list_fields()).await
+        self.paced("ListFields", || self.inner.list_fields()).await
     }
 
     async fn list_templates(&self) -> Result<Vec<TemplateInfo>, ApiError> {
-        self.paced("ListTemplates", self.inner.list_templates()).await
+        self.paced("ListTemplates", || self.inner.list_templates()).await
     }
 }
 
@@ -301,9 +304,10 @@ mod tests {
     use std::collections::HashMap;
 
     /// Records the operations, in order; UpdateCase answers after a delay, and says it was
-    /// throttled when told to (as the SDK's interceptor would).
+    /// throttled when told to (as the SDK's interceptor would); CreateCase fails with throttling
+    /// as many times as told.
     #[derive(Default)]
-    struct Recorder(Mutex<Vec<&'static str>>, Mutex<(Duration, bool)>);
+    struct Recorder(Mutex<Vec<&'static str>>, Mutex<(Duration, bool)>, Mutex<u32>);
 
     impl Recorder {
         fn note(&self, op: &'static str) {
@@ -322,6 +326,12 @@ mod tests {
         }
         async fn create_case(&self, _: &CreateCaseInput) -> Result<CreatedCase, ApiError> {
             self.note("CreateCase");
+            let mut throttles = self.2.lock().unwrap();
+            if *throttles > 0 {
+                *throttles -= 1;
+                note_throttled();
+                return Err(ApiError { operation: "CreateCase", kind: ApiErrorKind::Throttling, message: "Rate exceeded".into() });
+            }
             Ok(CreatedCase { case_id: "c".into(), case_arn: String::new() })
         }
         async fn update_case(&self, _: &str, _: &UpdateCaseInput) -> Result<(), ApiError> {
@@ -380,28 +390,22 @@ mod tests {
     }
 
     #[test]
-    fn slots_are_grid_points_one_interval_apart() {
-        let origin = Instant::now() + Duration::from_secs(10);
+    fn turns_are_one_interval_apart_and_move_together() {
+        let start = Instant::now() + Duration::from_secs(10);
         let ms = Duration::from_millis;
-        assert_eq!(slot_at_or_after(origin, ms(100), origin + ms(250)), origin + ms(300));
-        assert_eq!(slot_at_or_after(origin, ms(100), origin + ms(300)), origin + ms(300), "a grid point itself");
-        assert_eq!(slot_at_or_after(origin, ms(100), origin - ms(250)), origin - ms(200), "the grid reaches back");
-        assert_eq!(slot_at_or_after(origin, ms(100), origin), origin);
-
-        let mut schedule = Schedule { origin, free_from: BTreeMap::new() };
-        assert_eq!(schedule.take("CreateCase", ms(100), origin - ms(40)), origin, "a new instance starts at its origin");
-        let now = origin + ms(1);
-        assert_eq!(schedule.take("CreateCase", ms(100), now), origin + ms(100), "one call per slot");
-        assert_eq!(schedule.take("UpdateCase", ms(100), now), origin, "each operation has its own slots, and may go late in one");
-        assert_eq!(schedule.take("SearchCases", ms(50), now), origin, "on the same grid");
-        assert_eq!(schedule.take("SearchCases", ms(50), now), origin + ms(50));
-        // Idle for a while: a call goes at once, late in its slot; the next one waits for the grid,
-        // which keeps the instance's phase.
-        assert_eq!(schedule.take("CreateCase", ms(100), origin + ms(1234)), origin + ms(1200));
-        assert_eq!(schedule.take("CreateCase", ms(100), origin + ms(1234)), origin + ms(1300));
+        let mut schedule = Schedule { start, free_from: BTreeMap::new() };
+        assert_eq!(schedule.take("CreateCase", ms(100), start - ms(40)), start, "a new instance starts at its phase");
+        assert_eq!(schedule.take("CreateCase", ms(100), start), start + ms(100), "never two within an interval");
+        assert_eq!(schedule.take("UpdateCase", ms(100), start + ms(1)), start + ms(1), "each operation has its own turns");
+        // A little late (5 ms of a 100 ms interval): the pace holds.
+        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(205)), start + ms(205));
+        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(205)), start + ms(300));
+        // Idle for a while: the next call goes at once, and the one after an interval later.
+        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(1234)), start + ms(1234));
+        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(1234)), start + ms(1334));
         schedule.shift(ms(30));
-        assert_eq!(schedule.take("CreateCase", ms(100), origin + ms(1234)), origin + ms(1430), "the grid moved");
-        assert_eq!(schedule.take("UpdateCase", ms(100), origin + ms(1234)), origin + ms(1230), "for every operation");
+        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(1234)), start + ms(1464), "moved back");
+        assert_eq!(schedule.take("UpdateCase", ms(100), start + ms(1)), start + ms(130), "every operation moved");
     }
 
     #[test]
@@ -413,10 +417,10 @@ mod tests {
         assert!(problems[1].contains("DeleteCase") && problems[1].contains("CreateCase"), "names the operations: {}", problems[1]);
     }
 
-    /// Five CreateCase calls at 20 per second, one per slot, cannot all be sent in less than four
+    /// Five CreateCase calls at 20 per second, one per turn, cannot all be sent in less than four
     /// intervals (a lower bound: a busy machine only makes it longer).
     #[tokio::test]
-    async fn events_wait_for_their_operations_slot() {
+    async fn events_wait_for_their_operations_turn() {
         let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&[("CreateCase".into(), 40)], 0, 2)), 0.0);
         let create = create();
         let started = Instant::now();
@@ -430,7 +434,7 @@ mod tests {
 
     #[tokio::test]
     async fn flows_and_operations_without_a_quota_never_wait() {
-        // One SearchCases per 100 s on a grid that starts now.
+        // One SearchCases per 100 s, the first at once.
         let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&[("SearchCases".into(), 1)], 0, 100)), 0.0);
         unpaced(async {
             for _ in 0..5 {
@@ -443,19 +447,19 @@ mod tests {
         }
         assert_eq!(paced.waits(), 0);
         assert_eq!(paced.inner().0.lock().unwrap().len(), 10);
-        // The flow took none of the events' slots: the first slot is still free, the next 100 s away.
+        // The flow took none of the events' turns: the first turn is still free, the next 100 s away.
         paced.search_cases(&search()).await.unwrap();
         assert_eq!(paced.waits(), 0);
         let event = tokio::time::timeout(Duration::from_millis(50), paced.search_cases(&search())).await;
-        assert!(event.is_err(), "the next event's call waits for its slot");
+        assert!(event.is_err(), "the next event's call waits for its turn");
         assert_eq!(paced.waits(), 1);
     }
 
-    /// A new instance's first call goes where its phase puts the grid: instances started by one
-    /// burst spread out instead of sending together.
+    /// A new instance's first call goes at its phase: instances started by one burst spread out
+    /// instead of sending together.
     #[tokio::test]
     async fn a_new_instance_starts_each_operation_at_its_phase() {
-        // CreateCase 10 per second, the longest interval (100 ms); the grid starts at 90% of it.
+        // CreateCase 10 per second, the longest interval (100 ms); the first turn at 90% of it.
         let faster = ["UpdateCase", "CreateRelatedItem", "SearchCases", "GetCase"].map(|op| (op.to_owned(), 20));
         let mut quotas = vec![("CreateCase".to_owned(), 10)];
         quotas.extend(faster);
@@ -467,27 +471,39 @@ mod tests {
     }
 
     /// A call the service throttled (the SDK's interceptor says so) and that took longer than the
-    /// quickest moves the grid back by the delay: the next slot comes later than it would have.
-    /// A call that was only slow does not.
+    /// quickest moves the later turns back by the delay. A call that was only slow does not.
     #[tokio::test]
-    async fn a_throttled_call_moves_the_grid_back() {
+    async fn a_throttled_call_moves_the_later_turns_back() {
         let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&[("UpdateCase".into(), 10)], 0, 1)), 0.0);
         let update = UpdateCaseInput { fields: vec![], performed_by: PerformedBy { custom_entity: "a".into() } };
         paced.update_case("c", &update).await.unwrap();
         *paced.inner().1.lock().unwrap() = (Duration::from_millis(300), false);
         paced.update_case("c", &update).await.unwrap();
-        assert_eq!(paced.shifts(), 0, "slow, not throttled: the grid stays");
+        assert_eq!(paced.shifts(), 0, "slow, not throttled: the turns stay");
         *paced.inner().1.lock().unwrap() = (Duration::from_millis(300), true);
         paced.update_case("c", &update).await.unwrap();
         assert_eq!(paced.shifts(), 1);
         *paced.inner().1.lock().unwrap() = (Duration::ZERO, false);
-        // The next slot was 100 ms after the throttled call was sent, long before it answered;
+        // The next turn was 100 ms after the throttled call was sent, long before it answered;
         // moved by the call's delay, it now comes an interval after the answer.
         let answered = Instant::now();
         paced.update_case("c", &update).await.unwrap();
         assert!(answered.elapsed() >= Duration::from_millis(100 - 5), "{:?}", answered.elapsed());
         note_throttled();
         assert_eq!(paced.shifts(), 1, "outside a paced call the signal changes nothing");
+    }
+
+    /// A call still throttled after the SDK's retries is sent again at a later turn, twice at most.
+    #[tokio::test]
+    async fn a_call_still_throttled_is_sent_again_at_a_later_turn() {
+        let paced = Paced::with_phase(Recorder::default(), Some(&Pacing::new(&[("CreateCase".into(), 100)], 0, 1)), 0.0);
+        *paced.inner().2.lock().unwrap() = 2;
+        paced.create_case(&create()).await.expect("the third turn gets through");
+        assert_eq!((paced.inner().0.lock().unwrap().len(), paced.shifts()), (3, 2));
+        *paced.inner().2.lock().unwrap() = 5;
+        let error = paced.create_case(&create()).await.unwrap_err();
+        assert_eq!(error.kind, ApiErrorKind::Throttling, "then the error is the caller's");
+        assert_eq!(paced.inner().0.lock().unwrap().len(), 6, "three more calls, no more");
     }
 
     #[tokio::test]

@@ -97,7 +97,7 @@ impl Function {
         self.idle.lock().unwrap().iter().map(|app| app.executor.api.waits()).sum()
     }
 
-    /// Times a throttled call moved an instance's pacing grid, over every instance still alive.
+    /// Times a throttled call moved an instance's pacing turns, over every instance still alive.
     pub fn paced_shifts(&self) -> u64 {
         self.idle.lock().unwrap().iter().map(|app| app.executor.api.shifts()).sum()
     }

@@ -72,6 +72,28 @@ fn cases_client(endpoint: &str, design: Design) -> aws_sdk_connectcases::Client 
     aws_sdk_connectcases::Client::from_conf(config)
 }
 
+/// The coordination store's client with the function's timeouts, on the local server, with more
+/// attempts than the function's 4: moto's server is not thread-safe and answers some concurrent
+/// requests with a 500 ("dictionary changed size during iteration"), which DynamoDB does not.
+fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "static"))
+        .endpoint_url(super::moto::endpoint())
+        .retry_config(
+            aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(4).with_initial_backoff(Duration::from_millis(200)),
+        )
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(3))
+                .build(),
+        )
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
 fn profiles_client(endpoint: &str) -> aws_sdk_customerprofiles::Client {
     let config = aws_sdk_customerprofiles::Config::builder()
         .behavior_version(aws_sdk_customerprofiles::config::BehaviorVersion::latest())
@@ -90,6 +112,6 @@ pub fn instance(endpoint: &str, environment: &[(String, String)], rules: RuleSet
     let pacing = (design == Design::Paced).then_some(&config.pacing);
     let cases = Paced::new(SdkCases::new(cases_client(endpoint, design), DOMAIN), pacing);
     let profiles = SdkProfiles::new(profiles_client(endpoint), config.profiles_domain.clone());
-    let store = DynamoClaims::new(super::moto::dynamodb(), table);
+    let store = DynamoClaims::new(dynamodb_client(), table);
     App::with_store(config, rules, cases, profiles, store)
 }
