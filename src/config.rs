@@ -58,7 +58,7 @@ pub const ENVIRONMENT: &[EnvVar] = &[
     EnvVar {
         name: "FLOW_QUOTA_PERCENT",
         required: false,
-        meaning: "percent of every Cases quota events leave to contact flows (default 5)",
+        meaning: "percent of every Cases quota events leave to contact flows (default 3)",
     },
     EnvVar {
         name: "QUEUE_CONCURRENCY",

@@ -55,7 +55,7 @@ pub struct Pacing {
 
 impl Pacing {
     /// Percent of every quota left to flows when nothing else is said.
-    pub const DEFAULT_FLOW_PERCENT: u32 = 5;
+    pub const DEFAULT_FLOW_PERCENT: u32 = 3;
 
     /// The published quotas, `raised` in their place (operation, requests per second).
     pub fn new(raised: &[(String, u32)], flow_percent: u32, event_instances: u32) -> Pacing {
@@ -129,13 +129,13 @@ struct Schedule {
 
 impl Schedule {
     /// Takes the next turn of an operation sent every `interval`, at or after `now`: when it starts.
-    /// A call that comes a little after its turn (a tenth of the interval at most) keeps the pace:
-    /// the next turn counts from the turn, not from the late call, so that the small delays of
-    /// the calls in between do not add up to a slower pace.
+    /// A call that comes a little after its turn (a quarter of the interval at most) keeps the
+    /// pace: the next turn counts from the turn, not from the late call, so that the small delays
+    /// of the calls in between, and between two batches, do not add up to a slower pace.
     fn take(&mut self, operation: &'static str, interval: Duration, now: Instant) -> Instant {
         let due = self.free_from.get(operation).copied().unwrap_or(self.start);
         let turn = due.max(now);
-        let counted_from = if turn.duration_since(due) <= interval / 10 { due } else { turn };
+        let counted_from = if turn.duration_since(due) <= interval / 4 { due } else { turn };
         self.free_from.insert(operation, counted_from + interval);
         turn
     }
@@ -397,9 +397,9 @@ mod tests {
         assert_eq!(schedule.take("CreateCase", ms(100), start - ms(40)), start, "a new instance starts at its phase");
         assert_eq!(schedule.take("CreateCase", ms(100), start), start + ms(100), "never two within an interval");
         assert_eq!(schedule.take("UpdateCase", ms(100), start + ms(1)), start + ms(1), "each operation has its own turns");
-        // A little late (5 ms of a 100 ms interval): the pace holds.
-        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(205)), start + ms(205));
-        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(205)), start + ms(300));
+        // A little late (25 ms of a 100 ms interval): the pace holds.
+        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(225)), start + ms(225));
+        assert_eq!(schedule.take("CreateCase", ms(100), start + ms(225)), start + ms(300));
         // Idle for a while: the next call goes at once, and the one after an interval later.
         assert_eq!(schedule.take("CreateCase", ms(100), start + ms(1234)), start + ms(1234));
         assert_eq!(schedule.take("CreateCase", ms(100), start + ms(1234)), start + ms(1334));

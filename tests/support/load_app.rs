@@ -39,7 +39,7 @@ pub enum Design {
 impl Design {
     pub fn name(self) -> &'static str {
         match self {
-            Design::Paced => "paced (slots at the instance's share)",
+            Design::Paced => "paced (turns at the instance's share)",
             Design::StandardRetries => "standard retries only",
             Design::AdaptiveRetries => "SDK adaptive retry mode",
         }
