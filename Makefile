@@ -15,7 +15,7 @@ CARGO_DENY  := $(HOME)/.cargo/bin/cargo-deny
 MOTO_VENV   := .venv-moto
 MOTO        := $(MOTO_VENV)/bin/moto_server
 
-.PHONY: help test lint demo plan check invoke watch emulator moto build deploy bench fuzz reliability advisories fmt
+.PHONY: help test lint demo plan check invoke watch emulator moto build deploy bench fuzz reliability load-designs advisories fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,8 +71,12 @@ bench: $(MOTO) ## Benchmarks: per-event CPU (criterion), cold start, memory, siz
 fuzz: ## Property tests of hostile input and privacy, FUZZ_CASES cases each (about 1 min at 20000)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --test hostile_input --test privacy
 
-reliability: $(MOTO) ## Throttling bursts at full size (200 events under the real quotas, about 2.5 min), printing throughput
-	RELIABILITY_BURST=200 cargo test --locked --test reliability a_burst -- --nocapture
+reliability: $(MOTO) ## A 2,000-record backlog through SQS at the real quotas (about 18 min); ends with the `drain:` line
+	set -o pipefail; cargo test --locked --test peak_load a_backlog -- --ignored --nocapture 2>&1 | tee target/reliability.log
+	@grep '^drain: ' target/reliability.log | tail -n 1
+
+load-designs: $(MOTO) ## Measure pacing, the SDK's adaptive retries and standard retries on both paths (LOAD_BURST events, 200 by default)
+	cargo test --locked --test peak_load measure_the_designs -- --ignored --nocapture --test-threads 1
 
 advisories: $(CARGO_DENY) ## RustSec advisories (needs access to the advisory database on github.com)
 	cargo deny --locked check advisories

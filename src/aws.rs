@@ -79,13 +79,19 @@ fn loader() -> aws_config::ConfigLoader {
 /// retrying throttled calls for the rest of a warm instance's life, although throttling is the
 /// expected answer under the Cases quotas. Retries stay bounded by the 4 attempts and the deadline.
 pub fn retry_partition() -> aws_sdk_connectcases::config::retry::RetryPartition {
+    retry_partition_named("cases-automation")
+}
+
+/// A partition like the function's under another name. One process is one instance in Lambda; a
+/// harness running several instances in one process gives each its own, as the SDK keys its
+/// retry state (and the adaptive mode's rate limiter) by partition.
+pub fn retry_partition_named(name: impl Into<std::borrow::Cow<'static, str>>) -> aws_sdk_connectcases::config::retry::RetryPartition {
     use aws_sdk_connectcases::config::retry::{RetryPartition, TokenBucket};
-    RetryPartition::custom("cases-automation").token_bucket(TokenBucket::unlimited()).build()
+    RetryPartition::custom(name).token_bucket(TokenBucket::unlimited()).build()
 }
 
 /// An SDK client built once, on first use, from the shared SDK configuration. Building one costs the SDK's endpoint partition table, which the cold start
 /// need not pay: events skipped before any call never need a client.
-#[derive(Debug)]
 pub struct LazyClient<C> {
     client: OnceLock<C>,
     config: aws_config::SdkConfig,
@@ -93,14 +99,20 @@ pub struct LazyClient<C> {
 }
 
 /// Makes a service client from the shared SDK configuration.
-pub type BuildClient<C> = fn(&aws_config::SdkConfig) -> C;
+pub type BuildClient<C> = Box<dyn Fn(&aws_config::SdkConfig) -> C + Send + Sync>;
 
 impl<C> LazyClient<C> {
-    pub fn lazy(config: aws_config::SdkConfig, build: BuildClient<C>) -> LazyClient<C> {
-        LazyClient { client: OnceLock::new(), config, build }
+    pub fn lazy(config: aws_config::SdkConfig, build: impl Fn(&aws_config::SdkConfig) -> C + Send + Sync + 'static) -> LazyClient<C> {
+        LazyClient { client: OnceLock::new(), config, build: Box::new(build) }
     }
 
     pub fn get(&self) -> &C {
         self.client.get_or_init(|| (self.build)(&self.config))
+    }
+}
+
+impl<C: std::fmt::Debug> std::fmt::Debug for LazyClient<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyClient").field("client", &self.client).finish_non_exhaustive()
     }
 }

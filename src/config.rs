@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::cases::paced::{Pacing, parse_quotas};
 use crate::claims::ledger::Budget;
 use crate::identity::validate_identity;
 
@@ -79,6 +80,26 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         required: false,
         meaning: "how long a contact flow waits for the function, in ms (default 8000, Connect's maximum)",
     },
+    EnvVar {
+        name: "CASES_QUOTAS",
+        required: false,
+        meaning: "the account's raised Cases rate quotas, Operation=requests per second, comma-separated (default: the published ones)",
+    },
+    EnvVar {
+        name: "FLOW_QUOTA_PERCENT",
+        required: false,
+        meaning: "percent of every Cases quota events leave to contact flows (default 3)",
+    },
+    EnvVar {
+        name: "QUEUE_CONCURRENCY",
+        required: false,
+        meaning: "the event queue's MaximumConcurrency when events come through SQS: how many instances share the events' quota",
+    },
+    EnvVar {
+        name: "MAXIMUM_CONCURRENCY",
+        required: false,
+        meaning: "the function's reserved concurrency (0: none): how many instances share the events' quota without a queue",
+    },
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +123,8 @@ pub struct Config {
     pub flow_timeout: Duration,
     /// Rules from AWS AppConfig, through the agent extension; None: off.
     pub rules_appconfig: Option<AppConfigRules>,
+    /// How this instance paces the Cases calls of events.
+    pub pacing: Pacing,
 }
 
 /// Where the AppConfig agent serves the rules, and how often to ask it.
@@ -112,6 +135,11 @@ pub struct AppConfigRules {
     pub port: u16,
     pub refresh: Duration,
 }
+
+/// How many instances are taken to share the events' quota when events are invoked directly and no
+/// concurrency is reserved (`MAXIMUM_CONCURRENCY=0`): the whole concurrency of a new account. An
+/// account with more lets Lambda run more instances than that, and their events get throttled.
+pub const UNRESERVED_EVENT_INSTANCES: u64 = 10;
 
 /// The identity used when neither `AUTOMATION_IDENTITY` nor a function name is available.
 pub const FALLBACK_IDENTITY: &str = "cases-automation";
@@ -189,6 +217,26 @@ impl Config {
                 }
             }
         });
+        let raised = match present("CASES_QUOTAS").map(|text| parse_quotas(&text)) {
+            None => Vec::new(),
+            Some(Ok(raised)) => raised,
+            Some(Err(found)) => {
+                problems.extend(found);
+                Vec::new()
+            }
+        };
+        let flow_percent = number("FLOW_QUOTA_PERCENT", Pacing::DEFAULT_FLOW_PERCENT.into(), 0..=50, &mut problems) as u32;
+        // Without a queue, every instance the reserved concurrency allows may be handling an event;
+        // with neither (a local run), this instance is taken to be alone.
+        let queue_concurrency = present("QUEUE_CONCURRENCY").map(|_| number("QUEUE_CONCURRENCY", 2, 2..=1000, &mut problems));
+        let reserved = present("MAXIMUM_CONCURRENCY").map(|_| number("MAXIMUM_CONCURRENCY", 0, 0..=1000, &mut problems));
+        let event_instances = match (queue_concurrency, reserved) {
+            (Some(queue), _) => queue,
+            (None, Some(0)) => UNRESERVED_EVENT_INSTANCES,
+            (None, Some(reserved)) => reserved,
+            (None, None) => 1,
+        } as u32;
+        let pacing = Pacing::new(&raised, flow_percent, event_instances);
         let claims_table = present("CLAIMS_TABLE").map(|t| t.trim().to_owned());
         let valid_table = |t: &str| (3..=255).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
         if let Some(table) = &claims_table
@@ -212,6 +260,7 @@ impl Config {
                 sqs_concurrency,
                 flow_timeout,
                 rules_appconfig,
+                pacing,
             })
         } else {
             Err(problems)
@@ -272,8 +321,33 @@ mod tests {
             ("CONNECT_INSTANCE_ARN", "arn:aws:connect:us-east-1:123456789012:instance/i/contact/c"),
             ("RULES_APPCONFIG", "app/env"),
             ("RULES_REFRESH_SECONDS", "3601"),
+            ("CASES_QUOTAS", "CreateCase=fast"),
+            ("FLOW_QUOTA_PERCENT", "60"),
+            ("QUEUE_CONCURRENCY", "1"),
+            ("MAXIMUM_CONCURRENCY", "-1"),
         ])
         .unwrap_err();
-        assert_eq!(problems.len(), 12, "{problems:#?}");
+        assert_eq!(problems.len(), 16, "{problems:#?}");
+    }
+
+    #[test]
+    fn events_share_the_quota_among_the_instances_that_may_handle_them() {
+        let pacing = |vars: &[(&str, &str)]| {
+            let mut all = vec![("CASES_DOMAIN_ID", "d")];
+            all.extend_from_slice(vars);
+            config(&all).unwrap().pacing
+        };
+        assert_eq!(pacing(&[]).event_instances, 1, "a local run: this instance alone");
+        assert_eq!(pacing(&[("MAXIMUM_CONCURRENCY", "5")]).event_instances, 5, "direct invocations: every reserved instance");
+        assert_eq!(
+            pacing(&[("MAXIMUM_CONCURRENCY", "5"), ("QUEUE_CONCURRENCY", "2")]).event_instances,
+            2,
+            "through the queue: its pollers"
+        );
+        assert_eq!(pacing(&[("MAXIMUM_CONCURRENCY", "0")]).event_instances, UNRESERVED_EVENT_INSTANCES as u32);
+        let raised = pacing(&[("CASES_QUOTAS", "CreateCase=10"), ("FLOW_QUOTA_PERCENT", "20"), ("QUEUE_CONCURRENCY", "4")]);
+        assert_eq!(raised.instance_rate("CreateCase"), Some(2.0), "10/s less a fifth for flows, over four pollers");
+        assert_eq!(raised.instance_rate("UpdateCase"), Some(0.4), "the published 2/s");
+        assert_eq!(pacing(&[]).flow_percent, Pacing::DEFAULT_FLOW_PERCENT);
     }
 }

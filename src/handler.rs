@@ -16,6 +16,7 @@ use tracing::{info, warn};
 use crate::cases::CasesApi;
 use crate::cases::domain::check_plan;
 use crate::cases::domain_cache::DomainCache;
+use crate::cases::paced::unpaced;
 use crate::claims::{ClaimStore, NoClaims};
 use crate::config::Config;
 use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
@@ -219,7 +220,9 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                 // Connect gives up after the block's timeout, counted from its call, even if Lambda
                 // would allow more.
                 let deadline = flow_deadline(received, invocation.deadline, process_start, self.config.flow_timeout);
-                let outcome = self.process(&event, deadline).await?;
+                // A caller is waiting: a flow's calls are not paced (see `cases::paced`). Boxed: the
+                // task-local scope would make the handler's future deeper than callers can lay out.
+                let outcome = Box::pin(unpaced(self.process(&event, deadline))).await?;
                 if outcome.outcome == "skipped" {
                     return Err(Error::permanent(
                         "NoRuleMatched",

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::appconfig::{self, Agent};
 use crate::aws::sdk_config;
+use crate::cases::paced::Paced;
 use crate::cases::sdk::SdkCases;
 use crate::claims::dynamodb::DynamoClaims;
 use crate::config::Config;
@@ -27,8 +28,9 @@ pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, Strin
     }
 }
 
-/// The app as Lambda runs it: the SDK adapters, and the coordination store when `CLAIMS_TABLE` is set.
-pub type LambdaApp = App<SdkCases, SdkProfiles, Counted<Option<DynamoClaims>>>;
+/// The app as Lambda runs it: the SDK adapters (the Cases calls of events paced at the instance's
+/// share of the quotas), and the coordination store when `CLAIMS_TABLE` is set.
+pub type LambdaApp = App<Paced<SdkCases>, SdkProfiles, Counted<Option<DynamoClaims>>>;
 
 /// Builds the app from the environment; `started`: when the process started.
 pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, String> {
@@ -41,7 +43,7 @@ pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, Stri
         ));
     }
     let sdk = sdk_config().await;
-    let api = SdkCases::lazy(sdk.clone(), config.domain_id.clone());
+    let api = Paced::new(SdkCases::lazy(sdk.clone(), config.domain_id.clone()), Some(&config.pacing));
     let claims = Counted(config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table)));
     let work_queue = config.work_queue_url.clone().map(|url| crate::sweep::queue::WorkQueue::lazy(sdk.clone(), url));
     let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
@@ -50,6 +52,8 @@ pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, Stri
         profiles_domain = config.profiles_domain.as_deref().unwrap_or("(none)"),
         claims_table = config.claims_table.as_deref().unwrap_or("(off)"),
         rules_appconfig = config.rules_appconfig.as_ref().map_or("(off)", |a| a.path.as_str()),
+        event_instances = config.pacing.event_instances,
+        create_case_per_second = config.pacing.instance_rate("CreateCase").unwrap_or_default(),
         identity = %config.identity,
         rules = rules.rules.len(),
         rules_version = %rules.version,

@@ -3,12 +3,12 @@
 //! through the real `aws-sdk-connectcases` client (with the function's production retry and
 //! timeout settings) to the local Cases service, and is read back through the SDK.
 //!
-//! The throttling burst has `RELIABILITY_BURST` events (24 by default; `make reliability` runs 200)
-//! and prints the throughput it achieved against the quota (`-- --nocapture` to see it).
+//! Bursts at the real quotas, through both delivery paths under AWS's own rules, are in
+//! `tests/peak_load.rs`.
 
 mod support;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use aws_sdk_connectcases::types::{FieldValue as SdkFieldValue, FieldValueUnion, UserUnion};
@@ -21,7 +21,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use support::cases_service::{self, DOMAIN, IDENTITY};
 use support::lambda::{StoreApp, instance_with_store, sample, spawn_function, stop_and_collect_logs};
-use support::readback::{self, ORDER_NUMBER, PRIORITY, PROMISED_BY};
+use support::readback::{self, PRIORITY, PROMISED_BY};
 use support::runtime_api::{Answer, RuntimeApi};
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:cases-automation";
@@ -357,197 +357,6 @@ async fn redelivery_after_a_partial_failure_completes_without_duplicates() {
     assert_eq!(answer["actions"], "linkContact:done");
     service.settle();
     assert_eq!(readback::item_counts(&client, &cases[0]).await, (1, 0, 0, 0));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Throttling under the real quotas
-// ---------------------------------------------------------------------------------------------
-
-fn burst_size() -> usize {
-    std::env::var("RELIABILITY_BURST").ok().and_then(|v| v.parse().ok()).unwrap_or(24)
-}
-
-/// How long a failed SQS record stays invisible: the template sets 180 s (six times the function
-/// timeout); tests shorten it (`RELIABILITY_VISIBILITY_MS`, 500 ms by default), which makes failed
-/// records come back far sooner, and so more often, than they would in production.
-fn visibility_timeout() -> Duration {
-    Duration::from_millis(std::env::var("RELIABILITY_VISIBILITY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(500))
-}
-
-/// The queue of the burst test: message ids with the moment they are visible again.
-struct Queue {
-    waiting: tokio::sync::Mutex<Vec<(Instant, String)>>,
-    applied: tokio::sync::Mutex<HashSet<String>>,
-    receives: tokio::sync::Mutex<BTreeMap<String, u32>>,
-    total: usize,
-}
-
-impl Queue {
-    /// Up to 10 visible messages, oldest first; `None` once every message is applied.
-    async fn receive(&self) -> Option<Vec<String>> {
-        loop {
-            {
-                let mut waiting = self.waiting.lock().await;
-                let now = Instant::now();
-                waiting.sort();
-                let visible = waiting.iter().take_while(|(at, _)| *at <= now).count().min(10);
-                if visible > 0 {
-                    let batch: Vec<String> = waiting.drain(..visible).map(|(_, id)| id).collect();
-                    let mut receives = self.receives.lock().await;
-                    for id in &batch {
-                        *receives.entry(id.clone()).or_default() += 1;
-                    }
-                    return Some(batch);
-                }
-            }
-            if self.applied.lock().await.len() == self.total {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Deletes the applied messages; the failed ones become visible after the visibility timeout.
-    async fn settle(&self, batch: Vec<String>, failed: &[String]) {
-        let again = Instant::now() + visibility_timeout();
-        for id in batch {
-            if failed.contains(&id) {
-                self.waiting.lock().await.push((again, id));
-            } else {
-                assert!(self.applied.lock().await.insert(id.clone()), "{id} reported applied twice");
-            }
-        }
-    }
-}
-
-/// A burst of "Order Delayed" events (SearchCases, CreateCase, CreateRelatedItem and UpdateCase
-/// each) through an SQS queue, against the service enforcing the real quotas (CreateCase 2/s
-/// burst 10, UpdateCase 2/s burst 2, ...). The queue is simulated as the template configures it:
-/// batches of up to 10, two instances polling, two records at a time per instance, and a failed
-/// record visible again after the visibility timeout. Every record of every batch ends applied or
-/// named in `batchItemFailures`; in the end every event is applied exactly once.
-#[tokio::test]
-async fn a_burst_through_sqs_under_the_real_quotas_ends_with_every_event_applied_once() {
-    let events = burst_size();
-    let service = start_service(false, true).await;
-    let instances = [
-        instance(&service, RuleSet::default_rules(), &[("SQS_CONCURRENCY", "2")]),
-        instance(&service, RuleSet::default_rules(), &[("SQS_CONCURRENCY", "2")]),
-    ];
-    let messages: BTreeMap<String, Value> = (0..events).map(|n| (format!("msg-{n:04}"), order_delayed(n))).collect();
-    let started = Instant::now();
-    let queue = Queue {
-        waiting: tokio::sync::Mutex::new(messages.keys().map(|id| (started, id.clone())).collect()),
-        applied: tokio::sync::Mutex::new(HashSet::new()),
-        receives: tokio::sync::Mutex::new(BTreeMap::new()),
-        total: events,
-    };
-    let max_time = Duration::from_secs(60) + visibility_timeout() * 10 + Duration::from_secs(events as u64 * 2);
-    let invocations = std::sync::atomic::AtomicUsize::new(0);
-    let poll = |app| {
-        let (queue, messages, invocations) = (&queue, &messages, &invocations);
-        async move {
-            while let Some(batch) = queue.receive().await {
-                assert!(started.elapsed() < max_time, "not every event applied after {:?}", started.elapsed());
-                invocations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let records = batch.iter().map(|id| sqs_record(id, &messages[id])).collect();
-                let response = handle(app, sqs_batch(records), LAMBDA_TIMEOUT).await.expect("a batch is always answered");
-                let failed = batch_failures(&response);
-                assert!(failed.iter().all(|id| batch.contains(id)), "only records of the batch are named: {failed:?}");
-                queue.settle(batch, &failed).await;
-            }
-        }
-    };
-    join_all(instances.iter().map(poll)).await;
-    let elapsed = started.elapsed();
-    let calls = service.calls();
-
-    // Read everything back without quotas: one case per event, one comment each, the date set.
-    service.set_quotas(false);
-    let client = cases_service::client(&service);
-    service.settle();
-    let cases = readback::all_cases(&client).await;
-    assert_eq!(cases.len(), events, "one case per event, none lost, none duplicated");
-    let mut orders = HashSet::new();
-    for case in &cases {
-        service.settle();
-        let order = readback::text_field(&client, case, ORDER_NUMBER).await.expect("an order number");
-        assert!(orders.insert(order.clone()), "{order} has two cases");
-        service.settle();
-        assert_eq!(readback::item_counts(&client, case).await, (0, 1, 0, 0), "{order}: exactly one comment");
-        assert_eq!(readback::text_field(&client, case, PROMISED_BY).await.as_deref(), Some("2026-12-03T17:00:00Z"), "{order}");
-    }
-
-    let receives = queue.receives.into_inner();
-    let max_receives = receives.values().max().copied().unwrap_or(0);
-    let over_five = receives.values().filter(|r| **r > 5).count();
-    let redelivered = receives.values().filter(|r| **r > 1).count();
-    let seconds = elapsed.as_secs_f64();
-    eprintln!(
-        "burst through SQS: {events} events applied in {seconds:.1} s = {:.2} events/s (CreateCase quota 2/s, burst 10; UpdateCase 2/s, burst 2); \
-         {} invocations; visibility timeout {:?}; {redelivered} events needed a redelivery, at most {max_receives} receives, \
-         {over_five} events over the template's maxReceiveCount of 5; requests sent (including throttled and retried ones): {calls:?}",
-        events as f64 / seconds,
-        invocations.into_inner(),
-        visibility_timeout(),
-    );
-}
-
-/// The same burst invoked directly (EventBridge's asynchronous invocations, at most five at once
-/// as the template's reserved concurrency allows): each invocation ends applied or with a
-/// retryable error, and Lambda's retries of the failed ones (after `RELIABILITY_VISIBILITY_MS`
-/// here; a minute, then two, in Lambda) apply every event exactly once.
-#[tokio::test]
-async fn a_burst_of_direct_invocations_under_the_real_quotas_is_applied_or_retried() {
-    let events = (burst_size() / 2).max(4);
-    let service = start_service(false, true).await;
-    let instances: Vec<_> = (0..5).map(|_| instance(&service, RuleSet::default_rules(), &[])).collect();
-    let started = Instant::now();
-    let mut pending: Vec<usize> = (0..events).collect();
-    let mut attempts: BTreeMap<usize, u32> = BTreeMap::new();
-    let mut rounds = 0;
-    while !pending.is_empty() {
-        rounds += 1;
-        let max_time = Duration::from_secs(60 + events as u64 * 2) + visibility_timeout() * 10;
-        assert!(started.elapsed() < max_time, "not every event applied after {rounds} rounds");
-        let mut failed = Vec::new();
-        for chunk in pending.chunks(instances.len()) {
-            let results = join_all(chunk.iter().zip(&instances).map(|(n, app)| handle(app, order_delayed(*n), LAMBDA_TIMEOUT))).await;
-            for (n, result) in chunk.iter().zip(results) {
-                *attempts.entry(*n).or_default() += 1;
-                match result {
-                    Ok(outcome) => assert_eq!(outcome["outcome"], "applied", "{outcome}"),
-                    Err(error) => {
-                        assert!(error.is_retryable(), "throttling is retryable: {error}");
-                        failed.push(*n);
-                    }
-                }
-            }
-        }
-        eprintln!("direct invocations, round {rounds}: {} invoked, {} failed and retried", pending.len(), failed.len());
-        pending = failed;
-        if !pending.is_empty() {
-            tokio::time::sleep(visibility_timeout()).await;
-        }
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    service.set_quotas(false);
-    let client = cases_service::client(&service);
-    service.settle();
-    let cases = readback::all_cases(&client).await;
-    assert_eq!(cases.len(), events, "one case per event, none lost, none duplicated");
-    for case in &cases {
-        service.settle();
-        assert_eq!(readback::item_counts(&client, case).await, (0, 1, 0, 0));
-    }
-    let invocations: u32 = attempts.values().sum();
-    let max_attempts = attempts.values().max().copied().unwrap_or(0);
-    let over_three = attempts.values().filter(|a| **a > 3).count();
-    eprintln!(
-        "burst of direct invocations: {events} events applied in {elapsed:.1} s = {:.2} events/s; {invocations} invocations in {rounds} rounds, \
-         at most {max_attempts} attempts for one event, {over_three} events over Lambda's 3 attempts (MaximumRetryAttempts 2)",
-        events as f64 / elapsed
-    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,16 +1,25 @@
 //! The production wiring under test: the compiled binary, configured only through its environment
 //! (its endpoints through the standard `AWS_ENDPOINT_URL_*` variables), against the local Cases
 //! service with SearchCases always throttled. What the function's SDK settings do (attempts per
-//! call, the retry partition) is counted at the service.
+//! call, the retry partition) is counted at the service. An event's call the service still throttles
+//! after the SDK's 4 attempts is sent again at the operation's next paced turns
+//! (`TURNS_AFTER_THROTTLING`), each send tried 4 times by the SDK.
 
 mod support;
 
 use std::time::Duration;
 
+use cases_automation::cases::paced::TURNS_AFTER_THROTTLING;
 use cases_emulator::{ErrorKind, Fault};
 use serde_json::{Value, json};
 use support::lambda::{sample, spawn_function, sqs_batch, stop_and_collect_logs};
 use support::runtime_api::{Answer, RuntimeApi};
+
+/// The SDK's attempts per send: the first and three retries.
+const ATTEMPTS: u64 = 4;
+
+/// Requests a paced event's call makes when every attempt is throttled.
+const REQUESTS_PER_THROTTLED_CALL: u64 = ATTEMPTS * (1 + TURNS_AFTER_THROTTLING as u64);
 
 /// The timeout given to each invocation.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,7 +46,12 @@ async fn a_throttled_call_is_tried_four_times_then_reported_as_retryable() {
     runtime.invoke(order_delayed(0), TIMEOUT);
     let answer = answer(&runtime).await;
     assert!(matches!(&answer, Answer::Error { error_type, .. } if error_type == "Retryable.ThrottlingException"), "{answer:?}");
-    assert_eq!(service.call_count("SearchCases"), 4, "the first attempt and three retries");
+    assert_eq!(
+        service.call_count("SearchCases"),
+        REQUESTS_PER_THROTTLED_CALL,
+        "each send tried four times (the first attempt and three retries), at {} turns",
+        1 + TURNS_AFTER_THROTTLING
+    );
     assert_eq!(service.call_count("CreateCase"), 0);
     let logs = stop_and_collect_logs(child).await;
     assert!(!logs.contains("panicked"), "{logs}");
@@ -64,8 +78,8 @@ async fn a_warm_instance_keeps_retrying_throttled_calls_past_the_default_retry_q
     }
     assert_eq!(
         service.call_count("SearchCases"),
-        (BATCHES * RECORDS * 4) as u64,
-        "every one of the {} throttled calls was tried four times",
+        (BATCHES * RECORDS) as u64 * REQUESTS_PER_THROTTLED_CALL,
+        "every one of the {} throttled calls was tried four times at each of its turns",
         BATCHES * RECORDS
     );
 

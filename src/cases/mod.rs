@@ -8,9 +8,11 @@ pub mod catalog;
 pub mod domain;
 pub mod domain_cache;
 pub mod model;
+pub mod paced;
 pub mod redact;
 pub mod sdk;
 pub mod tags;
+pub mod throttled;
 
 use std::fmt;
 use std::future::Future;

@@ -21,10 +21,20 @@ pub struct SdkCases {
 impl SdkCases {
     /// Builds the client from `config` (with the function's retry partition) when the first call needs it.
     pub fn lazy(config: aws_config::SdkConfig, domain_id: impl Into<String>) -> SdkCases {
-        let build = |config: &aws_config::SdkConfig| {
-            cases::Client::from_conf(
-                cases::config::Builder::from(config).retry_partition(retry_partition()).interceptor(CountCalls).build(),
-            )
+        SdkCases::lazy_in_partition(config, domain_id, retry_partition())
+    }
+
+    /// As `lazy`, with the retries' state kept in `partition` (a harness running several
+    /// instances in one process gives each its own).
+    pub fn lazy_in_partition(
+        config: aws_config::SdkConfig,
+        domain_id: impl Into<String>,
+        partition: cases::config::retry::RetryPartition,
+    ) -> SdkCases {
+        let build = move |config: &aws_config::SdkConfig| {
+            let config = cases::config::Builder::from(config).retry_partition(partition.clone()).interceptor(CountCalls);
+            // Throttled attempts move the pacing's turns (see `paced`).
+            cases::Client::from_conf(config.interceptor(super::throttled::ThrottleSignal).build())
         };
         SdkCases { client: LazyClient::lazy(config, build), domain_id: domain_id.into() }
     }

@@ -93,7 +93,12 @@ pub const METRICS: &[Metric] = &[
     metric("StoreErrors", Unit::Count, &["Operation"], "calls to the coordination store that failed (throttled or unreachable)"),
     metric("ClaimsWon", Unit::Count, &[], "claims this instance took (it creates the case, item or profile)"),
     metric("ClaimsLost", Unit::Count, &[], "claims another event or instance held (its case, item or profile is used)"),
-    metric("SweepWorkItems", Unit::Count, &["Rule"], "work items a scheduled rule's sweep sent to the queue (one per selected case or SLA)"),
+    metric(
+        "SweepWorkItems",
+        Unit::Count,
+        &["Rule"],
+        "work items a scheduled rule's sweep sent to the queue (one per selected case or SLA)",
+    ),
     metric("SweepsCompleted", Unit::Count, &["Rule"], "sweeps that reached the end of their selection"),
     metric(
         "RulesRefreshes",
