@@ -586,6 +586,10 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
     let mut granted_cases = BTreeSet::new();
     let mut granted_profiles = BTreeSet::new();
     for (role, statement) in role_statements() {
+        if role == SWEEP_SCHEDULE_ROLE {
+            // Scheduler's role, not the function's: its own test below.
+            continue;
+        }
         let actions: Vec<&str> = as_list(&statement["Action"]).into_iter().map(|a| a.as_str().expect("action names are strings")).collect();
         let arns: Vec<String> = branches(&statement["Resource"]).into_iter().map(render).collect();
         assert!(statement.get("NotAction").is_none() && statement.get("NotResource").is_none(), "{role}: NotAction/NotResource");
@@ -913,7 +917,7 @@ fn deployed_pattern(rule: &str, parameters: &BTreeMap<&str, Value>, conditions: 
 const INSTANCE: &str = "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666";
 
 /// Whether a `Rules` condition or assertion holds with these parameters (`Fn::Not`, `Fn::Equals`,
-/// `Fn::Contains`, `Fn::And`, `Ref`).
+/// `Fn::Contains`, `Fn::And`, `Fn::Or`, `Ref`).
 fn rule_holds(value: &Value, parameters: &BTreeMap<&str, Value>) -> bool {
     let value_of = |v: &Value| -> Value {
         match v.get("Ref").and_then(Value::as_str) {
@@ -926,11 +930,23 @@ fn rule_holds(value: &Value, parameters: &BTreeMap<&str, Value>) -> bool {
             None => v.clone(),
         }
     };
+    // CloudFormation passes every parameter as a string: a Number's `0` equals "0".
+    // A CommaDelimitedList given as text (its default) is its items.
+    let value_of = |v: &Value| match value_of(v) {
+        Value::Number(n) => json!(n.to_string()),
+        Value::String(text) if v.get("Ref").and_then(Value::as_str).is_some_and(|name| parameter(name)["Type"] == "CommaDelimitedList") => {
+            json!(text.split(',').collect::<Vec<_>>())
+        }
+        other => other,
+    };
     if let Some(inner) = value.get("Fn::Not") {
         return !rule_holds(&inner[0], parameters);
     }
     if let Some(parts) = value.get("Fn::And").and_then(Value::as_array) {
         return parts.iter().all(|p| rule_holds(p, parameters));
+    }
+    if let Some(parts) = value.get("Fn::Or").and_then(Value::as_array) {
+        return parts.iter().any(|p| rule_holds(p, parameters));
     }
     if let Some([a, b]) = value.get("Fn::Equals").and_then(Value::as_array).map(Vec::as_slice) {
         return value_of(a) == value_of(b);
@@ -1412,4 +1428,186 @@ fn appconfig_rules_are_validated_by_the_function_and_rolled_back_on_the_failure_
     for (name, r) in resources().iter().filter(|(_, r)| r["Type"].as_str().is_some_and(|t| t.starts_with("AWS::AppConfig::"))) {
         assert_eq!(r["Condition"], "AppConfigRules", "{name} exists only with RulesFromAppConfig=Enabled");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduled sweeps
+// ---------------------------------------------------------------------------------------------
+
+const SWEEP_SCHEDULE_ROLE: &str = "SweepScheduleRole";
+
+/// The default scheduled rules and the schedule the template creates for each, with the parameter
+/// that switches it on and a value that does.
+const DEFAULT_SWEEPS: &[(&str, &str, &str, &str)] = &[
+    ("auto-close-idle-cases", "AutoCloseSchedule", "AutoCloseAfterDays", "14"),
+    ("overdue-sla-escalation", "SlaEscalationSchedule", "EscalateOverdueSlas", "Enabled"),
+];
+
+/// What Scheduler sends for a schedule's `Input`: the stack's values substituted by CloudFormation,
+/// then the context attributes by Scheduler at each invocation.
+fn scheduled_payload(schedule: &str, parameters: &[(&str, &str)]) -> Value {
+    scheduled_attempt(schedule, parameters, "d32c5kddcf5bb8c3", "1")
+}
+
+fn scheduled_attempt(schedule: &str, parameters: &[(&str, &str)], execution_id: &str, attempt: &str) -> Value {
+    let mut text = render(&resource(schedule)["Properties"]["Target"]["Input"]);
+    for (name, value) in [("AWS::AccountId", "123456789012"), ("AWS::Region", "us-east-1")].iter().chain(parameters) {
+        text = text.replace(&format!("${{{name}}}"), value);
+    }
+    assert!(!text.contains("${"), "{schedule}: unresolved {text}");
+    for (attribute, value) in [
+        ("schedule-arn", "arn:aws:scheduler:us-east-1:123456789012:schedule/sweeps/s"),
+        ("scheduled-time", "2026-12-15T02:00:00Z"),
+        ("execution-id", execution_id),
+        ("attempt-number", attempt),
+    ] {
+        text = text.replace(&format!("<aws.scheduler.{attribute}>"), value);
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{schedule}: the input is not JSON ({e}): {text}"))
+}
+
+/// Each default scheduled rule has a schedule at its `every`, off until its parameter turns it on,
+/// sending the payload the function reads as that rule's sweep: the shape of the sample event,
+/// classified as a sweep, its time the scheduled time (a retried invocation is the same sweep).
+#[test]
+fn each_default_scheduled_rule_has_a_schedule_at_its_every_sending_its_sweep() {
+    let rules = RuleSet::default_rules();
+    let sample = sample("schedule-auto-close.json");
+    for (rule_name, schedule, parameter_name, on) in DEFAULT_SWEEPS {
+        let rule = rules.rules.iter().find(|r| r.name == *rule_name).unwrap_or_else(|| panic!("no default rule {rule_name}"));
+        let every = &rule.schedule.as_ref().expect("a scheduled rule").every;
+        let properties = &resource(schedule)["Properties"];
+        assert_eq!(resource(schedule)["Type"], "AWS::Scheduler::Schedule");
+        assert_eq!(properties["ScheduleExpression"].as_str(), Some(every.as_str()), "{schedule} runs at {rule_name}'s `every`");
+        assert_eq!(properties["FlexibleTimeWindow"]["Mode"], "FLEXIBLE", "{schedule}: the sweep selects by its scheduled time");
+
+        // Off by default, on with its parameter.
+        let condition = resource(schedule)["Condition"].as_str().unwrap_or_else(|| panic!("{schedule} has no condition"));
+        let default = parameter(parameter_name)["Default"].clone();
+        let holds = |value: &str| {
+            let mut parameters = BTreeMap::new();
+            parameters.insert(*parameter_name, json!(value));
+            rule_holds(&template()["Conditions"][condition], &parameters)
+        };
+        let default = match default {
+            Value::Number(n) => n.to_string(),
+            other => other.as_str().unwrap().to_owned(),
+        };
+        assert!(!holds(&default), "{schedule} is off by default");
+        assert!(holds(on), "{schedule} is on with {parameter_name}={on}");
+
+        // The payload: the sample's shape, classified as the rule's sweep at the scheduled time.
+        let payload = scheduled_payload(schedule, &[(parameter_name, on)]);
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
+        assert_eq!(keys(&payload), keys(&sample), "{schedule}: the documented sample has the payload's shape");
+        let Ok(cases_automation::inbound::Inbound::EventBridge(event)) = cases_automation::inbound::classify(payload.clone()) else {
+            panic!("{schedule}: not an EventBridge-shaped event: {payload}")
+        };
+        let sweep = cases_automation::sweep::request(&event)
+            .unwrap_or_else(|| panic!("{schedule}: not a sweep request: {payload}"))
+            .unwrap_or_else(|e| panic!("{schedule}: {e}"));
+        assert_eq!(sweep.rule, *rule_name);
+        assert_eq!(sweep.context()["sweep"]["scheduledTime"], "2026-12-15T02:00:00Z");
+        if *parameter_name == "AutoCloseAfterDays" {
+            assert_eq!(sweep.parameters["idleDays"], json!(14), "the rule's idleDays is the parameter, as a number");
+        }
+        // A retried invocation (another execution id and attempt) is the same event and the same sweep.
+        let retried = scheduled_attempt(schedule, &[(parameter_name, on)], "e41d6leedg6cc9d4", "2");
+        assert_eq!(retried["id"], payload["id"], "{schedule}: one event id for every attempt");
+        let Ok(cases_automation::inbound::Inbound::EventBridge(retried)) = cases_automation::inbound::classify(retried) else { panic!() };
+        assert_eq!(cases_automation::sweep::request(&retried).unwrap().unwrap().id(), sweep.id(), "{schedule}: one sweep");
+    }
+}
+
+/// A schedule's invocation is retried and never lost: a retry policy, a dead-letter queue with an
+/// alarm, the function as its target, and the same switches for the custom rule's schedule.
+#[test]
+fn every_schedule_retries_and_has_an_alarmed_dead_letter_queue() {
+    let schedules = resources_of("AWS::Scheduler::Schedule");
+    assert_eq!(schedules.len(), 3, "the two default sweeps and SweepRule's");
+    let alarmed = alarmed_queues();
+    for (name, schedule) in schedules {
+        let target = &schedule["Properties"]["Target"];
+        assert_eq!(target_resource(&target["Arn"]), Some(FUNCTION), "{name} invokes the function");
+        assert_eq!(target_resource(&target["RoleArn"]), Some(SWEEP_SCHEDULE_ROLE));
+        let retry = &target["RetryPolicy"];
+        assert!(number(&retry["MaximumRetryAttempts"]) > 0 && number(&retry["MaximumEventAgeInSeconds"]) >= 60, "{name}: RetryPolicy");
+        let dlq = target_resource(&target["DeadLetterConfig"]["Arn"]).unwrap_or_else(|| panic!("{name}: DeadLetterConfig.Arn"));
+        let queue = queue(dlq);
+        assert!(alarmed.contains(dlq), "{dlq} (dead letters of {name}) has no alarm");
+        assert!(queue["Properties"].get("SqsManagedSseEnabled").is_some(), "{dlq} is encrypted");
+        assert_eq!(target_resource(&schedule["Properties"]["GroupName"]), Some("SweepScheduleGroup"), "{name}: the stack's group");
+    }
+    let custom = scheduled_payload("SweepRuleSchedule", &[("SweepRule", "nightly-reminders")]);
+    assert_eq!(custom["sweep"]["rule"], "nightly-reminders");
+    assert_eq!(resource("SweepRuleSchedule")["Properties"]["ScheduleExpression"], json!({"Ref": "SweepSchedule"}));
+}
+
+/// Scheduler's role may invoke the function and send its dead letters, nothing else, and only
+/// this stack's schedules may assume it.
+#[test]
+fn the_schedule_role_may_only_invoke_the_function_and_send_its_dead_letters() {
+    let role = &resource(SWEEP_SCHEDULE_ROLE)["Properties"];
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "scheduler.amazonaws.com");
+    assert_eq!(trust["Condition"]["StringEquals"]["aws:SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+    assert_eq!(target_resource(&trust["Condition"]["ArnEquals"]["aws:SourceArn"]), Some("SweepScheduleGroup"));
+    let mut granted = BTreeMap::new();
+    for (name, statement) in role_statements().into_iter().filter(|(name, _)| *name == SWEEP_SCHEDULE_ROLE) {
+        let actions: Vec<&str> = as_list(&statement["Action"]).into_iter().filter_map(Value::as_str).collect();
+        for resource in branches(&statement["Resource"]) {
+            let on = target_resource(resource).map(str::to_owned).unwrap_or_else(|| render(resource));
+            for action in &actions {
+                granted.entry(action.to_string()).or_insert_with(BTreeSet::new).insert(on.clone());
+            }
+        }
+        assert!(!actions.is_empty(), "{name}: {statement}");
+    }
+    let expected: BTreeMap<String, BTreeSet<String>> = [
+        ("lambda:InvokeFunction", FUNCTION),
+        ("sqs:SendMessage", "SweepDeadLetterQueue"),
+        ("kms:Decrypt", "${QueueKmsKeyArn}"),
+        ("kms:GenerateDataKey", "${QueueKmsKeyArn}"),
+    ]
+    .into_iter()
+    .map(|(action, on)| (action.to_owned(), BTreeSet::from([on.to_owned()])))
+    .collect();
+    assert_eq!(granted, expected);
+}
+
+/// A sweep needs the queue (its work items) and the coordination store (its place, and each case
+/// once): a stack that turns a sweep on without them is refused.
+#[test]
+fn a_stack_with_sweeps_needs_the_queue_and_the_coordination_store() {
+    let stack = |given: &[(&str, &str)]| {
+        let mut parameters: BTreeMap<&str, Value> = given.iter().map(|(k, v)| (*k, json!(v))).collect();
+        parameters.insert("ConnectInstanceArn", json!(INSTANCE));
+        stack_accepted(&parameters)
+    };
+    assert!(stack(&[]), "no sweep: any delivery path");
+    assert!(stack(&[("BufferThroughSqs", "false")]), "no sweep: any delivery path");
+    for on in [("AutoCloseAfterDays", "14"), ("EscalateOverdueSlas", "Enabled"), ("SweepRule", "nightly")] {
+        assert!(stack(&[on]), "{on:?} with the template's defaults");
+        assert!(!stack(&[on, ("BufferThroughSqs", "false")]), "{on:?} without the queue is refused");
+        assert!(!stack(&[on, ("CoordinationStore", "Disabled")]), "{on:?} without the store is refused");
+    }
+    for sweeps in ["Sweeps", "AutoClosesCases", "EscalatesSlas", "HasSweepRule"] {
+        assert!(template()["Conditions"].get(sweeps).is_some(), "condition {sweeps}");
+    }
+}
+
+/// The function sends work items to its own queue: WORK_QUEUE_URL is the queue's URL, and the
+/// role may send to that queue only.
+#[test]
+fn sweeps_send_their_work_items_to_the_functions_own_queue() {
+    let url = &template_environment()["WORK_QUEUE_URL"];
+    assert_eq!(url["Fn::If"][0], "Buffered");
+    assert_eq!(target_resource(&url["Fn::If"][1]), Some("EventQueue"));
+    assert!(is_no_value(&url["Fn::If"][2]));
+    let sends_to_queue = guarded_statements().into_iter().any(|(guard, statement)| {
+        guard == Some(("Buffered", true))
+            && statement["Action"] == "sqs:SendMessage"
+            && branches(&statement["Resource"]).into_iter().map(target_resource).collect::<Vec<_>>() == [Some("EventQueue")]
+    });
+    assert!(sends_to_queue, "the role may send to the event queue, only when there is one");
 }
