@@ -6,9 +6,10 @@
 #
 #   deploy/replay-dead-letters.sh QUEUE_URL FUNCTION_NAME [--dry-run]
 #
-# Works for both queues of the stack whose messages are not SQS-redrivable:
+# Works for the queues of the stack whose messages are not SQS-redrivable:
 #   EventDeliveryDeadLetterQueue  messages are the original EventBridge events
 #   AsyncFailureQueue             messages are invocation records; the event is requestPayload
+#   SweepDeadLetterQueue          messages are the schedules' payloads (a Scheduled Sweep event)
 # The original event keeps its EventBridge `id`, from which the function derives its idempotency
 # tokens, so a replay of an event that partly took effect does not duplicate cases. (Replaying
 # through `aws events put-events` would give the event a new id, and AWS sources such as
