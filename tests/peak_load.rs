@@ -67,12 +67,15 @@ async fn service(quotas: bool) -> Emulator {
 
 /// The function as `deployment` deploys it, against `service`, each instance built with `design`.
 async fn function(service: &Emulator, deployment: &Deployment, design: Design) -> Function {
+    function_with(service, deployment, design, &[]).await
+}
+
+/// The same, with more of the stack's values (`WORK_QUEUE_URL`, say).
+async fn function_with(service: &Emulator, deployment: &Deployment, design: Design, local: &[(&str, &str)]) -> Function {
     let table = support::moto::claims_table().await;
-    let environment = deployment.function_environment(&[
-        ("CASES_DOMAIN_ID", DOMAIN),
-        ("CLAIMS_TABLE", &table),
-        ("PROFILES_DOMAIN_NAME", PROFILES_DOMAIN),
-    ]);
+    let mut values = vec![("CASES_DOMAIN_ID", DOMAIN), ("CLAIMS_TABLE", &table), ("PROFILES_DOMAIN_NAME", PROFILES_DOMAIN)];
+    values.extend_from_slice(local);
+    let environment = deployment.function_environment(&values);
     let cases_config = load_app::cases_config(&sdk_config_for_local_service(&service.endpoint_url()).await, design);
     Function::new(
         move || load_app::instance(&cases_config, &environment, RuleSet::default_rules(), design),
@@ -382,6 +385,122 @@ async fn a_backlog_of_2000_records_drains_at_the_quota() {
         outcome.applied_twice
     );
     assert_peak_load_bars(&outcome, minimum, &summary);
+}
+
+/// The UpdateCase quota, requests per second: a swept case is closed with one UpdateCase.
+const UPDATE_CASE_QUOTA: f64 = 2.0;
+
+/// A sweep of 2,000 idle cases (`LOAD_SWEEP`) at the real quotas, as the template deploys it with
+/// `AutoCloseAfterDays=14`: the schedule's invocation pages through the selection and sends the
+/// work items to the queue (going on through its own continuation when an invocation is not
+/// enough); the queue's consumer closes each case once, with one comment, and nothing is
+/// dead-lettered. Fresh cases are left alone. `make reliability` runs it and prints its last line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "about 18 minutes: run by `make reliability`"]
+async fn a_sweep_of_2000_cases_closes_each_once_at_the_quota() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().await;
+    logs();
+    let idle = std::env::var("LOAD_SWEEP").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let deployment = Deployment::with(&[("AutoCloseAfterDays", "14")]);
+    let service = service(false).await;
+    let client = cases_service::client(&service);
+
+    // Cases created by agents, 15 days before the sweep, and a few fresh ones.
+    let create = |prefix: &'static str, count: usize| {
+        let client = &client;
+        async move {
+            let mut ids = Vec::with_capacity(count);
+            for chunk in (0..count).collect::<Vec<_>>().chunks(50) {
+                ids.extend(
+                    join_all(chunk.iter().map(|n| async move { readback::agent_case(client, &format!("{prefix} {n}")).await })).await,
+                );
+            }
+            ids
+        }
+    };
+    let idle_cases = create("Idle case", idle).await;
+    service.advance_clock(Duration::from_secs(15 * 86_400));
+    let fresh_cases = create("Fresh case", 20).await;
+    service.advance_clock(SEARCH_LAG + Duration::from_millis(1));
+
+    let visibility = deployment.visibility_timeout.mul_f64(TIME_SCALE).max(deployment.function_timeout);
+    let queue = EventQueue::create(visibility, deployment.max_receive_count).await;
+    let function = function_with(&service, &deployment, Design::Paced, &[("WORK_QUEUE_URL", queue.url())]).await;
+    let mapping = Mapping {
+        batch_size: deployment.batch_size,
+        batch_window: deployment.batch_window,
+        maximum_concurrency: deployment.queue_concurrency,
+    };
+
+    // The schedule's payload at the service's time (events/schedule-auto-close.json, as the
+    // template's AutoCloseSchedule sends it).
+    let now = service.now().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let mut scheduled = sample("schedule-auto-close.json");
+    scheduled["id"] = json!(format!("arn:aws:scheduler:us-east-1:123456789012:schedule/sweeps/AutoCloseSchedule@{now}"));
+    scheduled["time"] = json!(now);
+    scheduled["sweep"]["scheduledTime"] = json!(now);
+
+    service.set_quotas(true);
+    let before = service.calls();
+    let started = Instant::now();
+    let sweep = function.try_invoke(scheduled).expect("a free instance").await;
+    let Invoked::Response(sweep) = sweep else { panic!("the schedule's invocation failed: {sweep:?}") };
+    eprintln!("the schedule's invocation: {sweep}");
+    let give_up = Duration::from_secs_f64(idle as f64 / UPDATE_CASE_QUOTA * 2.0) + Duration::from_secs(120);
+    let report = poll_until_drained(&queue, mapping, &function, give_up).await;
+    let elapsed = started.elapsed();
+    let requests: BTreeMap<String, u64> = service
+        .calls()
+        .into_iter()
+        .map(|(op, n)| (op.clone(), n - before.get(&op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let dead_letters = queue.dead_letters().await.len();
+    assert!(report.drained, "the queue was not drained after {elapsed:?}: {report:?}");
+
+    // Read back with the quotas off: each idle case closed with one comment, the fresh ones untouched.
+    service.set_quotas(false);
+    service.advance_clock(SEARCH_LAG + Duration::from_millis(1));
+    let mut closed_once = 0;
+    let mut applied_twice = 0;
+    for chunk in idle_cases.chunks(25) {
+        let found = join_all(chunk.iter().map(|case| {
+            let client = &client;
+            async move {
+                let status = readback::text_field(client, case, "status").await.unwrap_or_default();
+                let (_, comments, _, _) = readback::item_counts(client, case).await;
+                (status, comments)
+            }
+        }))
+        .await;
+        closed_once += found.iter().filter(|(status, comments)| status == "closed" && *comments == 1).count();
+        applied_twice += found.iter().filter(|(_, comments)| *comments > 1).count();
+    }
+    for case in &fresh_cases {
+        assert_eq!(readback::text_field(&client, case, "status").await.as_deref(), Some("open"), "a fresh case was closed");
+        assert_eq!(readback::item_counts(&client, case).await.1, 0, "a fresh case got a comment");
+    }
+    let rate = closed_once as f64 / elapsed.as_secs_f64();
+    let per_case = requests.values().sum::<u64>() as f64 / idle as f64;
+    eprintln!(
+        "sweep of {idle} idle cases: {elapsed:?}, {} invocations, {} receives at most; {per_case:.2} requests per swept case {requests:?}",
+        report.invocations,
+        report.receives.values().max().unwrap_or(&0),
+    );
+    println!(
+        "sweep: {idle} cases, {rate:.2} cases/s, {:.0}% of the UpdateCase quota, {dead_letters} dead-lettered, {applied_twice} applied twice",
+        100.0 * rate / UPDATE_CASE_QUOTA
+    );
+    assert_eq!(dead_letters, 0, "nothing dead-lettered");
+    assert_eq!(applied_twice, 0, "no case commented twice");
+    assert_eq!(closed_once, idle, "every idle case closed, with one comment");
+    // Each case: its check (GetCase), its comment (CreateRelatedItem) and its close (UpdateCase),
+    // plus the selection's pages; throttled retries would show here.
+    for operation in ["UpdateCase", "CreateRelatedItem"] {
+        let sent = requests.get(operation).copied().unwrap_or(0) as f64;
+        assert!(sent <= 1.2 * idle as f64, "{operation}: {sent} requests for {idle} cases (at most 1.2 each)");
+    }
+    assert!(rate >= 0.8 * UPDATE_CASE_QUOTA, "the sweep applies at the quota: {rate:.2} cases/s");
 }
 
 /// The measurements behind the design (README, Capacity): each way of coping with the quotas, on

@@ -15,6 +15,7 @@ use cases_automation::config::Config;
 use cases_automation::customers::sdk::SdkProfiles;
 use cases_automation::handler::App;
 use cases_automation::rules::RuleSet;
+use cases_automation::sweep::queue::WorkQueue;
 
 use super::cases_service::DOMAIN;
 
@@ -60,7 +61,7 @@ pub fn cases_config(function_config: &aws_config::SdkConfig, design: Design) -> 
 /// A new instance (a cold start) with `environment` (the function's, as deployed), built as
 /// `runtime::app_from_env` builds it: the Cases client from `cases_config`, in a retry partition of
 /// its own (each instance is a process of its own in Lambda), paced in the shipped design; the
-/// coordination store on the local DynamoDB server.
+/// coordination store and the work queue (`WORK_QUEUE_URL`) on the local DynamoDB/SQS server.
 pub fn instance(cases_config: &aws_config::SdkConfig, environment: &[(String, String)], rules: RuleSet, design: Design) -> LoadApp {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let config = Config::from_env(|name| environment.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
@@ -71,5 +72,10 @@ pub fn instance(cases_config: &aws_config::SdkConfig, environment: &[(String, St
     let cases = Paced::new(SdkCases::lazy_in_partition(cases_config.clone(), DOMAIN, partition), pacing);
     let profiles = SdkProfiles::lazy(cases_config.clone(), config.profiles_domain.clone());
     let store = DynamoClaims::lazy(super::moto::sdk_config().clone(), table);
-    App::with_store(config, rules, cases, profiles, store)
+    let work_queue = config.work_queue_url.clone().map(|url| WorkQueue::lazy(super::moto::sdk_config().clone(), url));
+    let app = App::with_store(config, rules, cases, profiles, store);
+    match work_queue {
+        Some(queue) => app.with_work_queue(queue),
+        None => app,
+    }
 }

@@ -65,6 +65,11 @@ impl EventQueue {
         EventQueue { client, url, arn, dead_letter_url, visibility_timeout }
     }
 
+    /// The queue's URL (the function's `WORK_QUEUE_URL`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Sends the events (EventBridge envelopes), ten to a request.
     pub async fn send(&self, events: &[Value]) {
         for chunk in events.chunks(10) {
