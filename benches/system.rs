@@ -6,7 +6,10 @@
 //! - Cases API calls per event for each default rule, counted at the local Cases service, cold and
 //!   warm, against the minimum the rule needs, and the coordination store's calls (DynamoDB on
 //!   moto's server, counted at the store's interface);
-//! - throughput of one instance over SQS batches of 10, without and with the real quotas.
+//! - throughput of one instance over SQS batches of 10, without and with the real quotas;
+//! - a sweep over 1,000 idle cases: the selection's pages per second (SearchCases pages of 100,
+//!   the work items sent to the queue on moto's server), and the API calls per swept case when the
+//!   queue's consumer applies them.
 //!
 //! `make bench` builds the release binaries first, then runs `cargo bench --bench system`.
 
@@ -18,6 +21,8 @@ mod moto;
 #[path = "../tests/support/runtime_api.rs"]
 #[allow(dead_code)] // the benchmark uses part of the stub
 mod runtime_api;
+#[path = "../tests/support/work_queue.rs"]
+mod work_queue;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -195,6 +200,67 @@ async fn throughput(cases: &Emulator, quotas: bool, batches: usize) -> (f64, usi
     ((batches * 10) as f64 / started.elapsed().as_secs_f64(), failed)
 }
 
+/// A sweep of `idle` cases nobody touched for 15 days (auto-close-idle-cases), without quotas: the
+/// sweep's pages per second, and the calls per swept case (Cases + store) when the work items
+/// are applied.
+async fn sweep(cases: &Emulator, idle: usize) -> (f64, String) {
+    cases.reset();
+    let client = aws_sdk_connectcases::Client::from_conf(
+        aws_sdk_connectcases::config::Builder::from(&cases_automation::aws::sdk_config_for_local_service(&cases.endpoint_url()).await)
+            .build(),
+    );
+    for chunk in (0..idle).collect::<Vec<_>>().chunks(50) {
+        futures_util::future::join_all(chunk.iter().map(|n| {
+            let client = &client;
+            async move {
+                let field = |id: &str, v: String| {
+                    aws_sdk_connectcases::types::FieldValue::builder()
+                        .id(id)
+                        .value(aws_sdk_connectcases::types::FieldValueUnion::StringValue(v))
+                        .build()
+                        .unwrap()
+                };
+                client
+                    .create_case()
+                    .domain_id("demo-domain")
+                    .template_id(cases_emulator::demo::TEMPLATE_GENERAL_INQUIRY)
+                    .fields(field("title", format!("Idle case {n}")))
+                    .fields(field("customer_id", cases_emulator::demo::CUSTOMER_ID.into()))
+                    .performed_by(aws_sdk_connectcases::types::UserUnion::CustomEntity("an-agent".into()))
+                    .send()
+                    .await
+                    .expect("a case")
+            }
+        }))
+        .await;
+    }
+    cases.advance_clock(Duration::from_secs(15 * 86_400));
+    let queue = work_queue::create().await;
+    let app = app(cases).await.with_work_queue(cases_automation::sweep::queue::WorkQueue::lazy(moto::sdk_config().clone(), &queue));
+    let now = cases.now().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let mut scheduled = sample("schedule-auto-close.json");
+    scheduled["id"] = json!(format!("bench-sweep@{now}"));
+    scheduled["sweep"]["scheduledTime"] = json!(now);
+    let started = Instant::now();
+    let outcome = app.handle(scheduled, &invocation()).await.expect("the sweep runs");
+    let elapsed = started.elapsed();
+    assert_eq!(outcome["sweep"]["done"], true, "one invocation is enough for the sweep: {outcome}");
+    let pages = idle.div_ceil(100) as f64;
+    // The work items, as the queue's consumer applies them: calls per case, averaged (the status
+    // field's options are read once per process).
+    cases.reset_calls();
+    app.executor.claims.take();
+    let drained = work_queue::drain(&app, &queue).await;
+    assert_eq!((drained.records, drained.failed), (idle, 0), "every work item applied");
+    let per_case = |calls: BTreeMap<String, u64>| {
+        let total = calls.values().sum::<u64>() as f64 / idle as f64;
+        let list = calls.iter().map(|(op, n)| format!("{op} {:.2}", *n as f64 / idle as f64)).collect::<Vec<_>>().join(", ");
+        (total, list)
+    };
+    let ((cases_total, cases_list), (store_total, store_list)) = (per_case(cases.calls()), per_case(app.executor.claims.take()));
+    (pages / elapsed.as_secs_f64(), format!("{cases_total:.2} + {store_total:.2}: {cases_list}; store: {store_list}"))
+}
+
 fn file_size(path: &Path) -> Option<(u64, u64)> {
     let raw = std::fs::metadata(path).ok()?.len();
     // The deployment package is a zip; deflate at the best level is what `zip -9` gives.
@@ -312,6 +378,14 @@ async fn main() {
         format!("{bound:.1} events/s ({bound_failed} of 30 returned for redelivery)"),
         "≈ quota".into(),
     ]);
+
+    let (pages_per_second, per_case) = sweep(&cases, 1000).await;
+    rows.push([
+        "sweep of 1,000 idle cases: selection pages per second (pages of 100)".into(),
+        format!("{pages_per_second:.1} pages/s"),
+        "-".into(),
+    ]);
+    rows.push(["sweep of 1,000 idle cases: API calls per swept case".into(), per_case, "min 4 + 4: GetCase (still selected), CreateRelatedItem, GetCase (current values), UpdateCase; ledger lock, comment claim, its binding, ledger release".into()]);
 
     println!("\n| figure | measured | target |\n|---|---|---|");
     for [figure, measured, target] in rows {

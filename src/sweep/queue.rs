@@ -32,33 +32,37 @@ impl WorkQueue {
         WorkQueue { client: LazyClient::lazy(config, |config| sqs::Client::new(config)), url: url.into() }
     }
 
-    /// Sends every body, ten at a time; entries the service refuses are sent once more.
+    /// Sends every body, ten to a request, the requests of a page at once; entries the service
+    /// refuses are sent once more.
     pub async fn send(&self, bodies: &[String]) -> Result<(), QueueError> {
-        for chunk in bodies.chunks(BATCH) {
-            let mut pending: Vec<(usize, &String)> = chunk.iter().enumerate().collect();
-            for attempt in 0..2 {
-                let entries = pending
-                    .iter()
-                    .map(|(i, body)| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body.as_str()).build())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| QueueError(e.to_string()))?;
-                let output = self
-                    .client
-                    .get()
-                    .send_message_batch()
-                    .queue_url(&self.url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(|e| QueueError(e.message().map(str::to_owned).unwrap_or_else(|| DisplayErrorContext(&e).to_string())))?;
-                let failed: Vec<&str> = output.failed().iter().map(|f| f.id()).collect();
-                pending.retain(|(i, _)| failed.contains(&i.to_string().as_str()));
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt == 1 {
-                    return Err(QueueError(format!("{} of {} messages refused", pending.len(), chunk.len())));
-                }
+        futures_util::future::try_join_all(bodies.chunks(BATCH).map(|chunk| self.send_batch(chunk))).await?;
+        Ok(())
+    }
+
+    async fn send_batch(&self, chunk: &[String]) -> Result<(), QueueError> {
+        let mut pending: Vec<(usize, &String)> = chunk.iter().enumerate().collect();
+        for attempt in 0..2 {
+            let entries = pending
+                .iter()
+                .map(|(i, body)| SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body.as_str()).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| QueueError(e.to_string()))?;
+            let output = self
+                .client
+                .get()
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| QueueError(e.message().map(str::to_owned).unwrap_or_else(|| DisplayErrorContext(&e).to_string())))?;
+            let failed: Vec<&str> = output.failed().iter().map(|f| f.id()).collect();
+            pending.retain(|(i, _)| failed.contains(&i.to_string().as_str()));
+            if pending.is_empty() {
+                break;
+            }
+            if attempt == 1 {
+                return Err(QueueError(format!("{} of {} messages refused", pending.len(), chunk.len())));
             }
         }
         Ok(())
