@@ -215,7 +215,9 @@ pub fn plan_command(
 fn read_contact_file(path: &std::path::Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read contact file {}: {e}", path.display()))?;
     let data: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
-    let Value::Object(map) = &data else { return Err(format!("{}: expected an object with `attributes` and `description`", path.display())) };
+    let Value::Object(map) = &data else {
+        return Err(format!("{}: expected an object with `attributes` and `description`", path.display()));
+    };
     if let Some(key) = map.keys().find(|k| *k != "attributes" && *k != "description") {
         return Err(format!("{}: unknown key `{key}`; the file has `attributes` and `description`", path.display()));
     }

@@ -174,7 +174,6 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             skipped_self_caused: AtomicU64::new(0),
         }
     }
-
 }
 
 impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K> {

@@ -14,8 +14,13 @@ use serde_json::{Value, json};
 use support::cases_service::{self, DOMAIN, IDENTITY};
 use support::readback;
 
-async fn handle<C: cases_automation::cases::CasesApi, P: cases_automation::customers::ProfilesApi>(
-    app: &App<C, P>,
+async fn handle<
+    C: cases_automation::cases::CasesApi,
+    P: cases_automation::customers::ProfilesApi,
+    S: cases_automation::claims::ClaimStore,
+    K: cases_automation::contacts::ContactsApi,
+>(
+    app: &App<C, P, S, K>,
     payload: Value,
 ) -> Result<Value, cases_automation::error::Error> {
     let invocation = Invocation {
@@ -324,11 +329,12 @@ fn note_from(contact_id: &str) -> Value {
 /// Two calls add the same note an hour apart (two agents writing the same words), then the second
 /// call is delivered again (Connect retrying within the block's timeout): two comments, whether
 /// the coordination store is on (`store`) or off.
-async fn the_same_note_on_two_calls_and_a_redelivery<C, P, S>(service: &cases_emulator::Emulator, app: &App<C, P, S>)
+async fn the_same_note_on_two_calls_and_a_redelivery<C, P, S, K>(service: &cases_emulator::Emulator, app: &App<C, P, S, K>)
 where
     C: cases_automation::cases::CasesApi,
     P: cases_automation::customers::ProfilesApi,
     S: cases_automation::claims::ClaimStore,
+    K: cases_automation::contacts::ContactsApi,
 {
     let client = cases_service::client(service);
     let note = sample("flow-task-nested-params.json")["Details"]["Parameters"]["note"].as_str().unwrap().to_owned();

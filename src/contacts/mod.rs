@@ -108,7 +108,10 @@ impl ContactRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContactError {
     /// Amazon Connect does not know the contact (an old one, or one of another instance).
-    NotFound { operation: &'static str, contact: ContactRef },
+    NotFound {
+        operation: &'static str,
+        contact: ContactRef,
+    },
     Api(ApiError),
 }
 
@@ -174,8 +177,6 @@ pub fn planned_requests(contact: &ContactRef, wanted: ContactData) -> Vec<Value>
     requests
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,7 +202,9 @@ mod tests {
         assert_eq!(reference, Ok(ContactRef { instance_id: "i-1".into(), contact_id: "c-2".into(), initial_contact_id: "c-1".into() }));
         let reference = ContactRef::of(&contact_event(json!({"ContactId": "c-2", "InstanceArn": INSTANCE}))).unwrap();
         assert_eq!(reference.initial_contact_id, "c-2", "a contact without a chain is its own initial contact");
-        let flow = event(json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"ContactId": "c-3", "InitialContactId": "c-0", "InstanceARN": INSTANCE}}}));
+        let flow = event(
+            json!({"Name": "ContactFlowEvent", "Details": {"ContactData": {"ContactId": "c-3", "InitialContactId": "c-0", "InstanceARN": INSTANCE}}}),
+        );
         assert_eq!(ContactRef::of(&flow).unwrap().initial_contact_id, "c-0");
     }
 
