@@ -21,6 +21,16 @@ fn writes(service: &Emulator) -> u64 {
     ["CreateCase", "UpdateCase", "CreateRelatedItem"].iter().map(|op| service.call_count(op)).sum()
 }
 
+/// How many cases the domain has, and how many audit events they have in all.
+async fn cases_and_audit_events(client: &aws_sdk_connectcases::Client) -> (usize, usize) {
+    let cases = readback::all_cases(client).await;
+    let mut events = 0;
+    for case in &cases {
+        events += readback::audit(client, case).await.len();
+    }
+    (cases.len(), events)
+}
+
 fn invocation() -> Invocation {
     Invocation::with_budget(Duration::from_secs(20))
 }
@@ -107,16 +117,34 @@ async fn an_attribute_that_does_not_fit_the_domain_refuses_the_event_before_any_
 
 #[tokio::test]
 async fn a_contact_amazon_connect_does_not_know_is_a_permanent_error_and_nothing_is_written() {
-    let service = cases_service::start().await;
+    let service = cases_service::start_with(Seed::demo()).await;
+    let client = cases_service::client(&service);
+    let before = cases_and_audit_events(&client).await;
+    assert!(before.0 > 0, "the demo seed has cases");
     let app = instance(&service, rules(), &[]);
     let mut old = sample("contact-disconnected-abandoned.json");
     old["detail"]["contactId"] = json!("0ddc0ffe-0000-4000-8000-000000000001");
     let error = app.handle(old, &invocation()).await.unwrap_err();
     assert_eq!(error.error_type(), "Permanent.ContactNotFound", "{error}");
+    assert!(!error.is_retryable());
     assert!(error.message.contains("rule `callback-from-contact`, at `contact`"), "{error}");
     assert!(error.message.contains("0ddc0ffe-0000-4000-8000-000000000001") && error.message.contains(demo::CONNECT_INSTANCE_ID), "{error}");
-    assert_eq!(writes(&service), 0);
     assert_eq!(service.call_count("ListFields"), 0, "refused before the domain is even read");
+
+    // A contact of another instance (no CONNECT_INSTANCE_ARN configured to skip it): the same.
+    let other_instance = "arn:aws:connect:us-east-1:123456789012:instance/0ddc0ffe-2222-4222-8222-222222222222";
+    let mut other = sample("contact-disconnected-abandoned.json");
+    other["detail"]["instanceArn"] = json!(other_instance);
+    other["resources"] = json!([format!("{other_instance}/contact/{}", demo::CONTACT_ABANDONED), other_instance]);
+    let error = app.handle(other, &invocation()).await.unwrap_err();
+    assert_eq!(error.error_type(), "Permanent.ContactNotFound", "{error}");
+    assert!(error.message.contains("0ddc0ffe-2222-4222-8222-222222222222"), "names the instance: {error}");
+
+    // Nothing written: no write request, no case, no case event (the audit trail's other face).
+    assert_eq!(writes(&service), 0);
+    assert_eq!(service.writes(), 0);
+    assert!(service.events().is_empty(), "{:?}", service.events());
+    assert_eq!(cases_and_audit_events(&client).await, before, "as many cases and audit events as before");
 
     // Through SQS: that record fails alone, and goes to the dead-letter queue after its retries.
     let mut old = sample("contact-disconnected-abandoned.json");
