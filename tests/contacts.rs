@@ -214,11 +214,20 @@ async fn the_default_rule_puts_the_calls_order_number_on_the_contacts_case_and_a
     assert_eq!(again["results"][0]["actions"][0]["status"], "already-done", "{again}");
     assert_eq!(service.call_count("UpdateCase"), updates, "a redelivery sends nothing");
 
-    // A contact without an order number: nothing to send.
+    // A contact without an order number: on no case, nothing is done; on a case (the chat's
+    // flow opened one and linked it), the update has nothing to send and sends nothing.
     let mut chat = sample("contact-updated-attributes.json");
     chat["id"] = json!("7c1e9a52-3f4b-4d2a-9e8f-000000000002");
     chat["detail"]["contactId"] = json!("4223d05b-17b9-4c28-8a92-7d725879f224");
     chat["detail"]["initialContactId"] = json!("4223d05b-17b9-4c28-8a92-7d725879f224");
-    let answer = app.handle(chat, &invocation()).await.unwrap();
+    let answer = app.handle(chat.clone(), &invocation()).await.unwrap();
     assert_eq!(answer["results"][0]["case"], "not-found", "the chat is on no case: {answer}");
+
+    app.handle(sample("flow-chat-null-endpoint.json"), &invocation()).await.unwrap();
+    let updates = service.call_count("UpdateCase");
+    chat["id"] = json!("7c1e9a52-3f4b-4d2a-9e8f-000000000003");
+    let answer = app.handle(chat, &invocation()).await.unwrap();
+    assert_eq!(answer["results"][0]["case"], "found-for-contact", "{answer}");
+    assert_eq!(answer["results"][0]["actions"][0]["status"], "nothing-to-send", "{answer}");
+    assert_eq!(service.call_count("UpdateCase"), updates, "no UpdateCase without a value");
 }
