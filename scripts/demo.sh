@@ -63,6 +63,7 @@ step "Starting the function under cargo lambda watch (invoke port $INVOKE_PORT)"
 # cargo lambda passes the function only the variables it is given.
 sed -e "s#^AWS_ENDPOINT_URL_CONNECTCASES=.*#AWS_ENDPOINT_URL_CONNECTCASES=$ENDPOINT#" \
   -e "s#^AWS_ENDPOINT_URL_CUSTOMER_PROFILES=.*#AWS_ENDPOINT_URL_CUSTOMER_PROFILES=$ENDPOINT#" \
+  -e "s#^AWS_ENDPOINT_URL_CONNECT=.*#AWS_ENDPOINT_URL_CONNECT=$ENDPOINT#" \
   -e "s#^AWS_ENDPOINT_URL_DYNAMODB=.*#AWS_ENDPOINT_URL_DYNAMODB=$STORE_ENDPOINT#" \
   -e "s#^CLAIMS_TABLE=.*#CLAIMS_TABLE=$CLAIMS_TABLE#" scripts/local.env >"$WORK/function.env"
 setsid "$CARGO_LAMBDA" lambda watch --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
@@ -178,6 +179,28 @@ json.dump(event, open(sys.argv[1], "w"))
 PY
 case_id=$(invoke "$WORK/unknown-caller.json" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["results"][0]["caseId"])')
 customer_of "$case_id"
+
+step "Contact attributes: the CONTACT_DATA_UPDATED event carried none; the rule read them from Amazon Connect"
+python3 - "$ENDPOINT" <<'PY'
+import json, sys, urllib.request
+endpoint = sys.argv[1]
+event = json.load(open("events/contact-updated-attributes.json"))["detail"]
+instance = event["instanceArn"].rsplit("/", 1)[-1]
+# What GetContactAttributes answers (the local service's Amazon Connect subset), and the case.
+attributes = json.load(urllib.request.urlopen(f"{endpoint}/contact/attributes/{instance}/{event['initialContactId']}"))["Attributes"]
+req = urllib.request.Request(f"{endpoint}/domains/demo-domain/list-cases-for-contact", method="POST",
+                             data=json.dumps({"contactArn": f"{event['instanceArn']}/contact/{event['contactId']}"}).encode(),
+                             headers={"content-type": "application/json"})
+cases = json.load(urllib.request.urlopen(req))["cases"]
+print(f"   contact {event['contactId']}: attribute orderNumber = {attributes.get('orderNumber')} (not in the event)")
+for case in cases:
+    req = urllib.request.Request(f"{endpoint}/domains/demo-domain/cases/{case['caseId']}", method="POST",
+                                 data=json.dumps({"fields": [{"id": "6f1e2d3c-0000-4000-8000-000000000002"}]}).encode(),
+                                 headers={"content-type": "application/json"})
+    fields = json.load(urllib.request.urlopen(req))["fields"]
+    order = next((f["value"].get("stringValue") for f in fields), None)
+    print(f"   its case {case['caseId']}: Order number = {order}")
+PY
 
 step "The resulting cases, read back through the AWS SDK (GetCase, SearchRelatedItems, GetCaseAuditEvents)"
 sleep 1.2 # the search index the report lists cases with trails the writes by a second

@@ -44,6 +44,11 @@ enum Command {
         /// The automation identity; default: AUTOMATION_IDENTITY, else "cases-automation".
         #[arg(long)]
         identity: Option<String>,
+        /// What Amazon Connect would answer about the event's contact, for rules with `contact`
+        /// (JSON: `{"attributes": {...}, "description": {...}}`); without it they are planned
+        /// with none (no attributes, an empty description).
+        #[arg(long)]
+        contact: Option<PathBuf>,
         /// For a scheduled sweep: also run its selection against this Cases domain (the SDK's usual
         /// endpoint settings, e.g. AWS_ENDPOINT_URL_CONNECTCASES), showing how many cases match and
         /// the first few. Nothing is written.
@@ -92,8 +97,8 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let (event, rules, identity, domain) = match cli.command {
-        Command::Plan { event, rules, identity, domain } => (event, rules, identity, domain),
+    let (event, rules, identity, domain, contact) = match cli.command {
+        Command::Plan { event, rules, identity, domain, contact } => (event, rules, identity, domain, contact),
         Command::Claims { command: ClaimsCommand::Init { table } } => return claims_init(table).await,
         Command::Check { rules, domain } => return check(rules, domain).await,
         Command::Schema => {
@@ -101,10 +106,9 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let (event, rules, identity, domain) = (event, rules, identity, domain);
     let rules = rules.or_else(|| std::env::var_os("RULES_FILE").map(PathBuf::from));
     let identity = identity.or_else(|| std::env::var("AUTOMATION_IDENTITY").ok()).unwrap_or_else(|| FALLBACK_IDENTITY.into());
-    let planned = match plan_command(&event, rules.as_deref(), &identity) {
+    let planned = match plan_command(&event, rules.as_deref(), &identity, contact.as_deref()) {
         Ok((mut report, ok)) => match &domain {
             Some(domain) => preview_sweep(&mut report, domain).await.map(|()| (report, ok)),
             None => Ok((report, ok)),
@@ -174,15 +178,23 @@ async fn claims_init(table: Option<String>) -> ExitCode {
 }
 
 /// The plan report and whether the event itself is usable (a failing SQS record does not count).
-pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, identity: &str) -> Result<(Value, bool), String> {
+/// `contact`: a file with what Amazon Connect would answer about the event's contact.
+pub fn plan_command(
+    event: &std::path::Path,
+    rules: Option<&std::path::Path>,
+    identity: &str,
+    contact: Option<&std::path::Path>,
+) -> Result<(Value, bool), String> {
     validate_identity(identity).map_err(|reason| format!("identity `{identity}` is not a valid performedBy.customEntity: {reason}"))?;
     let rules = crate::runtime::load_rules(rules)?;
+    let contact = contact.map(read_contact_file).transpose()?;
+    let contact = contact.as_ref();
     let text = std::fs::read_to_string(event).map_err(|e| format!("cannot read event file {}: {e}", event.display()))?;
     let payload: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
     let inbound = classify(payload).map_err(|e| format!("{}: {e}", event.display()))?;
     Ok(match inbound {
         Inbound::ContactFlow(event) | Inbound::EventBridge(event) => {
-            let (report, ok) = plan_event(&rules, &event, identity);
+            let (report, ok) = plan_event(&rules, &event, identity, contact);
             let trigger = if event.kind == EventKind::ContactFlow { "contact flow" } else { "EventBridge" };
             (json!({"trigger": trigger, "rulesVersion": rules.version, "event": report}), ok)
         }
@@ -190,13 +202,63 @@ pub fn plan_command(event: &std::path::Path, rules: Option<&std::path::Path>, id
             let records: Vec<Value> = records
                 .iter()
                 .map(|record| match &record.body {
-                    Ok(event) => json!({"messageId": record.message_id, "event": plan_event(&rules, event, identity).0}),
+                    Ok(event) => json!({"messageId": record.message_id, "event": plan_event(&rules, event, identity, contact).0}),
                     Err(e) => json!({"messageId": record.message_id, "wouldFail": true, "error": e.0}),
                 })
                 .collect();
             (json!({"trigger": "SQS", "rulesVersion": rules.version, "records": records}), true)
         }
     })
+}
+
+/// A `--contact` file: an object with `attributes` (an object of strings) and/or `description`.
+fn read_contact_file(path: &std::path::Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read contact file {}: {e}", path.display()))?;
+    let data: Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let Value::Object(map) = &data else {
+        return Err(format!("{}: expected an object with `attributes` and `description`", path.display()));
+    };
+    if let Some(key) = map.keys().find(|k| *k != "attributes" && *k != "description") {
+        return Err(format!("{}: unknown key `{key}`; the file has `attributes` and `description`", path.display()));
+    }
+    if let Some(attributes) = map.get("attributes")
+        && !attributes.as_object().is_some_and(|a| a.values().all(Value::is_string))
+    {
+        return Err(format!("{}: `attributes` must be an object of strings, as GetContactAttributes answers", path.display()));
+    }
+    if map.get("description").is_some_and(|d| !d.is_object()) {
+        return Err(format!("{}: `description` must be an object, as DescribeContact's `Contact`", path.display()));
+    }
+    Ok(data)
+}
+
+/// The event as the rules would see it once the contact is read: with what `given` says (or
+/// nothing) for each part the matched rules ask for; and the report of the lookups.
+fn with_planned_contact(matched: &[&Rule], event: &Event, given: Option<&Value>) -> (Option<Event>, Option<Value>, bool) {
+    let wanted = matched.iter().fold(crate::rules::ContactData::default(), |wanted, rule| wanted.union(rule.contact));
+    if !wanted.any() {
+        return (None, None, true);
+    }
+    let asking: Vec<&str> = matched.iter().filter(|rule| rule.contact.any()).map(|rule| rule.name.as_str()).collect();
+    let contact = match crate::contacts::ContactRef::of(event) {
+        Ok(contact) => contact,
+        Err(reason) => return (None, Some(json!({"rules": asking, "wouldFail": true, "error": reason})), false),
+    };
+    let mut data = serde_json::Map::new();
+    let part = |name: &str| given.and_then(|g| g.get(name)).cloned().unwrap_or_else(|| json!({}));
+    if wanted.attributes {
+        data.insert("attributes".into(), part("attributes"));
+    }
+    if wanted.description {
+        data.insert("description".into(), part("description"));
+    }
+    let report = json!({
+        "rules": asking,
+        "when": "once per event, before the rules are planned; the answers are at $.contact",
+        "requests": crate::contacts::planned_requests(&contact, wanted),
+        "plannedWith": if given.is_some() { "the --contact file" } else { "no attributes and an empty description (give what Amazon Connect would answer with --contact FILE)" },
+    });
+    (Some(crate::contacts::with_contact(event, Value::Object(data))), Some(report), true)
 }
 
 /// The Customer Profiles lookup of each `customer` value, as the function would make it.
@@ -269,7 +331,7 @@ fn plan_sweep(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
     };
     let item = sweep.work_item("<each selected case>", &format!("{}/<case>", sweep.id()), "", "", json!({}));
     let item = crate::inbound::eventbridge(item).expect("work items are events");
-    let (each, ok) = plan_event(rules, &item, identity);
+    let (each, ok) = plan_event(rules, &item, identity, None);
     (
         json!({
             "about": head,
@@ -313,7 +375,7 @@ async fn preview_sweep(report: &mut Value, domain: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
+fn plan_event(rules: &RuleSet, event: &Event, identity: &str, contact: Option<&Value>) -> (Value, bool) {
     if crate::sweep::request(event).is_some() {
         return plan_sweep(rules, event, identity);
     }
@@ -328,6 +390,11 @@ fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
         }
         Err(skip) => return (json!({"about": head, "skipped": skip.reason()}), true),
     };
+    let (with_contact, contact_lookups, contact_ok) = with_planned_contact(&matched, event, contact);
+    if !contact_ok {
+        return (json!({"about": head, "contactLookups": contact_lookups}), false);
+    }
+    let event = with_contact.as_ref().unwrap_or(event);
     let plans = plan_rules(rules, &matched, event, identity, &Offline, CustomerValues::Placeholders);
     let ok = plans.iter().all(Result::is_ok);
     let plans: Vec<Value> = matched
@@ -345,12 +412,13 @@ fn plan_event(rules: &RuleSet, event: &Event, identity: &str) -> (Value, bool) {
             Err(e) => json!({"rule": rule.name, "wouldFail": true, "error": e.to_string()}),
         })
         .collect();
-    (
-        json!({
-            "about": head,
-            "note": "fields and templates named by name are resolved to ids at run time (ListFields, ListTemplates), and every write is checked against the domain (field types, single-select options, template required fields) before the first is sent",
-            "rules": plans,
-        }),
-        ok,
-    )
+    let mut report = json!({
+        "about": head,
+        "note": "fields and templates named by name are resolved to ids at run time (ListFields, ListTemplates), and every write is checked against the domain (field types, single-select options, template required fields) before the first is sent",
+        "rules": plans,
+    });
+    if let Some(lookups) = contact_lookups {
+        report["contactLookups"] = lookups;
+    }
+    (report, ok)
 }

@@ -98,6 +98,8 @@ pub enum ActionStatus {
     BudgetSpent,
     /// Not applied: a `linkCase` found no case to link (and its `ifMissing` is `skip`).
     NotFound,
+    /// Not sent: every value of an `update` was left out (`default: null` and nothing in the event).
+    NothingToSend,
 }
 
 /// A failed step of a rule.
@@ -383,6 +385,7 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
             let status = match action {
                 PlannedAction::LinkCase { .. } => ActionStatus::NotFound,
                 PlannedAction::Keep { key, input } => self.keep_one(plan, case_id, key, input, session).await.map_err(|e| (step, e))?,
+                PlannedAction::Update(input) if input.fields.is_empty() => ActionStatus::NothingToSend,
                 PlannedAction::Update(input) => {
                     self.update_case_once(plan, case_id, input, created_with, session).await.map_err(|e| (step, e))?
                 }

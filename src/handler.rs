@@ -19,15 +19,16 @@ use crate::cases::domain_cache::DomainCache;
 use crate::cases::paced::unpaced;
 use crate::claims::{ClaimStore, NoClaims};
 use crate::config::Config;
+use crate::contacts::{self, ContactError, ContactRef, ContactsApi, NoContacts};
 use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
 use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
 use crate::inbound::{Event, EventKind, Inbound, classify};
 use crate::live_rules::{LiveRules, Rules};
-use crate::plan::{CustomerValues, PlanInput, Skip, other_instance, plan_rule, select};
+use crate::plan::{CustomerValues, PlanError, PlanInput, Skip, other_instance, plan_rule, select};
 use crate::preflight::{EventRules, PreflightError, plan_event};
-use crate::rules::RuleSet;
 use crate::rules::value::TemplateContext;
+use crate::rules::{ContactData, Rule, RuleSet};
 use crate::sweep::queue::WorkQueue;
 use crate::telemetry;
 
@@ -55,8 +56,9 @@ pub fn flow_deadline(received: Instant, lambda_deadline: Instant, process_start:
 }
 
 /// Everything that lives for the whole process: configuration, rules, the Cases client, what is
-/// known of the domain, the Customer Profiles resolver, the coordination store.
-pub struct App<C, P = NoProfiles, S = NoClaims> {
+/// known of the domain, the Customer Profiles resolver, the coordination store, the Amazon
+/// Connect client.
+pub struct App<C, P = NoProfiles, S = NoClaims, K = NoContacts> {
     pub config: Config,
     /// The rules, replaceable while the process runs (`live_rules`).
     pub rules: LiveRules,
@@ -66,6 +68,8 @@ pub struct App<C, P = NoProfiles, S = NoClaims> {
     pub domain: DomainCache,
     /// Where sweeps send their work items (`WORK_QUEUE_URL`).
     pub work_queue: Option<WorkQueue>,
+    /// Reads the event's contact for the rules that ask for it (`contact`).
+    pub contacts: K,
     /// Partition, region and account of the function, from its ARN (first invocation): where
     /// profile ARNs built from a profile id point.
     function_scope: OnceLock<Option<ArnScope>>,
@@ -164,16 +168,35 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
             customers,
             domain: DomainCache::default(),
             work_queue: None,
+            contacts: NoContacts,
             function_scope: OnceLock::new(),
             process_start: std::sync::Mutex::new(None),
             skipped_self_caused: AtomicU64::new(0),
         }
     }
+}
 
+impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K> {
     /// The queue sweeps send their work items to.
     pub fn with_work_queue(mut self, queue: WorkQueue) -> Self {
         self.work_queue = Some(queue);
         self
+    }
+
+    /// Amazon Connect, for the rules that read the event's contact (`contact`).
+    pub fn with_contacts<K2: ContactsApi>(self, contacts: K2) -> App<C, P, S, K2> {
+        App {
+            config: self.config,
+            rules: self.rules,
+            executor: self.executor,
+            customers: self.customers,
+            domain: self.domain,
+            work_queue: self.work_queue,
+            contacts,
+            function_scope: self.function_scope,
+            process_start: self.process_start,
+            skipped_self_caused: self.skipped_self_caused,
+        }
     }
 
     /// Partition, region and account of the function, once an invocation has said.
@@ -323,6 +346,10 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
         telemetry::rules_matched(matched.iter().map(|rule| rule.name.as_str()));
         let work = async {
             let identity = &self.config.identity;
+            // The contact's data the rules ask for, read before planning so that values and the
+            // domain checks see it: the event from here on carries it at `$.contact`.
+            let with_contact = self.read_contact(event, &matched).await?;
+            let event = with_contact.as_ref().unwrap_or(event);
             let context = TemplateContext::new(&event.raw);
             // Every rule is planned and checked against the domain before anything is looked up or
             // written: bad input changes nothing. Customers are placeholders here; each rule looks
@@ -371,6 +398,43 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
                 format!("{}: not finished before the invocation deadline; a redelivery will complete it", describe(event)),
             )),
         }
+    }
+
+    /// The event with its contact's data at `$.contact`, when a matched rule asks for it (read
+    /// once for all of them); None when none does. Logs ids and a count, never attribute values.
+    async fn read_contact(&self, event: &Event, matched: &[&Rule]) -> Result<Option<Event>, Error> {
+        let wanted = matched.iter().fold(ContactData::default(), |wanted, rule| wanted.union(rule.contact));
+        let Some(asking) = matched.iter().find(|rule| rule.contact.any()) else { return Ok(None) };
+        let failed = |error: Error| {
+            telemetry::rule_failed(&asking.name);
+            error
+        };
+        let contact = ContactRef::of(event)
+            .map_err(|reason| failed(Error::plan(event, &PlanError { rule: asking.name.clone(), path: "contact".into(), reason })))?;
+        let place = format!("rule `{}`, at `contact`", asking.name);
+        let data = contacts::read(&self.contacts, &contact, wanted).await.map_err(|error| {
+            failed(match error {
+                ContactError::NotFound { operation, contact } => Error::permanent(
+                    "ContactNotFound",
+                    format!(
+                        "{}: {place}: {operation} found no contact {} in Amazon Connect instance {} (a contact older than Amazon \
+                         Connect keeps, or one of another instance); nothing was written",
+                        describe(event),
+                        if operation == "GetContactAttributes" { &contact.initial_contact_id } else { &contact.contact_id },
+                        contact.instance_id,
+                    ),
+                ),
+                ContactError::Api(error) => Error::api(event, &format!("{place}: reading the contact"), &error),
+            })
+        })?;
+        tracing::debug!(
+            event = %event.key,
+            contact = %contact.contact_id,
+            attributes = data.get("attributes").and_then(serde_json::Value::as_object).map_or(0, |a| a.len()),
+            described = data.get("description").is_some(),
+            "read the contact"
+        );
+        Ok(Some(contacts::with_contact(event, data)))
     }
 
     /// The flat string map a contact flow reads as `$.External.*`.

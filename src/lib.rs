@@ -4,7 +4,8 @@
 //! `inbound` tells triggers apart and parses events; `rules` holds patterns and values; `plan`
 //! turns an event and a rule into Cases requests; `preflight` plans every matching rule and checks
 //! each write against the domain before the first one is sent; `execute` sends them through the `cases`
-//! adapter; `handler` ties them together per invocation; `runtime` is the cold start; `aws` the SDK plumbing the adapters share.
+//! adapter; `contacts` reads the event's contact from Amazon Connect for the rules that ask;
+//! `handler` ties them together per invocation; `runtime` is the cold start; `aws` the SDK plumbing the adapters share.
 
 pub mod appconfig;
 pub mod aws;
@@ -12,6 +13,7 @@ pub mod cases;
 pub mod claims;
 pub mod cli;
 pub mod config;
+pub mod contacts;
 pub mod customers;
 pub mod error;
 pub mod execute;

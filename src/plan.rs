@@ -645,6 +645,8 @@ impl RulePlan {
                         });
                     }
                 }
+                // Every value left out (`default: null`, nothing found): nothing is sent.
+                PlannedAction::Update(body) if body.fields.is_empty() => {}
                 PlannedAction::Update(body) => out.push(PlannedRequest {
                     when: "always",
                     request: CasesRequest::UpdateCase { case_id: case_id.clone(), body: body.clone() },

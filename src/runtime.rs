@@ -1,4 +1,5 @@
-//! Cold start: configuration, rules and the SDK configuration (the clients are built on first use);
+//! Cold start: configuration, rules and the SDK configuration (the clients, Amazon Connect's too,
+//! are built on first use);
 //! then the Lambda loop. Nothing here touches the network, so the function reaches its first
 //! invocation even when the Cases endpoint is unreachable.
 
@@ -11,6 +12,7 @@ use crate::cases::paced::Paced;
 use crate::cases::sdk::SdkCases;
 use crate::claims::dynamodb::DynamoClaims;
 use crate::config::Config;
+use crate::contacts::sdk::SdkContacts;
 use crate::customers::sdk::SdkProfiles;
 use crate::handler::{App, Invocation};
 use crate::rules::RuleSet;
@@ -30,7 +32,7 @@ pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, Strin
 
 /// The app as Lambda runs it: the SDK adapters (the Cases calls of events paced at the instance's
 /// share of the quotas), and the coordination store when `CLAIMS_TABLE` is set.
-pub type LambdaApp = App<Paced<SdkCases>, SdkProfiles, Counted<Option<DynamoClaims>>>;
+pub type LambdaApp = App<Paced<SdkCases>, SdkProfiles, Counted<Option<DynamoClaims>>, SdkContacts>;
 
 /// Builds the app from the environment; `started`: when the process started.
 pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, String> {
@@ -46,6 +48,7 @@ pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, Stri
     let api = Paced::new(SdkCases::lazy(sdk.clone(), config.domain_id.clone()), Some(&config.pacing));
     let claims = Counted(config.claims_table.clone().map(|table| DynamoClaims::lazy(sdk.clone(), table)));
     let work_queue = config.work_queue_url.clone().map(|url| crate::sweep::queue::WorkQueue::lazy(sdk.clone(), url));
+    let contacts = SdkContacts::lazy(sdk.clone());
     let profiles = SdkProfiles::lazy(sdk, config.profiles_domain.clone());
     tracing::info!(
         domain = %config.domain_id,
@@ -59,7 +62,7 @@ pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, Stri
         rules_version = %rules.version,
         "ready"
     );
-    let app = App::with_store(config, rules, api, profiles, claims);
+    let app = App::with_store(config, rules, api, profiles, claims).with_contacts(contacts);
     let app = match work_queue {
         Some(queue) => app.with_work_queue(queue),
         None => app,

@@ -41,16 +41,18 @@ async fn the_binary_answers_a_flow_and_an_eventbridge_invocation() {
 const START_WAIT: Duration = Duration::from_secs(60);
 
 /// Start-up needs no network: at every endpoint the function could call (Cases, Customer
-/// Profiles, DynamoDB, SQS, the global `AWS_ENDPOINT_URL` for any other service, and the AppConfig
-/// agent of `RULES_APPCONFIG`) stands a listener that counts connections. None connects before
-/// the first invocation; one that needs no call asks the agent for the rules only; the first
-/// invocation that needs Cases connects to Cases (and the agent) only.
+/// Profiles, Amazon Connect, DynamoDB, SQS, the global `AWS_ENDPOINT_URL` for any other service,
+/// and the AppConfig agent of `RULES_APPCONFIG`) stands a listener that counts connections. None
+/// connects before the first invocation; one that needs no call asks the agent for the rules
+/// only; the first invocation that needs Cases connects to Cases (and the agent) only; the first
+/// whose rule reads the contact connects to Amazon Connect, before anything else.
 #[tokio::test]
 async fn start_up_connects_to_no_endpoint_until_an_invocation_needs_one() {
     let runtime = RuntimeApi::start().await;
     let cases = CountingListener::start().await;
     let others = [
         ("AWS_ENDPOINT_URL_CUSTOMER_PROFILES", CountingListener::start().await),
+        ("AWS_ENDPOINT_URL_CONNECT", CountingListener::start().await),
         ("AWS_ENDPOINT_URL_DYNAMODB", CountingListener::start().await),
         ("AWS_ENDPOINT_URL_SQS", CountingListener::start().await),
         ("AWS_ENDPOINT_URL", CountingListener::start().await),
@@ -83,8 +85,17 @@ async fn start_up_connects_to_no_endpoint_until_an_invocation_needs_one() {
     runtime.invoke(sample("custom-order-delayed.json"), Duration::from_secs(10));
     let (_, answer) = runtime.answer_within(Duration::from_secs(10)).await.expect("an answer");
     assert!(matches!(&answer, Answer::Error { error_type, .. } if error_type.starts_with("Retryable.")), "{answer:?}");
-    let connected = connected();
-    assert!(matches!(connected.as_slice(), [("AWS_ENDPOINT_URL_CONNECTCASES", n), ("AppConfig agent", 2)] if *n > 0), "{connected:?}");
+    let now = connected();
+    assert!(matches!(now.as_slice(), [("AWS_ENDPOINT_URL_CONNECTCASES", n), ("AppConfig agent", 2)] if *n > 0), "{now:?}");
+
+    // A rule that reads the contact's attributes asks Amazon Connect first.
+    let cases_before = cases.connections();
+    runtime.invoke(sample("contact-updated-attributes.json"), Duration::from_secs(10));
+    let (_, answer) = runtime.answer_within(Duration::from_secs(10)).await.expect("an answer");
+    assert!(matches!(&answer, Answer::Error { error_type, .. } if error_type.starts_with("Retryable.")), "{answer:?}");
+    let now = connected();
+    assert!(now.iter().any(|(variable, n)| *variable == "AWS_ENDPOINT_URL_CONNECT" && *n > 0), "{now:?}");
+    assert_eq!(cases.connections(), cases_before, "nothing is read from Cases before the contact: {now:?}");
     child.kill().await.unwrap();
 }
 

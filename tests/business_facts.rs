@@ -43,7 +43,10 @@ fn settle(service: &Emulator, lag: Duration) {
     service.advance_clock(lag + Duration::from_millis(1));
 }
 
-async fn handle<C: CasesApi, P: ProfilesApi, S: ClaimStore>(app: &App<C, P, S>, payload: Value) -> Result<Value, Error> {
+async fn handle<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: cases_automation::contacts::ContactsApi>(
+    app: &App<C, P, S, K>,
+    payload: Value,
+) -> Result<Value, Error> {
     app.handle(payload, &Invocation { deadline: Instant::now() + Duration::from_secs(30), function_arn: Some(FUNCTION_ARN.into()) }).await
 }
 

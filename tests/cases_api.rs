@@ -20,8 +20,8 @@ use support::{moto, readback};
 
 const CUSTOMER: &str = "arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/f768064f958507ad239eed24c2c063fe";
 
-async fn handle<C: cases_automation::cases::CasesApi, P: ProfilesApi, S: ClaimStore>(
-    app: &App<C, P, S>,
+async fn handle<C: cases_automation::cases::CasesApi, P: ProfilesApi, S: ClaimStore, K: cases_automation::contacts::ContactsApi>(
+    app: &App<C, P, S, K>,
     payload: Value,
 ) -> Result<Value, Error> {
     let invocation = Invocation {

@@ -54,6 +54,16 @@ fn every_sample_event_plans_without_aws() {
                 assert!(report["event"]["skipped"].as_str().unwrap().starts_with("caused by this automation"), "{report}")
             }
             "contact-connected-to-agent.json" => assert_eq!(report["event"]["skipped"], "no rule matches"),
+            "contact-updated-attributes.json" => {
+                let lookups = &report["event"]["contactLookups"];
+                assert_eq!(lookups["rules"], serde_json::json!(["contact-order-number"]), "{report}");
+                let requests = lookups["requests"].as_array().unwrap();
+                assert_eq!(requests.len(), 1, "only the attributes are asked for: {report}");
+                assert_eq!(requests[0]["operation"], "GetContactAttributes");
+                assert_eq!(requests[0]["InstanceId"], "a1b2c3d4-1111-4222-8333-444455556666");
+                assert_eq!(requests[0]["InitialContactId"], "33393138-3701-403f-b745-3614dba55617");
+                assert_eq!(operations(&report["event"]["rules"][0]), ["ListCasesForContact"], "no attributes given: no update to send");
+            }
             "schedule-auto-close.json" => {
                 let sweep = &report["event"]["sweep"];
                 assert_eq!(sweep["rule"], "auto-close-idle-cases");
@@ -153,4 +163,28 @@ async fn plan_shows_what_a_sweep_would_select_in_a_domain_and_writes_nothing() {
     assert_eq!(preview["matching"].as_u64(), Some(seeded_open), "every open seeded case is idle a month later: {preview}");
     assert!(!preview["first"].as_array().unwrap().is_empty());
     assert_eq!(service.writes(), writes, "plan writes nothing");
+}
+
+/// `--contact FILE` plans the rules with what Amazon Connect would answer about the contact; a
+/// malformed file is refused with the reason.
+#[test]
+fn plan_takes_what_amazon_connect_would_answer_about_the_contact() {
+    let event = concat!(env!("CARGO_MANIFEST_DIR"), "/events/contact-updated-attributes.json");
+    let dir = std::env::temp_dir().join(format!("cases-automation-plan-contact-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let contact = dir.join("contact.json");
+    std::fs::write(&contact, r#"{"attributes": {"orderNumber": "ORD-1"}}"#).unwrap();
+    let output = plan(&["--event", event, "--contact", contact.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["event"]["contactLookups"]["plannedWith"], "the --contact file");
+    let rule = &report["event"]["rules"][0];
+    assert_eq!(operations(rule), ["ListCasesForContact", "UpdateCase"], "{report}");
+    assert_eq!(rule["requests"][1]["body"]["fields"], serde_json::json!([{"id": "Order number", "value": {"stringValue": "ORD-1"}}]));
+
+    std::fs::write(&contact, r#"{"attributes": {"orderNumber": 7}}"#).unwrap();
+    let output = plan(&["--event", event, "--contact", contact.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`attributes` must be an object of strings"), "{output:?}");
 }

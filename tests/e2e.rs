@@ -14,8 +14,13 @@ use serde_json::{Value, json};
 use support::cases_service::{self, DOMAIN, IDENTITY};
 use support::readback;
 
-async fn handle<C: cases_automation::cases::CasesApi, P: cases_automation::customers::ProfilesApi>(
-    app: &App<C, P>,
+async fn handle<
+    C: cases_automation::cases::CasesApi,
+    P: cases_automation::customers::ProfilesApi,
+    S: cases_automation::claims::ClaimStore,
+    K: cases_automation::contacts::ContactsApi,
+>(
+    app: &App<C, P, S, K>,
     payload: Value,
 ) -> Result<Value, cases_automation::error::Error> {
     let invocation = Invocation {
@@ -324,11 +329,12 @@ fn note_from(contact_id: &str) -> Value {
 /// Two calls add the same note an hour apart (two agents writing the same words), then the second
 /// call is delivered again (Connect retrying within the block's timeout): two comments, whether
 /// the coordination store is on (`store`) or off.
-async fn the_same_note_on_two_calls_and_a_redelivery<C, P, S>(service: &cases_emulator::Emulator, app: &App<C, P, S>)
+async fn the_same_note_on_two_calls_and_a_redelivery<C, P, S, K>(service: &cases_emulator::Emulator, app: &App<C, P, S, K>)
 where
     C: cases_automation::cases::CasesApi,
     P: cases_automation::customers::ProfilesApi,
     S: cases_automation::claims::ClaimStore,
+    K: cases_automation::contacts::ContactsApi,
 {
     let client = cases_service::client(service);
     let note = sample("flow-task-nested-params.json")["Details"]["Parameters"]["note"].as_str().unwrap().to_owned();
@@ -420,4 +426,39 @@ async fn unknown_error_codes_are_retryable_for_5xx_and_429_and_permanent_for_oth
         let most = requests.lock().unwrap().values().copied().max();
         assert_eq!(most, Some(attempts), "{status} {code}: the most attempts of one operation: {:?}", requests.lock().unwrap());
     }
+}
+
+/// A contact event carries no contact attributes: the default rule `contact-order-number` reads
+/// them from Amazon Connect (the local service's subset, through `aws-sdk-connect`) and the order
+/// number lands on the contact's case, in the case's audit trail as a change of the Order number
+/// field made by the automation's own identity.
+#[tokio::test]
+async fn an_attribute_read_from_amazon_connect_is_written_under_the_automations_name() {
+    use aws_sdk_connectcases::types::{AuditEventFieldValueUnion, AuditEventType};
+    let service = cases_service::start().await;
+    let app = cases_service::app(&service);
+    let client = cases_service::client(&service);
+    let event = sample("contact-updated-attributes.json");
+    assert!(event.pointer("/detail/attributes").is_none() && !event.to_string().contains(cases_emulator::demo::ORDER_OF_AGENT_CONTACT));
+
+    let linked = handle(&app, sample("contact-disconnected-agent.json")).await.unwrap();
+    let case_id = linked["results"][0]["caseId"].as_str().unwrap().to_owned();
+    let updated = handle(&app, event).await.unwrap();
+    assert_eq!(updated["results"][0]["rule"], "contact-order-number", "{updated}");
+    assert_eq!(updated["results"][0]["caseId"], case_id.as_str(), "{updated}");
+    assert_eq!(service.call_count("GetContactAttributes"), 1);
+
+    let audit = client.get_case_audit_events().domain_id(DOMAIN).case_id(&case_id).max_results(25).send().await.unwrap();
+    let changes: Vec<_> = audit
+        .audit_events()
+        .iter()
+        .flatten()
+        .filter(|e| *e.r#type() == AuditEventType::CaseUpdated)
+        .flat_map(|e| e.fields().iter().flatten().map(move |f| (f, e.performed_by().and_then(|p| p.user()))))
+        .filter(|(f, _)| f.event_field_id() == cases_emulator::demo::FIELD_ORDER_NUMBER)
+        .collect();
+    assert_eq!(changes.len(), 1, "one change of Order number: {audit:#?}");
+    let (field, who) = changes[0];
+    assert_eq!(field.new_value(), Some(&AuditEventFieldValueUnion::StringValue(cases_emulator::demo::ORDER_OF_AGENT_CONTACT.into())));
+    assert_eq!(who, Some(&UserUnion::CustomEntity(IDENTITY.into())), "written under the automation's identity");
 }

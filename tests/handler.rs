@@ -28,7 +28,7 @@ const WRITES: &[&str] = &["CreateCase", "UpdateCase", "CreateRelatedItem"];
 const SEED_AGENT: &str =
     "arn:aws:connect:us-east-1:123456789012:instance/a1b2c3d4-1111-4222-8333-444455556666/agent/3c19c840-d9f9-4acd-a62d-2465be71c2d9";
 
-type TestApp = App<Recorded<SdkCases>, SdkProfiles>;
+type TestApp = App<Recorded<SdkCases>, SdkProfiles, cases_automation::claims::NoClaims, cases_automation::contacts::sdk::SdkContacts>;
 
 /// The function with the default rules and the demo profiles domain, its Cases calls recorded.
 fn app(service: &Emulator) -> TestApp {
@@ -36,6 +36,7 @@ fn app(service: &Emulator) -> TestApp {
     config.profiles_domain = Some(cases_service::PROFILES_DOMAIN.into());
     let profiles = cases_service::profiles_api(service, config.profiles_domain.clone());
     App::with_profiles(config, RuleSet::default_rules(), Recorded::new(cases_service::cases_api(service)), profiles)
+        .with_contacts(cases_service::contacts_api(service))
 }
 
 fn invocation() -> Invocation {
@@ -63,6 +64,10 @@ async fn every_sample_event_is_handled_and_every_write_carries_the_identity() {
             let queue = support::work_queue::create().await;
             app = app.with_work_queue(cases_automation::sweep::queue::WorkQueue::lazy(support::moto::sdk_config().clone(), &queue));
         }
+        if name == "contact-updated-attributes.json" {
+            // Its rule acts on the case the contact is on: the call's disconnection links it.
+            handle(&app, sample("contact-disconnected-agent.json")).await.unwrap();
+        }
         let response = handle(&app, payload).await.unwrap_or_else(|e| panic!("{name}: {e}"));
         let calls_made = service.calls();
         let writes_made = writes(&service);
@@ -84,6 +89,15 @@ async fn every_sample_event_is_handled_and_every_write_carries_the_identity() {
         }
         match name.as_str() {
             "contact-connected-to-agent.json" => assert_eq!(response["outcome"], "skipped", "{name}"),
+            "contact-updated-attributes.json" => {
+                // The attribute the event does not carry, read from Amazon Connect, is on the case.
+                assert_eq!(response["results"][0]["actions"][0]["status"], "done", "{response}");
+                let case_id = response["results"][0]["caseId"].as_str().unwrap();
+                let order = readback::text_field(&client, case_id, demo::FIELD_ORDER_NUMBER).await;
+                assert_eq!(order.as_deref(), Some(demo::ORDER_OF_AGENT_CONTACT), "{name}");
+                assert_eq!(service.call_count("GetContactAttributes"), 1, "{name}: read once");
+                assert_eq!(service.call_count("DescribeContact"), 0, "{name}: only what the rule asks for");
+            }
             "cases-case-updated-by-automation.json" => {
                 assert_eq!(response["reason"], "caused by this automation");
                 assert!(calls_made.is_empty(), "a self-caused event makes no call: {calls_made:?}");

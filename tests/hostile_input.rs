@@ -298,6 +298,31 @@ impl Local {
     }
 }
 
+/// Rules whose values read every part of `$.contact`, as paths and templates, for every event.
+static CONTACT_RULES: LazyLock<RuleSet> = LazyLock::new(|| {
+    RuleSet::from_yaml(
+        r#"
+rules:
+  - name: reads-the-contact
+    match: { id: [{ exists: true }] }
+    contact: { attributes: true, description: true }
+    case:
+      find: [ { contact: {} } ]
+      create:
+        template: General inquiry
+        fields:
+          title: "{{ contact.attributes.orderNumber }} {{ contact.description.Channel }} {{ contact.description | tojson }}"
+          customer_id: { path: $.contact.attributes.customerProfileArn, default: x }
+          Order number: { path: $.contact.attributes.orderNumber, default: null }
+          Order total: { path: $.contact.description.QueuePriority, type: number, default: null }
+    actions:
+      - comment: "{% for k, v in contact.attributes|items %}{{ k }}={{ v }} {% endfor %}"
+"#,
+        "contact rules",
+    )
+    .expect("the contact rules load")
+});
+
 /// A case of the demo seed (an "Order issue" the samples name).
 const ORDER_CASE: &str = "068c193b-f65c-4902-9f77-7337923fe54e";
 
@@ -311,8 +336,13 @@ fn local() -> Local {
 }
 
 /// Codes of errors found before anything is sent: such an event must have written nothing.
-const REFUSED_BEFORE_ANY_WRITE: &[&str] =
-    &["Permanent.InvalidEvent", "Permanent.RuleDoesNotFitEvent", "Permanent.NoRuleMatched", "Permanent.CustomerNotResolved"];
+const REFUSED_BEFORE_ANY_WRITE: &[&str] = &[
+    "Permanent.InvalidEvent",
+    "Permanent.RuleDoesNotFitEvent",
+    "Permanent.NoRuleMatched",
+    "Permanent.CustomerNotResolved",
+    "Permanent.ContactNotFound",
+];
 
 /// How late past its deadline an answer may come on a loaded machine: the handler itself stops
 /// 250 ms before the deadline, and scheduling may delay that.
@@ -410,6 +440,21 @@ proptest! {
         }
         for reason in [normalise_email(&text).err(), normalise_plain(&text).err(), known_profile(&text).err()].into_iter().flatten() {
             prop_assert!(!echoed(&reason), "{reason}");
+        }
+    }
+
+    /// Whatever Amazon Connect answers about a contact (any attributes, any description) and
+    /// whatever a contact event says about its contact: the contact is named or refused with a
+    /// reason that repeats no value, and every rule plans or fails without a panic.
+    #[test]
+    fn contact_data_of_any_shape(payload in arb_mutated_sample(), data in arb_json()) {
+        for event in events_of(payload) {
+            match cases_automation::contacts::ContactRef::of(&event) {
+                Ok(contact) => prop_assert!(!contact.contact_id.is_empty() && contact.instance_id.chars().count() <= 100),
+                Err(reason) => prop_assert!(!reason.is_empty() && reason.len() < 300, "{reason}"),
+            }
+            let with = cases_automation::contacts::with_contact(&event, json!({"attributes": data.clone(), "description": data.clone()}));
+            plan_all(&CONTACT_RULES, &with);
         }
     }
 

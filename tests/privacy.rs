@@ -269,6 +269,70 @@ async fn no_log_level_the_template_offers_logs_personal_data() {
     }
 }
 
+/// Contact attributes and descriptions can hold personal data (names, e-mail addresses, phone
+/// numbers): read from Amazon Connect, they are in neither the logs (at DEBUG, the most detailed
+/// level that keeps the libraries at INFO) nor the errors, when a rule uses them well or badly.
+#[tokio::test]
+async fn contact_attributes_and_descriptions_reach_neither_logs_nor_errors() {
+    let service = Emulator::builder().seed(Seed::demo()).start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("cases-automation-privacy-contact-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        r#"
+rules:
+  - name: chat-summary
+    match: { Name: [ContactFlowEvent] }
+    contact: { attributes: true, description: true }
+    case:
+      create:
+        template: General inquiry
+        fields:
+          title: "Chat about {{ contact.attributes.chatTopic }}"
+          customer_id: arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/5966eb44e0c6774455113dc30e9a8df5
+          Order total: $.contact.attributes.customerName
+  - name: phone-on-case
+    match: { source: [aws.connect] }
+    contact: { attributes: true, description: true }
+    case:
+      create:
+        template: Callback request
+        fields:
+          title: Call back
+          customer_id: arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/f768064f958507ad239eed24c2c063fe
+          Customer phone: $.contact.description.CustomerEndpoint.Address
+          Order number: $.contact.attributes.orderNumber
+"#,
+    )
+    .unwrap();
+    let runtime = RuntimeApi::start().await;
+    let environment = [("RULES_FILE", rules.to_str().unwrap()), ("RUST_LOG", "debug")];
+    let child = spawn_function(&runtime, &service.endpoint_url(), &environment);
+    runtime.invoke(sample("flow-chat-null-endpoint.json"), TIMEOUT);
+    runtime.invoke(sample("contact-updated-attributes.json"), TIMEOUT);
+    let answers = [runtime.answer_within(TIMEOUT).await.expect("an answer").1, runtime.answer_within(TIMEOUT).await.expect("an answer").1];
+    let logs = stop_and_collect_logs(child).await;
+    std::fs::remove_dir_all(&dir).ok();
+
+    let failed = answers.iter().find_map(|a| match a {
+        Answer::Error { error_type, message } => Some((error_type.clone(), message.clone())),
+        _ => None,
+    });
+    let (error_type, message) = failed.expect("the chat's name is not a number");
+    assert_eq!(error_type, "Permanent.RuleDoesNotFitEvent", "{message}");
+    assert!(message.contains("Order total"), "{message}");
+    assert!(answers.iter().any(|a| matches!(a, Answer::Response(r) if r["outcome"] == "applied")), "{answers:?}");
+    assert_eq!(service.call_count("GetContactAttributes"), 2);
+    assert!(logs.contains("read the contact"), "the function's DEBUG line, with ids and counts: {logs}");
+    let secrets = ["Jordan Rivera", "jordan.rivera@example.com", "+12065550123", "billing_dispute"];
+    let answered = format!("{answers:?}");
+    for secret in secrets {
+        assert!(!logs.contains(secret), "in the logs: {secret}\n{logs}");
+        assert!(!answered.contains(secret), "in an answer: {secret}\n{answered}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Error messages never echo values (property)
 // ---------------------------------------------------------------------------------------------

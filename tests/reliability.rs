@@ -71,8 +71,13 @@ fn store_environment(local: &Local) -> [(&'static str, String); 2] {
     [("CLAIMS_TABLE", local.table.clone()), ("AWS_ENDPOINT_URL_DYNAMODB", support::moto::endpoint().to_owned())]
 }
 
-async fn handle<C: CasesApi, P: cases_automation::customers::ProfilesApi, S: cases_automation::claims::ClaimStore>(
-    app: &App<C, P, S>,
+async fn handle<
+    C: CasesApi,
+    P: cases_automation::customers::ProfilesApi,
+    S: cases_automation::claims::ClaimStore,
+    K: cases_automation::contacts::ContactsApi,
+>(
+    app: &App<C, P, S, K>,
     payload: Value,
     budget: Duration,
 ) -> Result<Value, Error> {

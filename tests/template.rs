@@ -45,12 +45,10 @@ const CASES_ACTIONS: &[&str] = &[
     "cases:TagResource",
 ];
 
-/// The other actions the execution role may have: linking a contact (CreateRelatedItem with a
-/// contact needs `connect:DescribeContact` on the contact's ARN, per the CreateRelatedItem API
-/// reference), writing its logs, sending to its failure queue and reading its buffer queue, and
+/// The other actions the execution role may have: reading and linking a contact
+/// (`CONNECT_ACTIONS`), writing its logs, sending to its failure queue and reading its buffer queue, and
 /// using the queues' customer-managed key when one is given.
 const OTHER_ACTIONS: &[&str] = &[
-    "connect:DescribeContact",
     "kms:Decrypt",
     "kms:GenerateDataKey",
     "logs:CreateLogStream",
@@ -66,6 +64,12 @@ const OTHER_ACTIONS: &[&str] = &[
     "appconfig:GetLatestConfiguration",
     "cloudwatch:DescribeAlarms",
 ];
+
+/// The Amazon Connect actions, on the instance's contacts: DescribeContact (CreateRelatedItem with
+/// a contact needs it on the contact's ARN, per the CreateRelatedItem API reference; a rule with
+/// `contact: {description: true}` calls it) and GetContactAttributes (`contact: {attributes:
+/// true}`), both of the `contact` resource type (`src/contacts/sdk.rs`).
+const CONNECT_ACTIONS: &[&str] = &["connect:DescribeContact", "connect:GetContactAttributes"];
 
 /// The DynamoDB actions of the coordination store (`src/claims/dynamodb.rs`; TransactWriteItems
 /// has no action of its own: it is authorized as the PutItem and UpdateItem it holds, per the
@@ -598,6 +602,7 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
             assert!(
                 CASES_ACTIONS.contains(action)
                     || PROFILE_ACTIONS.contains(action)
+                    || CONNECT_ACTIONS.contains(action)
                     || OTHER_ACTIONS.contains(action)
                     || CLAIMS_ACTIONS.contains(action),
                 "{role}: {action} is not an action the function needs"
@@ -633,9 +638,9 @@ fn the_role_grants_exactly_the_cases_actions_the_function_uses_on_the_domain_onl
                 "{role}: Customer Profiles actions on the profiles domain only, not its profiles or others"
             );
         }
-        if actions.contains(&"connect:DescribeContact") {
-            assert_eq!(actions, ["connect:DescribeContact"]);
-            assert_eq!(arns, ["${ConnectInstanceArn}/contact/*"], "{role}: DescribeContact on the instance's contacts only");
+        if actions.iter().any(|a| a.starts_with("connect:")) {
+            assert_eq!(actions, CONNECT_ACTIONS, "{role}: the contact actions in one statement");
+            assert_eq!(arns, ["${ConnectInstanceArn}/contact/*"], "{role}: on the instance's contacts only");
         }
         if actions.iter().any(|a| a.starts_with("kms:")) {
             assert_eq!(actions, ["kms:Decrypt", "kms:GenerateDataKey"], "{role}: the queue key's data-key actions only");
@@ -724,6 +729,30 @@ fn every_cases_call_in_the_source_is_an_action_the_template_grants() {
     for action in &called {
         assert!(CASES_ACTIONS.contains(&action.as_str()), "src/ calls {action}, which template.yaml does not grant");
     }
+}
+
+/// Every Amazon Connect call in `src/` is an action the template grants, and every one it grants
+/// is called (or, for DescribeContact, needed to link a contact).
+#[test]
+fn the_amazon_connect_calls_in_the_source_are_exactly_the_actions_the_template_grants() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut called = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if !text.contains("aws_sdk_connect::") && !text.contains("aws_sdk_connect as") {
+            continue;
+        }
+        for operation in [".describe_contact()", ".get_contact_attributes()"] {
+            if text.contains(operation) {
+                called.insert(format!("connect:{}", pascal(operation.trim_start_matches('.').trim_end_matches("()"))));
+            }
+        }
+        let calls = text.matches("self.client.get().").count();
+        assert_eq!(calls, called.len(), "{}: a call the scan does not know", file.display());
+    }
+    let granted: BTreeSet<String> = CONNECT_ACTIONS.iter().map(|a| a.to_string()).collect();
+    assert_eq!(called, granted, "src/ calls these Amazon Connect operations; template.yaml must grant exactly them");
 }
 
 /// The table the template creates is the one `cases-automation claims init` creates (key, TTL),
@@ -1203,7 +1232,7 @@ fn contact_lookups_need_the_instance_and_key_use_needs_a_key() {
     let mut seen = BTreeSet::new();
     for (guard, statement) in guarded_statements() {
         let actions: Vec<&str> = as_list(&statement["Action"]).into_iter().filter_map(Value::as_str).collect();
-        let required = if actions.contains(&"connect:DescribeContact") {
+        let required = if actions.iter().any(|a| a.starts_with("connect:")) {
             "ConnectInstanceArn"
         } else if actions.iter().any(|a| a.starts_with("kms:")) {
             "QueueKmsKeyArn"

@@ -104,8 +104,10 @@ impl ApiErrorKind {
         use ApiErrorKind::*;
         match code {
             Some("ThrottlingException") => Throttling,
-            Some("InternalServerException") => ServerError,
-            Some("ValidationException" | "BadRequestException") => Validation,
+            // Amazon Connect names its 500 InternalServiceException, and its 400s InvalidRequest
+            // and InvalidParameter.
+            Some("InternalServerException" | "InternalServiceException") => ServerError,
+            Some("ValidationException" | "BadRequestException" | "InvalidRequestException" | "InvalidParameterException") => Validation,
             Some("ResourceNotFoundException") => NotFound,
             Some("ConflictException") => Conflict,
             Some("AccessDeniedException") => AccessDenied,
@@ -158,6 +160,8 @@ mod tests {
             (Some("RequestEntityTooLargeException"), 413, UnknownClientError),
             (None, 400, UnknownClientError),
             (Some("Whatever"), 302, Other),
+            (Some("InternalServiceException"), 500, ServerError),
+            (Some("InvalidRequestException"), 400, Validation),
         ] {
             assert_eq!(ApiErrorKind::of_service_error(code, status), kind, "{code:?} {status}");
         }

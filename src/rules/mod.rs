@@ -63,6 +63,36 @@ pub struct Rule {
     pub performed_by: Option<String>,
     pub case: CaseSpec,
     pub actions: Vec<Action>,
+    /// What the rule's values read about the event's contact from Amazon Connect (`contact`).
+    pub contact: ContactData,
+}
+
+/// `contact: {attributes: true, description: true}`: what a rule reads about the event's contact
+/// from Amazon Connect before its values are taken, and finds at `$.contact.attributes` and
+/// `$.contact.description`. Contact events carry the contact's tags but not its attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactData {
+    /// The contact's attributes (GetContactAttributes), at `$.contact.attributes`, e.g.
+    /// `$.contact.attributes.orderNumber`.
+    #[serde(default)]
+    pub attributes: bool,
+    /// The contact's description (DescribeContact: channel, queue, agent, timestamps,
+    /// disconnect reason, …), at `$.contact.description`, e.g. `$.contact.description.QueueInfo.Id`.
+    #[serde(default)]
+    pub description: bool,
+}
+
+impl ContactData {
+    /// Whether anything is to be read.
+    pub fn any(self) -> bool {
+        self.attributes || self.description
+    }
+
+    /// What either asks for.
+    pub fn union(self, other: ContactData) -> ContactData {
+        ContactData { attributes: self.attributes || other.attributes, description: self.description || other.description }
+    }
 }
 
 impl Rule {
@@ -322,6 +352,9 @@ struct RuleSpec {
     select: Option<schedule::SelectSpec>,
     #[serde(rename = "performedBy")]
     performed_by: Option<String>,
+    /// What the rule reads about the event's contact from Amazon Connect before its values are
+    /// taken (contact events and contact flows only).
+    contact: Option<ContactData>,
     case: Option<CaseSpecFile>,
     #[serde(default)]
     actions: Vec<ActionSpec>,
@@ -730,6 +763,9 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
             (pattern, None, case)
         }
         (None, Some(every)) => {
+            if spec.contact.is_some() {
+                problem("contact", "a scheduled rule acts on the cases it selects, which name no contact".into());
+            }
             if spec.case.is_some() {
                 problem("case", "a scheduled rule acts on the cases it selects (`select`), not on a `case`".into());
             }
@@ -757,6 +793,14 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
         problem("performedBy", reason);
     }
 
+    let contact = spec.contact.unwrap_or_default();
+    if spec.contact.is_some() && !contact.any() {
+        problem("contact", "ask for `attributes: true`, `description: true` or both (or remove `contact`)".into());
+    }
+    let compiled_templates = match check {
+        TemplateCheck::Now(env) => Some(*env),
+        TemplateCheck::OnFirstUse => None,
+    };
     let mut value = |at: At, spec: &ValueSpec| -> Option<CompiledValue> {
         // A customer is looked up only for field values (search, create or update); elsewhere it
         // would be sent as its placeholder.
@@ -764,7 +808,24 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
             problem(&at.to_string(), "a `customer` value can only be the value of a field (in search, create or update fields)".into());
             return None;
         }
-        spec.compile(check).map_err(|reason| problem(&at.to_string(), reason)).ok()
+        let compiled = spec.compile(check).map_err(|reason| problem(&at.to_string(), reason)).ok()?;
+        // What the value reads under `$.contact` must be what the rule asks Amazon Connect for:
+        // otherwise it would find nothing, or only when another matching rule asked.
+        for part in compiled.contact_reads(compiled_templates) {
+            let reason = match part.as_str() {
+                "attributes" if contact.attributes => continue,
+                "description" if contact.description => continue,
+                "attributes" => "reads the contact's attributes: add `contact: {attributes: true}` to the rule, so that they \
+                                 are read from Amazon Connect (GetContactAttributes) before the values are taken"
+                    .to_owned(),
+                "description" => "reads the contact's description: add `contact: {description: true}` to the rule, so that it \
+                                  is read from Amazon Connect (DescribeContact) before the values are taken"
+                    .to_owned(),
+                _ => "`$.contact` holds `attributes` and `description`, as the rule's `contact` asks for them".to_owned(),
+            };
+            problem(&at.to_string(), reason);
+        }
+        Some(compiled)
     };
     let fields = |at: At, map: &BTreeMap<String, ValueSpec>, value: &mut dyn FnMut(At, &ValueSpec) -> Option<CompiledValue>| {
         map.iter().filter_map(|(field, spec)| Some((field.clone(), value(at.key(field), spec)?))).collect::<Vec<_>>()
@@ -954,6 +1015,7 @@ fn compile_rule(spec: RuleSpec, check: &TemplateCheck, problem: &mut impl FnMut(
         performed_by: spec.performed_by,
         case: CaseSpec { find, create, if_missing: case_spec.if_missing.unwrap_or_default() },
         actions,
+        contact,
     })
 }
 
@@ -1077,6 +1139,63 @@ rules:
         );
         let err = RuleSet::from_yaml(&too_many, "test").unwrap_err();
         assert!(err.to_string().contains("at most 50 tags"), "{err}");
+    }
+
+    #[test]
+    fn contact_data_is_read_only_by_the_rules_that_ask_for_it() {
+        let yaml = r#"
+rules:
+  - name: asks
+    match: { source: [aws.connect] }
+    contact: { attributes: true }
+    case: { find: [ { contact: {} } ] }
+    actions:
+      - update: { fields: { Order number: $.contact.attributes.orderNumber } }
+      - comment: "Order {{ contact.attributes.orderNumber }}"
+  - name: forgets
+    match: { source: [aws.connect] }
+    case: { find: [ { contact: {} } ] }
+    actions:
+      - update: { fields: { Order number: $.contact.attributes.orderNumber } }
+      - comment: "Queue {{ contact.description.QueueInfo.Id }}"
+      - update: { fields: { title: "$['contact']['description'].Channel" } }
+      - update: { fields: { customer_id: { customer: { phone: $.contact.description.CustomerEndpoint.Address } } } }
+  - name: empty
+    match: { source: [aws.connect] }
+    contact: {}
+    case: { find: [ { contact: {} } ] }
+  - name: other-part
+    match: { source: [aws.connect] }
+    contact: { description: true }
+    case: { find: [ { contact: {} } ] }
+    actions: [ { comment: $.contact.tags.x } ]
+  - name: scheduled
+    every: rate(1 day)
+    contact: { attributes: true }
+    select: { cases: { equalTo: { status: open } } }
+    actions: [ { comment: x } ]
+"#;
+        let err = RuleSet::from_yaml(yaml, "test").unwrap_err();
+        let found: Vec<(&str, &str)> = err.problems.iter().map(|p| (p.rule.as_str(), p.path.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                ("forgets", "actions[0].update.fields.Order number"),
+                ("forgets", "actions[1].comment"),
+                ("forgets", "actions[2].update.fields.title"),
+                ("forgets", "actions[3].update.fields.customer_id"),
+                ("empty", "contact"),
+                ("other-part", "actions[0].comment"),
+                ("scheduled", "contact"),
+            ],
+            "{err}"
+        );
+        assert!(err.problems[0].reason.contains("contact: {attributes: true}"), "{err}");
+        assert!(err.problems[1].reason.contains("contact: {description: true}"), "{err}");
+
+        let fine: String = yaml.split("  - name: forgets").next().unwrap().into();
+        let rules = RuleSet::from_yaml(&fine, "test").unwrap();
+        assert_eq!(rules.rules[0].contact, ContactData { attributes: true, description: false });
     }
 
     #[test]

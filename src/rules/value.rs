@@ -370,6 +370,31 @@ fn member_chain(text: &str) -> Option<Vec<String>> {
         .collect()
 }
 
+/// What a general JSON path reads under `$.contact`, when it starts there (`$.contact…`,
+/// `$['contact']…`): the next member's name, or "" when there is none or it is not a name.
+fn general_path_contact_read(text: &str) -> Option<String> {
+    fn member(rest: &str) -> Option<(&str, &str)> {
+        if let Some(rest) = rest.strip_prefix('.') {
+            let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            return (end > 0).then(|| rest.split_at(end));
+        }
+        for quote in ['\'', '"'] {
+            if let Some(rest) = rest.strip_prefix('[').and_then(|r| r.strip_prefix(quote)) {
+                let end = rest.find(quote)?;
+                let after = rest[end + 1..].strip_prefix(']')?;
+                return Some((&rest[..end], after));
+            }
+        }
+        None
+    }
+    let rest = text.trim().strip_prefix('$')?.trim_start();
+    let (first, rest) = member(rest)?;
+    if first != crate::contacts::EVENT_KEY {
+        return None;
+    }
+    Some(member(rest.trim_start()).map(|(name, _)| name.to_owned()).unwrap_or_default())
+}
+
 /// When the templates of values are compiled.
 pub enum TemplateCheck<'a> {
     /// Now, into this environment: a template with a syntax error fails the load (rules files).
@@ -397,6 +422,38 @@ impl CompiledValue {
             Source::Path { text, .. } | Source::Template(text) => text.clone(),
             Source::Literal(v) => v.to_string(),
             Source::Customer(_) => "customer".into(),
+        }
+    }
+
+    /// What the value reads under `$.contact` (see `rules::ContactData`): the member after it
+    /// (`attributes`, `description`, or another name), or "" for `$.contact` as a whole. A
+    /// template is looked at when `templates` has compiled it; a `customer` value through the
+    /// values it is made of.
+    pub fn contact_reads(&self, templates: Option<&Environment<'static>>) -> Vec<String> {
+        match &self.source {
+            Source::Path { path: Path::Members(members), .. } => match members.split_first() {
+                Some((first, rest)) if first == crate::contacts::EVENT_KEY => vec![rest.first().cloned().unwrap_or_default()],
+                _ => vec![],
+            },
+            Source::Path { text, .. } => general_path_contact_read(text).into_iter().collect(),
+            Source::Template(text) => {
+                let Some(template) = templates.and_then(|env| env.get_template(text).ok()) else { return vec![] };
+                let mut reads: Vec<String> = template
+                    .undeclared_variables(true)
+                    .into_iter()
+                    .filter_map(|name| {
+                        let mut parts = name.split('.');
+                        (parts.next() == Some(crate::contacts::EVENT_KEY)).then(|| parts.next().unwrap_or_default().to_owned())
+                    })
+                    .collect();
+                reads.sort();
+                reads.dedup();
+                reads
+            }
+            Source::Literal(_) => vec![],
+            Source::Customer(customer) => {
+                customer.profile.iter().chain(customer.keys.iter().map(|(_, v)| v)).flat_map(|v| v.contact_reads(templates)).collect()
+            }
         }
     }
 

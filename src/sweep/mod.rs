@@ -127,7 +127,7 @@ struct CaseCursor {
     seen: Vec<String>,
 }
 
-impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
+impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: crate::contacts::ContactsApi> App<C, P, S, K> {
     /// Runs (or resumes) the sweep until it is done or the deadline comes near.
     pub async fn run_sweep(&self, event: &Event, sweep: &Sweep, deadline: Instant, rules: &RuleSet) -> Result<SweepOutcome, Error> {
         let describe = || format!("sweep {} ({})", sweep.id(), event.key);

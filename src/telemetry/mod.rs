@@ -189,7 +189,7 @@ pub fn rule_applied(outcome: &RuleOutcome) {
             ("update", _) => {}
             (_, ActionStatus::Done) => counter!("RelatedItemsCreated").increment(1),
             (_, ActionStatus::AlreadyDone) => counter!("RelatedItemsAlreadyThere").increment(1),
-            (_, ActionStatus::Stale | ActionStatus::BudgetSpent | ActionStatus::NotFound) => {}
+            (_, ActionStatus::Stale | ActionStatus::BudgetSpent | ActionStatus::NotFound | ActionStatus::NothingToSend) => {}
         }
     }
 }

@@ -5,6 +5,8 @@
 
 use cases_automation::aws::sdk_config_for_local_service;
 use cases_automation::cases::sdk::SdkCases;
+use cases_automation::claims::NoClaims;
+use cases_automation::contacts::sdk::SdkContacts;
 use cases_automation::customers::sdk::SdkProfiles;
 use cases_automation::rules::RuleSet;
 use cases_emulator::{Emulator, Seed};
@@ -47,6 +49,11 @@ pub fn profiles_api(service: &Emulator, domain: Option<String>) -> SdkProfiles {
     SdkProfiles::lazy(sdk_config(service), domain)
 }
 
+/// The Amazon Connect adapter as the function builds it (the same service serves it).
+pub fn contacts_api(service: &Emulator) -> SdkContacts {
+    SdkContacts::lazy(sdk_config(service))
+}
+
 /// An SDK client to read back (or change) what is in the service.
 pub fn client(service: &Emulator) -> aws_sdk_connectcases::Client {
     aws_sdk_connectcases::Client::new(&sdk_config(service))
@@ -57,8 +64,8 @@ pub fn profiles_client(service: &Emulator) -> aws_sdk_customerprofiles::Client {
     aws_sdk_customerprofiles::Client::new(&sdk_config(service))
 }
 
-/// The function as these tests run it: Cases and Customer Profiles through the SDKs.
-pub type LocalApp = cases_automation::handler::App<SdkCases, SdkProfiles>;
+/// The function as these tests run it: Cases, Customer Profiles and Amazon Connect through the SDKs.
+pub type LocalApp = cases_automation::handler::App<SdkCases, SdkProfiles, NoClaims, SdkContacts>;
 
 /// The function's app with the default rules and the demo profiles domain.
 pub fn app(service: &Emulator) -> LocalApp {

@@ -11,7 +11,7 @@ use cases_emulator::Emulator;
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-use super::cases_service::{DOMAIN, IDENTITY, LocalApp, PROFILES_DOMAIN, cases_api, profiles_api};
+use super::cases_service::{DOMAIN, IDENTITY, LocalApp, PROFILES_DOMAIN, cases_api, contacts_api, profiles_api};
 use super::runtime_api::RuntimeApi;
 
 /// A sample payload from `events/`.
@@ -57,7 +57,7 @@ pub fn instance(service: &Emulator, rules: RuleSet, extra: &[(&str, &str)]) -> L
     let mut config = config(extra);
     config.profiles_domain.get_or_insert_with(|| PROFILES_DOMAIN.into());
     let profiles = profiles_api(service, config.profiles_domain.clone());
-    App::with_profiles(config, rules, cases_api(service), profiles)
+    App::with_profiles(config, rules, cases_api(service), profiles).with_contacts(contacts_api(service))
 }
 
 /// Starts the compiled binary as Lambda does, configured only through its environment
@@ -69,6 +69,7 @@ pub fn spawn_function(runtime: &RuntimeApi, cases_endpoint: &str, extra: &[(&str
         .envs(runtime.lambda_environment(cases_endpoint))
         .env("RUST_LOG", "info")
         .env("AWS_ENDPOINT_URL_CUSTOMER_PROFILES", cases_endpoint)
+        .env("AWS_ENDPOINT_URL_CONNECT", cases_endpoint)
         .env("CASES_DOMAIN_ID", DOMAIN)
         .env("PROFILES_DOMAIN_NAME", PROFILES_DOMAIN)
         .stdout(Stdio::piped())
@@ -109,6 +110,7 @@ pub type StoreApp = App<
     cases_automation::cases::sdk::SdkCases,
     cases_automation::customers::sdk::SdkProfiles,
     cases_automation::claims::dynamodb::DynamoClaims,
+    cases_automation::contacts::sdk::SdkContacts,
 >;
 
 /// One Lambda instance like [`instance`], with the coordination store on `table`.
@@ -117,5 +119,5 @@ pub fn instance_with_store(service: &Emulator, rules: RuleSet, extra: &[(&str, &
     config.profiles_domain.get_or_insert_with(|| PROFILES_DOMAIN.into());
     let profiles = profiles_api(service, config.profiles_domain.clone());
     let store = cases_automation::claims::dynamodb::DynamoClaims::lazy(super::moto::sdk_config().clone(), table);
-    App::with_store(config, rules, cases_api(service), profiles, store)
+    App::with_store(config, rules, cases_api(service), profiles, store).with_contacts(contacts_api(service))
 }

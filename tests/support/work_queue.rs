@@ -30,7 +30,10 @@ pub struct Drained {
 
 /// Receives batches of up to ten messages and hands them to `app` until the queue is empty;
 /// records reported failed become visible again at once (a shortened visibility timeout).
-pub async fn drain<C: CasesApi, P: ProfilesApi, S: ClaimStore>(app: &App<C, P, S>, url: &str) -> Drained {
+pub async fn drain<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: cases_automation::contacts::ContactsApi>(
+    app: &App<C, P, S, K>,
+    url: &str,
+) -> Drained {
     let client = aws_sdk_sqs::Client::new(moto::sdk_config());
     let mut drained = Drained::default();
     loop {

@@ -2,7 +2,9 @@
 //! (`connectcases`, 2022-10-03), for tests and demos. The real `aws-sdk-connectcases` client
 //! talks to it over HTTP (restJson1). The same listener also serves the subset of Amazon Connect
 //! Customer Profiles (`profile`, 2020-08-15) the automation uses — SearchProfiles, CreateProfile,
-//! GetDomain — for the real `aws-sdk-customerprofiles` client.
+//! GetDomain — for the real `aws-sdk-customerprofiles` client, and the two Amazon Connect
+//! (`connect`, 2017-08-08) operations it reads contacts with — DescribeContact and
+//! GetContactAttributes — for the real `aws-sdk-connect` client.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,8 +20,9 @@
 //! ```
 //!
 //! Layout (moto-style): [`wire`] is HTTP (routing, request/response shapes, errors, admin API;
-//! `wire::profiles` for Customer Profiles), [`state`] the backend model with no HTTP
-//! (`state::profiles` for profile domains), [`validate`] the service-side validation,
+//! `wire::profiles` for Customer Profiles, `wire::connect` for Amazon Connect), [`state`] the
+//! backend model with no HTTP (`state::profiles` for profile domains, `state::connect` for
+//! instances and their contacts), [`validate`] the service-side validation,
 //! [`faults`] fault injection/quotas/call counts, [`events`] case event streams, [`seed`] the
 //! seed format and the built-in demo seed, [`wait`] waiting on call and write counts.
 //! `state::clock` is the settable service clock, `state::index` the search index that trails

@@ -18,6 +18,12 @@
 //!   "profiles":[{"ProfileId":"f768…","FirstName":"Alex","LastName":"Morgan",
 //!                "PhoneNumber":"+12065550123","Attributes":{"tier":"gold"}}]}]}
 //! ```
+//! Amazon Connect instances sit there too, with contacts in the API's `Contact` shape (PascalCase
+//! members, timestamps as RFC 3339 text) and their user-defined attributes in `Attributes`:
+//! ```json
+//! {"connectInstances":[{"id":"a1b2c3d4-…","contacts":[{"Id":"33393138-…","Channel":"VOICE",
+//!   "InitiationMethod":"INBOUND","QueueInfo":{"Id":"ace970fc-…"},"Attributes":{"orderNumber":"ORD-51877"}}]}]}
+//! ```
 //! Every domain gets the system fields automatically; a field entry with `"namespace":"System"`
 //! (or the id of a system field) only updates its options/description. Ids are optional
 //! (random UUIDs otherwise). Wherever a field or template is referenced (requiredFields,
@@ -77,6 +83,17 @@ pub mod demo {
     pub const PROFILE_MORGAN_BROOKS: &str = "1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60";
     /// The number two demo profiles share (Taylor Brooks and Morgan Brooks): `_phone` finds both.
     pub const SHARED_PHONE: &str = "+12065550188";
+
+    /// The Amazon Connect instance of the sample events.
+    pub const CONNECT_INSTANCE_ID: &str = "a1b2c3d4-1111-4222-8333-444455556666";
+    /// A voice call that reached an agent (Alex Morgan's); attribute `orderNumber` = [`ORDER_OF_AGENT_CONTACT`].
+    pub const CONTACT_REACHED_AGENT: &str = "33393138-3701-403f-b745-3614dba55617";
+    pub const ORDER_OF_AGENT_CONTACT: &str = "ORD-51877";
+    /// A voice call abandoned in queue (Sam Lee's); attribute `orderNumber` = `ORD-48213`.
+    pub const CONTACT_ABANDONED: &str = "90bc4c10-4659-4fc8-8f9e-9d91d95996e3";
+    /// A task whose chain started with a call ([`CONTACT_TASK_INITIAL`]); the attributes are the call's.
+    pub const CONTACT_TASK: &str = "c67e2041-df70-4032-b3dd-cd46e156ceb2";
+    pub const CONTACT_TASK_INITIAL: &str = "b40a5b86-968a-4fa3-8d19-1c7ccf4d7c58";
 }
 
 /// Seed loading errors.
@@ -99,6 +116,20 @@ pub struct Seed {
     /// Customer Profiles domains.
     #[serde(default)]
     pub profile_domains: Vec<SeedProfileDomain>,
+    /// Amazon Connect instances and their contacts.
+    #[serde(default)]
+    pub connect_instances: Vec<SeedConnectInstance>,
+}
+
+/// An Amazon Connect instance of a seed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedConnectInstance {
+    /// The instance id (1–100 characters).
+    pub id: String,
+    /// Contacts in the API's `Contact` shape (`Id` required), with `Attributes`.
+    #[serde(default)]
+    pub contacts: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A Customer Profiles domain of a seed.
@@ -238,8 +269,22 @@ impl Seed {
         for pd in &self.profile_domains {
             build_profile_domain(&mut st, pd, clock).map_err(|e| SeedError::Invalid(format!("profile domain '{}': {e}", pd.name)))?;
         }
+        for instance in &self.connect_instances {
+            build_connect_instance(&mut st, instance)
+                .map_err(|e| SeedError::Invalid(format!("connect instance '{}': {e}", instance.id)))?;
+        }
         Ok(st)
     }
+}
+
+fn build_connect_instance(st: &mut State, instance: &SeedConnectInstance) -> Result<(), String> {
+    crate::validate::length(&instance.id, "id", 1, 100).map_err(|e| e.message)?;
+    st.create_connect_instance(&instance.id);
+    for (i, contact) in instance.contacts.iter().enumerate() {
+        let contact = crate::state::connect::validate_contact(contact).map_err(|e| format!("contacts[{i}]: {e}"))?;
+        st.put_contact(&instance.id, contact).map_err(|e| format!("contacts[{i}]: {}", e.message))?;
+    }
+    Ok(())
 }
 
 fn build_profile_domain(st: &mut State, pd: &SeedProfileDomain, clock: &Clock) -> Result<(), String> {
@@ -401,6 +446,20 @@ mod tests {
         let cfg = &d.event_configuration;
         assert_eq!(cfg["enabled"], true);
         assert_eq!(cfg["includedData"]["caseData"]["fields"][3]["id"], demo::FIELD_PRIORITY);
+    }
+
+    #[test]
+    fn demo_seed_has_the_contacts_of_the_sample_events() {
+        let st = Seed::demo().without_cases().build("us-east-1", "123456789012").unwrap();
+        let instance = st.connect_instance(demo::CONNECT_INSTANCE_ID).unwrap();
+        assert_eq!(instance.contacts.len(), 5);
+        let attributes = st.contact_attributes(demo::CONNECT_INSTANCE_ID, demo::CONTACT_REACHED_AGENT).unwrap();
+        assert_eq!(attributes["orderNumber"], demo::ORDER_OF_AGENT_CONTACT);
+        let task = st.describe_contact(demo::CONNECT_INSTANCE_ID, demo::CONTACT_TASK).unwrap();
+        assert_eq!(task["InitialContactId"], demo::CONTACT_TASK_INITIAL);
+        let bad = |v: serde_json::Value| Seed::from_json(&v.to_string()).unwrap().build("r", "1").unwrap_err().to_string();
+        assert!(bad(serde_json::json!({"connectInstances":[{"id":"i","contacts":[{"Channel":"VOICE"}]}]})).contains("contacts[0]"));
+        assert!(bad(serde_json::json!({"connectInstances":[{"id":""}]})).contains("connect instance"));
     }
 
     #[test]

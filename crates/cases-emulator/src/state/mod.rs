@@ -8,7 +8,8 @@
 //! caused, which [`Backend::write`] turns into case events and search index versions.
 //!
 //! The Customer Profiles side (profile domains and their profiles, `profiles.rs`) lives in the
-//! same [`State`] (`profileDomains`), so it is persisted, dumped and reset with the rest.
+//! same [`State`] (`profileDomains`), so it is persisted, dumped and reset with the rest; so
+//! does the Amazon Connect side (instances and their contacts, `connect.rs`, `connectInstances`).
 //!
 //! [`Backend`] owns the state, the search index ([`index`]) that SearchCases and the related-item
 //! searches read, and the service [`clock`]: every timestamp comes from it, and the search lag
@@ -19,6 +20,7 @@
 pub mod admin;
 pub mod cases;
 pub mod clock;
+pub mod connect;
 pub mod index;
 pub mod model;
 pub mod profiles;
@@ -51,6 +53,9 @@ pub struct State {
     /// Customer Profiles domains (see [`profiles`]).
     #[serde(default)]
     pub profile_domains: Vec<profiles::ProfileDomain>,
+    /// Amazon Connect instances and their contacts (see [`connect`]).
+    #[serde(default)]
+    pub connect_instances: Vec<connect::ConnectInstance>,
 }
 
 /// What a write did, for case event streams and the search index.
@@ -86,7 +91,13 @@ impl Change {
 impl State {
     /// An empty state (no domains, no profile domains).
     pub fn new(region: impl Into<String>, account: impl Into<String>) -> Self {
-        State { region: region.into(), account: account.into(), domains: Vec::new(), profile_domains: Vec::new() }
+        State {
+            region: region.into(),
+            account: account.into(),
+            domains: Vec::new(),
+            profile_domains: Vec::new(),
+            connect_instances: Vec::new(),
+        }
     }
 
     /// `arn:aws:cases:{region}:{account}:`

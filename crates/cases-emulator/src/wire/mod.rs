@@ -3,14 +3,17 @@
 //! One axum fallback handler does the routing itself ([`routes`]), because the restJson1 paths
 //! need per-segment percent-decoding and both trailing-slash forms.
 //!
-//! The same listener also serves the Customer Profiles subset ([`profiles`]). Which API a
-//! request is for is decided by the SigV4 credential scope when the request is signed
-//! (`…/profile/aws4_request` vs `…/cases/aws4_request`), otherwise by method and path (the two
-//! APIs' routes do not overlap: Cases GetDomain is `POST /domains/{id}`, Customer Profiles
-//! GetDomain is `GET /domains/{name}`).
+//! The same listener also serves the Customer Profiles subset ([`profiles`]) and the Amazon
+//! Connect subset ([`connect`]: DescribeContact, GetContactAttributes). Which API a request is
+//! for is decided by the SigV4 credential scope when the request is signed
+//! (`…/profile/aws4_request`, `…/cases/aws4_request`, `…/connect/aws4_request`), otherwise by
+//! method and path (the APIs' routes do not overlap: Cases GetDomain is `POST /domains/{id}`,
+//! Customer Profiles GetDomain is `GET /domains/{name}`, Amazon Connect's are `GET /contacts/…`
+//! and `GET /contact/attributes/…`).
 
 pub mod admin;
 pub mod admin_access;
+pub mod connect;
 pub mod errors;
 pub mod handlers;
 pub mod input;
@@ -42,7 +45,8 @@ pub struct App {
     pub admin_hosts: Vec<String>,
 }
 
-/// The axum router serving the Cases API, the Customer Profiles subset and `/_emulator/…`.
+/// The axum router serving the Cases API, the Customer Profiles and Amazon Connect subsets and
+/// `/_emulator/…`.
 pub fn router(app: Arc<App>) -> Router {
     Router::new().fallback(handle).with_state(app)
 }
@@ -69,17 +73,23 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
     let query = routes::Query::parse(parts.uri.query());
     let cases = || routes::route(&parts.method, &segs).map(|op| (Api::Cases, op));
     let profiles = || profiles::route(&parts.method, &segs).map(|op| (Api::Profiles, op));
+    let connect = || connect::route(&parts.method, &segs).map(|op| (Api::Connect, op));
     let signed = profiles::api_from_signature(&parts.headers, &query);
     let routed = match signed {
         Some(Api::Cases) => cases(),
         Some(Api::Profiles) => profiles(),
-        None => cases().or_else(profiles),
+        Some(Api::Connect) => connect(),
+        None => cases().or_else(profiles).or_else(connect),
     };
     let Some((api, op)) = routed else {
         tracing::warn!(method = %parts.method, path = %parts.uri.path(), ?signed, "unknown operation");
-        let what = if signed == Some(Api::Profiles) { "Customer Profiles" } else { "Cases" };
+        let what = match signed {
+            Some(Api::Profiles) => "Customer Profiles",
+            Some(Api::Connect) => "Amazon Connect",
+            _ => "Cases",
+        };
         let message = format!("No {what} API operation for {} {}", parts.method, parts.uri.path());
-        let body = if signed == Some(Api::Profiles) {
+        let body = if matches!(signed, Some(Api::Profiles | Api::Connect)) {
             json!({ "Message": message })
         } else {
             json!({ "__type": "UnknownOperationException", "message": message })
@@ -95,6 +105,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
         (Some(e), _) => Err(e),
         (None, Api::Cases) => handlers::dispatch(&app.backend, op, &segs, &query, &bytes),
         (None, Api::Profiles) => profiles::dispatch(&app.backend, op, &segs, &query, &bytes),
+        (None, Api::Connect) => connect::dispatch(&app.backend, op, &segs),
     };
     match result {
         Ok(v) => {
@@ -108,11 +119,16 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
                     let (name, status) = profiles::error_code(e.kind);
                     (status, name)
                 }
+                Api::Connect => {
+                    let (name, status) = connect::error_code(e.kind);
+                    (status, name)
+                }
             };
             tracing::info!(op, status, error = name, injected, message = %e.message, request_id, "error");
             match api {
                 Api::Cases => errors::error_response(&e, &request_id),
                 Api::Profiles => profiles::error_response(&e, &request_id),
+                Api::Connect => connect::error_response(&e, &request_id),
             }
         }
     }

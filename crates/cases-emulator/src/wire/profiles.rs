@@ -34,11 +34,14 @@ pub enum Api {
     Cases,
     /// Amazon Connect Customer Profiles (SigV4 signing name `profile`).
     Profiles,
+    /// Amazon Connect (SigV4 signing name `connect`): DescribeContact, GetContactAttributes.
+    Connect,
 }
 
 /// The API named by the SigV4 credential scope of the request (`Authorization: AWS4-HMAC-SHA256
 /// Credential=AKID/20260501/us-east-1/profile/aws4_request, …`, or a presigned
-/// `X-Amz-Credential`), if any: `profile` → Customer Profiles, `cases`/`connectcases` → Cases.
+/// `X-Amz-Credential`), if any: `profile` → Customer Profiles, `cases`/`connectcases` → Cases,
+/// `connect` → Amazon Connect.
 /// Any other or no scope: None (the caller routes by method and path).
 pub fn api_from_signature(headers: &HeaderMap, query: &Query) -> Option<Api> {
     let from_header = headers.get("authorization").and_then(|h| h.to_str().ok()).and_then(|h| {
@@ -49,6 +52,7 @@ pub fn api_from_signature(headers: &HeaderMap, query: &Query) -> Option<Api> {
     match credential.rsplit('/').nth(1)? {
         "profile" => Some(Api::Profiles),
         "cases" | "connectcases" => Some(Api::Cases),
+        "connect" => Some(Api::Connect),
         _ => None,
     }
 }
@@ -241,6 +245,7 @@ mod tests {
         assert_eq!(api_from_signature(&headers(&sig("profile")), &q), Some(Api::Profiles));
         assert_eq!(api_from_signature(&headers(&sig("cases")), &q), Some(Api::Cases));
         assert_eq!(api_from_signature(&headers(&sig("connectcases")), &q), Some(Api::Cases));
+        assert_eq!(api_from_signature(&headers(&sig("connect")), &q), Some(Api::Connect));
         assert_eq!(api_from_signature(&headers(&sig("s3")), &q), None);
         assert_eq!(api_from_signature(&HeaderMap::new(), &q), None);
         let presigned = Query::parse(Some("X-Amz-Credential=test%2F20260501%2Fus-east-1%2Fprofile%2Faws4_request"));
