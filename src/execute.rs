@@ -30,7 +30,7 @@ use crate::locks::KeyedLocks;
 use crate::plan::{PlanError, PlannedAction, PlannedLookup, RulePlan, Step};
 use crate::rules::IfMissing;
 
-/// Pages of related items read when looking for an existing one (25 per page).
+/// Pages of related items read when looking for an existing one (`limits::RELATED_ITEMS_PAGE` a page).
 const MAX_RELATED_ITEM_PAGES: usize = 40;
 
 /// The Cases client, the per-case locks, and the coordination store.

@@ -2,12 +2,14 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::cases::limits::IDENTIFIER;
+
 /// The API's pattern for `CustomEntity`: 1–500 characters of `[a-zA-Z0-9_\-.@:/ ]`, not ending
 /// in a space (cases-api.md §3.1).
 pub fn validate_identity(identity: &str) -> Result<(), String> {
     let length = identity.chars().count();
-    if !(1..=500).contains(&length) {
-        return Err(format!("an identity has 1 to 500 characters, this one has {length}"));
+    if !(1..=IDENTIFIER).contains(&length) {
+        return Err(format!("an identity has 1 to {IDENTIFIER} characters, this one has {length}"));
     }
     if let Some(bad) = identity.chars().find(|c| !(c.is_ascii_alphanumeric() || "_-.@:/ ".contains(*c))) {
         return Err(format!("the identity contains {bad:?}; only letters, digits, space and _ - . @ : / are allowed"));

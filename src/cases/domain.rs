@@ -59,15 +59,10 @@ const ALWAYS_REQUIRED: [&str; 2] = ["title", "customer_id"];
 const SET_BY_THE_SERVICE: [&str; 6] =
     ["case_id", "created_datetime", "last_updated_datetime", "last_updated_user", "reference_number", "last_closed_datetime"];
 
-/// `FieldValueUnion.stringValue` (cases-api.md §3.1); the Summary field takes 3000.
-const MAX_STRING_VALUE: usize = 4100;
-const MAX_SUMMARY: usize = 3000;
-
-/// CreateCase and UpdateCase take at most this many fields.
-const MAX_FIELDS: usize = 220;
-
-/// A custom related item has 1 to this many fields (`CustomInputContent.fields`).
-const MAX_CUSTOM_FIELDS: usize = 50;
+use super::limits::{
+    CUSTOM_ITEM_FIELDS as MAX_CUSTOM_FIELDS, FIELD_STRING_VALUE as MAX_STRING_VALUE, FIELDS_PER_WRITE as MAX_FIELDS,
+    SUMMARY_VALUE as MAX_SUMMARY,
+};
 
 /// What `plans` need fetched before they can be checked.
 pub fn needs(plans: &[RulePlan], catalog: &Catalog) -> Needs {

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod domain;
 pub mod domain_cache;
+pub mod limits;
 pub mod model;
 pub mod paced;
 pub mod redact;

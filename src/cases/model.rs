@@ -348,7 +348,11 @@ impl CreateRelatedItemInput {
 
     /// The first page of that search.
     pub fn existing_item_search(&self) -> SearchRelatedItemsInput {
-        SearchRelatedItemsInput { max_results: 25, filters: vec![self.existing_item_filter()], next_token: None }
+        SearchRelatedItemsInput {
+            max_results: super::limits::RELATED_ITEMS_PAGE,
+            filters: vec![self.existing_item_filter()],
+            next_token: None,
+        }
     }
 
     /// Whether `item` (returned by the filter above) is this very item.

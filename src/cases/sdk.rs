@@ -5,7 +5,7 @@ use aws_sdk_connectcases::error::{DisplayErrorContext, ProvideErrorMetadata, Sdk
 use aws_sdk_connectcases::types as t;
 
 use super::model::*;
-use super::{ApiError, ApiErrorKind, CasesApi, redact};
+use super::{ApiError, ApiErrorKind, CasesApi, limits, redact};
 use crate::aws::{LazyClient, retry_partition};
 use crate::telemetry::sdk::CountCalls;
 
@@ -453,7 +453,7 @@ impl CasesApi for SdkCases {
             .client()
             .list_fields()
             .domain_id(&self.domain_id)
-            .max_results(100)
+            .max_results(limits::LIST_PAGE)
             .into_paginator()
             .send()
             .try_collect()
@@ -471,7 +471,7 @@ impl CasesApi for SdkCases {
             .client()
             .list_templates()
             .domain_id(&self.domain_id)
-            .max_results(100)
+            .max_results(limits::LIST_PAGE)
             .into_paginator()
             .send()
             .try_collect()
@@ -494,7 +494,7 @@ impl CasesApi for SdkCases {
             .list_field_options()
             .domain_id(&self.domain_id)
             .field_id(field_id)
-            .max_results(100)
+            .max_results(limits::LIST_PAGE)
             .into_paginator()
             .send()
             .try_collect()

@@ -5,9 +5,8 @@
 //! values, never quote them.
 
 /// Tags on one case at most.
-pub const MAX_TAGS: usize = 50;
-const MAX_KEY: usize = 128;
-const MAX_VALUE: usize = 256;
+pub use super::limits::TAGS as MAX_TAGS;
+use super::limits::{TAG_KEY as MAX_KEY, TAG_VALUE as MAX_VALUE};
 
 fn allowed(c: char) -> bool {
     c.is_ascii_alphanumeric() || " _.:/=+-@".contains(c)

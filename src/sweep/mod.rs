@@ -41,8 +41,8 @@ pub const SCHEDULED: &str = "Scheduled Sweep";
 pub const CONTINUATION: &str = "Sweep Continuation";
 
 /// Cases read per SearchCases page (the API's maximum) and SLAs per SearchAllRelatedItems page.
-const CASES_PAGE: i32 = 100;
-const SLAS_PAGE: i32 = 25;
+const CASES_PAGE: i32 = crate::cases::limits::SEARCH_CASES_PAGE;
+const SLAS_PAGE: i32 = crate::cases::limits::RELATED_ITEMS_PAGE;
 /// Time kept back from the deadline to save the cursor and hand over.
 const HANDOVER: Duration = Duration::from_secs(3);
 /// The field cases are paged by.
