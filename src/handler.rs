@@ -25,7 +25,7 @@ use crate::error::{Error, describe};
 use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
 use crate::inbound::{Event, EventKind, Inbound, classify};
 use crate::live_rules::{LiveRules, Rules};
-use crate::plan::{CustomerValues, PlanError, PlanInput, Skip, other_instance, plan_rule, select};
+use crate::plan::{CustomerValues, Outcome, PlanError, PlanInput, Skip, other_instance, plan_rule, select};
 use crate::preflight::{EventRules, PreflightError, plan_event};
 use crate::rules::value::TemplateContext;
 use crate::rules::{ContactData, Rule, RuleSet};
@@ -117,7 +117,7 @@ pub fn remaining_time(deadline_ms: u64, now: SystemTime) -> Duration {
 pub struct EventOutcome {
     pub event_id: String,
     pub kind: String,
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub results: Vec<RuleOutcome>,
@@ -127,12 +127,12 @@ pub struct EventOutcome {
 }
 
 impl EventOutcome {
-    fn skipped(event: &Event, reason: impl Into<String>) -> EventOutcome {
+    fn skipped(event: &Event, skip: &Skip) -> EventOutcome {
         EventOutcome {
             event_id: event.key.clone(),
             kind: event.kind.to_string(),
-            outcome: "skipped",
-            reason: Some(reason.into()),
+            outcome: Outcome::Skipped(skip.kind()),
+            reason: Some(skip.reason().to_owned()),
             results: vec![],
             sweep: None,
         }
@@ -246,7 +246,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
                 // A caller is waiting: a flow's calls are not paced (see `cases::paced`). Boxed: the
                 // task-local scope would make the handler's future deeper than callers can lay out.
                 let outcome = Box::pin(unpaced(self.process(&event, deadline))).await?;
-                if outcome.outcome == "skipped" {
+                if matches!(outcome.outcome, Outcome::Skipped(_)) {
                     return Err(Error::permanent(
                         "NoRuleMatched",
                         format!("{}: no rule matches this invocation; pass a parameter a rule matches (e.g. action)", describe(&event)),
@@ -288,13 +288,17 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
         let started = Instant::now();
         let rules = self.rules.current();
         let result = self.process_inner(event, deadline, &rules).await;
-        let outcome = telemetry::event_outcome(result.as_ref().map(|o| (o.outcome, o.reason.as_deref())).map_err(Error::is_retryable));
-        telemetry::event_handled(&event.kind.to_string(), outcome, event.kind == EventKind::ContactFlow, started.elapsed());
+        telemetry::event_handled(
+            &event.kind.to_string(),
+            result.as_ref().map(|o| o.outcome).map_err(Error::is_retryable),
+            event.kind == EventKind::ContactFlow,
+            started.elapsed(),
+        );
         match &result {
             Ok(outcome) => info!(
                 event = %event.key,
                 kind = %event.kind,
-                outcome = outcome.outcome,
+                outcome = outcome.outcome.as_str(),
                 reason = outcome.reason.as_deref().unwrap_or(""),
                 rules_version = %rules.set.version,
                 rules = %outcome.results.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(","),
@@ -315,7 +319,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
             return Ok(EventOutcome {
                 event_id: event.key.clone(),
                 kind: "sweep".into(),
-                outcome: "applied",
+                outcome: Outcome::Applied,
                 reason: None,
                 results: vec![],
                 sweep: Some(outcome),
@@ -328,7 +332,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
             if let Skip::OtherInstance { instance } = &skip {
                 info!(event = %event.key, instance = instance.as_deref().unwrap_or("(none named)"), "skipping an event of another Amazon Connect instance");
             }
-            return Ok(EventOutcome::skipped(event, skip.reason()));
+            return Ok(EventOutcome::skipped(event, &skip));
         }
         let own_identities = &rules.own_identities;
         let rules = &rules.set;
@@ -339,7 +343,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
                     let total = self.skipped_self_caused.fetch_add(1, Ordering::Relaxed) + 1;
                     info!(event = %event.key, skipped_self_caused_total = total, "skipping a change this automation made");
                 }
-                return Ok(EventOutcome::skipped(event, skip.reason()));
+                return Ok(EventOutcome::skipped(event, &skip));
             }
         };
 
@@ -384,7 +388,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
             Ok(EventOutcome {
                 event_id: event.key.clone(),
                 kind: event.kind.to_string(),
-                outcome: "applied",
+                outcome: Outcome::Applied,
                 reason: None,
                 results,
                 sweep: None,
@@ -440,7 +444,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
     /// The flat string map a contact flow reads as `$.External.*`.
     fn flow_response(&self, outcome: &EventOutcome, invocation: &Invocation, rules_version: &str) -> Value {
         let mut out = BTreeMap::new();
-        out.insert("outcome", outcome.outcome.to_owned());
+        out.insert("outcome", outcome.outcome.as_str().to_owned());
         out.insert("rulesVersion", rules_version.to_owned());
         out.insert("rules", outcome.results.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>().join(","));
         if let Some(result) = outcome.results.iter().find(|r| r.case_id.is_some()) {

@@ -125,7 +125,46 @@ pub enum Skip {
     },
 }
 
+/// How an event ended without an error: its rules applied, or the event skipped, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Skipped(SkipKind),
+}
+
+/// Why an event was skipped, without the details [`Skip`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipKind {
+    SelfCaused,
+    NoRuleMatches,
+    OtherInstance,
+}
+
+impl Outcome {
+    /// As the function's answer and its logs spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Skipped(_) => "skipped",
+        }
+    }
+}
+
+impl serde::Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl Skip {
+    pub fn kind(&self) -> SkipKind {
+        match self {
+            Skip::SelfCaused { .. } => SkipKind::SelfCaused,
+            Skip::NoRuleMatches => SkipKind::NoRuleMatches,
+            Skip::OtherInstance { .. } => SkipKind::OtherInstance,
+        }
+    }
+
     pub fn reason(&self) -> &'static str {
         match self {
             Skip::SelfCaused { .. } => "caused by this automation",

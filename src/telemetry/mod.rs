@@ -17,6 +17,7 @@ use std::time::Duration;
 use metrics::{Unit, counter, histogram};
 
 use crate::execute::{ActionStatus, CaseOutcome, RuleOutcome};
+use crate::plan::{Outcome, SkipKind};
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "CasesAutomation";
@@ -123,22 +124,23 @@ pub fn describe_all() {
     }
 }
 
-/// How an event ended, as the `Outcome` dimension spells it.
-pub fn event_outcome(result: Result<(&'static str, Option<&str>), bool>) -> &'static str {
+/// How an event ended, as the `Outcome` dimension spells it: its outcome, or whether its error
+/// was retryable.
+pub fn event_outcome(result: Result<Outcome, bool>) -> &'static str {
     match result {
-        Ok(("applied", _)) => "applied",
-        Ok((_, Some(reason))) if reason.starts_with("caused by this automation") => "skipped-self-caused",
-        Ok((_, Some(reason))) if reason.starts_with("no rule matches") => "skipped-no-rule",
-        Ok(_) => "skipped",
+        Ok(Outcome::Applied) => "applied",
+        Ok(Outcome::Skipped(SkipKind::SelfCaused)) => "skipped-self-caused",
+        Ok(Outcome::Skipped(SkipKind::NoRuleMatches)) => "skipped-no-rule",
+        Ok(Outcome::Skipped(SkipKind::OtherInstance)) => "skipped",
         Err(true) => "failed-retryable",
         Err(false) => "failed-permanent",
     }
 }
 
 /// An event handled: its trigger (`inbound::EventKind`), how it ended, and how long it took.
-pub fn event_handled(trigger: &str, outcome: &'static str, flow: bool, took: Duration) {
-    counter!("Events", "Trigger" => trigger.replace(' ', "-"), "Outcome" => outcome).increment(1);
-    if outcome == "skipped-self-caused" {
+pub fn event_handled(trigger: &str, result: Result<Outcome, bool>, flow: bool, took: Duration) {
+    counter!("Events", "Trigger" => trigger.replace(' ', "-"), "Outcome" => event_outcome(result)).increment(1);
+    if result == Ok(Outcome::Skipped(SkipKind::SelfCaused)) {
         counter!("SelfCausedSkips").increment(1);
     }
     if flow {
@@ -247,10 +249,11 @@ mod tests {
 
     #[test]
     fn outcomes_name_the_skip_reason_and_the_error_class() {
-        assert_eq!(event_outcome(Ok(("applied", None))), "applied");
-        assert_eq!(event_outcome(Ok(("skipped", Some(crate::plan::Skip::NoRuleMatches.reason())))), "skipped-no-rule");
+        assert_eq!(event_outcome(Ok(Outcome::Applied)), "applied");
+        assert_eq!(event_outcome(Ok(Outcome::Skipped(crate::plan::Skip::NoRuleMatches.kind()))), "skipped-no-rule");
         let self_caused = crate::plan::Skip::SelfCaused { identity: "x".into() };
-        assert_eq!(event_outcome(Ok(("skipped", Some(self_caused.reason())))), "skipped-self-caused");
+        assert_eq!(event_outcome(Ok(Outcome::Skipped(self_caused.kind()))), "skipped-self-caused");
+        assert_eq!(event_outcome(Ok(Outcome::Skipped(SkipKind::OtherInstance))), "skipped");
         assert_eq!(event_outcome(Err(true)), "failed-retryable");
         assert_eq!(event_outcome(Err(false)), "failed-permanent");
     }
