@@ -130,7 +130,7 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
 async fn check(rules: Option<PathBuf>, domain: Option<String>) -> ExitCode {
     let rules = rules.or_else(|| std::env::var_os("RULES_FILE").map(PathBuf::from));
     let name = rules.as_ref().map_or_else(|| "the default rules".to_owned(), |p| p.display().to_string());
-    let loaded = match crate::runtime::load_rules(rules.as_deref()) {
+    let loaded = match crate::live_rules::load(rules.as_deref()) {
         Ok(loaded) => loaded,
         Err(message) => {
             eprintln!("{message}");
@@ -186,7 +186,7 @@ pub fn plan_command(
     contact: Option<&std::path::Path>,
 ) -> Result<(Value, bool), String> {
     validate_identity(identity).map_err(|reason| format!("identity `{identity}` is not a valid performedBy.customEntity: {reason}"))?;
-    let rules = crate::runtime::load_rules(rules)?;
+    let rules = crate::live_rules::load(rules)?;
     let contact = contact.map(read_contact_file).transpose()?;
     let contact = contact.as_ref();
     let text = std::fs::read_to_string(event).map_err(|e| format!("cannot read event file {}: {e}", event.display()))?;

@@ -6,6 +6,18 @@ use std::sync::{Arc, RwLock};
 
 use crate::rules::RuleSet;
 
+/// The rules an instance starts with: a YAML rules file (`RULES_FILE`, `--rules`), or the shipped
+/// default rules.
+pub fn load(rules_file: Option<&std::path::Path>) -> Result<RuleSet, String> {
+    match rules_file {
+        None => Ok(RuleSet::default_rules()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("rules file {}: cannot read it: {e}", path.display()))?;
+            RuleSet::from_yaml(&text, &path.display().to_string()).map_err(|e| e.to_string())
+        }
+    }
+}
+
 /// A version of the rules with what is derived from it.
 #[derive(Debug)]
 pub struct Rules {

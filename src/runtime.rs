@@ -15,20 +15,8 @@ use crate::config::Config;
 use crate::contacts::sdk::SdkContacts;
 use crate::customers::sdk::SdkProfiles;
 use crate::handler::{App, Invocation};
-use crate::rules::RuleSet;
 use crate::telemetry::emf::{Emf, InvocationFacts};
 use crate::telemetry::store::Counted;
-
-/// Reads a YAML rules file, or gives the shipped default rules.
-pub fn load_rules(rules_file: Option<&std::path::Path>) -> Result<RuleSet, String> {
-    match rules_file {
-        None => Ok(RuleSet::default_rules()),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("rules file {}: cannot read it: {e}", path.display()))?;
-            RuleSet::from_yaml(&text, &path.display().to_string()).map_err(|e| e.to_string())
-        }
-    }
-}
 
 /// The app as Lambda runs it: the SDK adapters (the Cases calls of events paced at the instance's
 /// share of the quotas), and the coordination store when `CLAIMS_TABLE` is set.
@@ -38,7 +26,7 @@ pub type LambdaApp = App<Paced<SdkCases>, SdkProfiles, Counted<Option<DynamoClai
 pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, String> {
     let config = Config::from_env(|name| std::env::var(name).ok())
         .map_err(|problems| format!("the configuration is invalid:\n  - {}", problems.join("\n  - ")))?;
-    let rules = load_rules(config.rules_file.as_deref())?;
+    let rules = crate::live_rules::load(config.rules_file.as_deref())?;
     if let (Some((rule, at)), None) = (rules.keeping_one(), &config.claims_table) {
         return Err(format!(
             "rule `{rule}`, at `{at}`: `mode: keep-one` needs the coordination store, which holds which item is kept: set CLAIMS_TABLE"
