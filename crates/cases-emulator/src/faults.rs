@@ -8,6 +8,10 @@
 //!    (its count is decremented);
 //! 4. if quotas are enforced, the operation's token bucket (governor) must have a token,
 //!    otherwise 429 ThrottlingException.
+//!
+//! Counts, rules and buckets are keyed by [`Operation`]; fault rules name it as text
+//! (`"CreateCase"`, or `"*"` for every operation), and an unknown name is refused when the rule
+//! is read.
 
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
@@ -20,21 +24,23 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::error::{ApiError, ErrorKind};
+use crate::operation::{Operation, UnknownOperation};
 use crate::wait::{WaitTimeout, wait_until};
 
 /// One fault rule.
 ///
 /// JSON form (admin API): `{"operation":"CreateCase","error":"ThrottlingException","count":3}`,
-/// `{"operation":"*","latencyMs":300}`. `operation` is an API operation name (`CreateCase`,
-/// `SearchProfiles`, `CreateProfile`, `GetProfilesDomain`) or `*` for every operation. On the
-/// Customer Profiles operations the error is rendered in that API's shape (see
-/// `wire::profiles::error_code`: ValidationException → BadRequestException, …). With `error` set, the next `count` matching calls fail (every call
-/// until cleared when `count` is absent). `latencyMs` delays matching calls (for `count` calls
-/// when given, else until cleared).
+/// `{"operation":"*","latencyMs":300}`. `operation` is an [`Operation`] name (`CreateCase`,
+/// `SearchProfiles`, `CreateProfile`, `GetProfilesDomain`, `DescribeContact`, …; ASCII case
+/// ignored) or `*` for every operation; any other name is an error. On the Customer Profiles
+/// and Amazon Connect operations the error is rendered in that API's shape (see
+/// `wire::profiles::error_code`: ValidationException → BadRequestException, …). With `error`
+/// set, the next `count` matching calls fail (every call until cleared when `count` is absent).
+/// `latencyMs` delays matching calls (for `count` calls when given, else until cleared).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fault {
-    pub operation: String,
+    pub operation: Operations,
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de_error_kind")]
     pub error: Option<ErrorKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,20 +64,118 @@ fn de_error_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ErrorK
     }
 }
 
+/// The operations a fault rule applies to: `"*"` (every one) or one [`Operation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operations {
+    Any,
+    Only(Operation),
+}
+
+impl Operations {
+    /// Whether the rule applies to `op`.
+    pub fn includes(self, op: Operation) -> bool {
+        match self {
+            Operations::Any => true,
+            Operations::Only(o) => o == op,
+        }
+    }
+}
+
+impl std::str::FromStr for Operations {
+    type Err = UnknownOperation;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "*" { Ok(Operations::Any) } else { s.parse().map(Operations::Only) }
+    }
+}
+
+impl std::fmt::Display for Operations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Operations::Any => f.write_str("*"),
+            Operations::Only(op) => f.write_str(op.as_str()),
+        }
+    }
+}
+
+impl From<Operation> for Operations {
+    fn from(op: Operation) -> Self {
+        Operations::Only(op)
+    }
+}
+
+impl Serialize for Operations {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Operations::Any => s.serialize_str("*"),
+            Operations::Only(op) => op.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Operations {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What the [`Fault`] constructors accept as the operation: its name (`"CreateCase"`, `"*"`),
+/// an [`Operation`] or [`Operations`].
+pub trait IntoOperations {
+    /// # Panics
+    /// On a name that is neither `*` nor an [`Operation`]'s: such a rule would match nothing,
+    /// and the test that set it would pass for the wrong reason.
+    fn into_operations(self) -> Operations;
+}
+
+impl IntoOperations for Operations {
+    fn into_operations(self) -> Operations {
+        self
+    }
+}
+
+impl IntoOperations for Operation {
+    fn into_operations(self) -> Operations {
+        Operations::Only(self)
+    }
+}
+
+impl IntoOperations for &str {
+    fn into_operations(self) -> Operations {
+        self.parse().unwrap_or_else(|e: UnknownOperation| panic!("fault rule: {e}"))
+    }
+}
+
+impl IntoOperations for String {
+    fn into_operations(self) -> Operations {
+        self.as_str().into_operations()
+    }
+}
+
 impl Fault {
     /// The next `count` calls of `operation` (`"*"`: any) fail with `error`.
-    pub fn error(operation: impl Into<String>, error: ErrorKind, count: u32) -> Self {
-        Fault { operation: operation.into(), error: Some(error), count: Some(count), latency_ms: None, message: None }
+    /// Panics on an unknown operation name (see [`IntoOperations`]).
+    pub fn error(operation: impl IntoOperations, error: ErrorKind, count: u32) -> Self {
+        Fault { operation: operation.into_operations(), error: Some(error), count: Some(count), latency_ms: None, message: None }
     }
 
     /// Every call of `operation` fails with `error` until the faults are cleared.
-    pub fn error_always(operation: impl Into<String>, error: ErrorKind) -> Self {
-        Fault { operation: operation.into(), error: Some(error), count: None, latency_ms: None, message: None }
+    /// Panics on an unknown operation name (see [`IntoOperations`]).
+    pub fn error_always(operation: impl IntoOperations, error: ErrorKind) -> Self {
+        Fault { operation: operation.into_operations(), error: Some(error), count: None, latency_ms: None, message: None }
     }
 
     /// Calls of `operation` (`"*"`: any) are delayed by `latency` until the faults are cleared.
-    pub fn latency(operation: impl Into<String>, latency: Duration) -> Self {
-        Fault { operation: operation.into(), error: None, count: None, latency_ms: Some(latency.as_millis() as u64), message: None }
+    /// Panics on an unknown operation name (see [`IntoOperations`]).
+    pub fn latency(operation: impl IntoOperations, latency: Duration) -> Self {
+        Fault {
+            operation: operation.into_operations(),
+            error: None,
+            count: None,
+            latency_ms: Some(latency.as_millis() as u64),
+            message: None,
+        }
     }
 
     /// Sets the error message.
@@ -79,47 +183,30 @@ impl Fault {
         self.message = Some(message.into());
         self
     }
-
-    fn matches(&self, op: &str) -> bool {
-        self.operation == "*" || self.operation.eq_ignore_ascii_case(op)
-    }
 }
 
-/// (operation, replenish per second, burst) of the enforced quotas; others use [`DEFAULT_QUOTA`].
-/// The Customer Profiles operations are counted as `SearchProfiles`, `CreateProfile` and
-/// `GetProfilesDomain`; their published quotas were not found, so SearchProfiles and
-/// CreateProfile use 10/s burst 10 (an assumption) and GetProfilesDomain the default.
-pub const QUOTAS: [(&str, u32, u32); 8] = [
-    ("CreateCase", 2, 10),
-    ("UpdateCase", 2, 2),
-    ("GetCase", 4, 10),
-    ("CreateRelatedItem", 2, 10),
-    ("SearchCases", 4, 10),
-    ("BatchGetField", 8, 10),
-    ("SearchProfiles", 10, 10),
-    ("CreateProfile", 10, 10),
-];
-
-/// (replenish per second, burst) of every other operation.
-pub const DEFAULT_QUOTA: (u32, u32) = (50, 100);
-
-fn limiter(rate: u32, burst: u32) -> Arc<DefaultDirectRateLimiter> {
+/// The token bucket of `op`'s rate quota (see [`Operation::quota`]).
+fn limiter(op: Operation) -> Arc<DefaultDirectRateLimiter> {
+    let quota = op.quota();
     let nz = |n: u32| NonZeroU32::new(n.max(1)).expect("non-zero");
-    Arc::new(RateLimiter::direct(Quota::per_second(nz(rate)).allow_burst(nz(burst))))
+    Arc::new(RateLimiter::direct(Quota::per_second(nz(quota.per_second)).allow_burst(nz(quota.burst))))
 }
 
 /// Fault rules, quota state and call counters (shared by all requests).
 pub struct Faults {
     rules: Mutex<Vec<Fault>>,
     quotas: AtomicBool,
-    limiters: Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
+    limiters: Mutex<HashMap<Operation, Arc<DefaultDirectRateLimiter>>>,
     /// Per-operation call counts; waiters are woken on each call.
-    calls: watch::Sender<BTreeMap<String, u64>>,
+    calls: watch::Sender<BTreeMap<Operation, u64>>,
 }
 
-/// The count of `operation` in `calls` (`"*"`: of every operation).
-pub fn count_of(calls: &BTreeMap<String, u64>, operation: &str) -> u64 {
-    if operation == "*" { calls.values().sum() } else { calls.get(operation).copied().unwrap_or(0) }
+/// The count of `operations` in `calls`.
+fn count_of(calls: &BTreeMap<Operation, u64>, operations: Operations) -> u64 {
+    match operations {
+        Operations::Any => calls.values().sum(),
+        Operations::Only(op) => calls.get(&op).copied().unwrap_or(0),
+    }
 }
 
 impl Faults {
@@ -157,14 +244,14 @@ impl Faults {
         self.quotas.load(Ordering::SeqCst)
     }
 
-    /// Per-operation request counts.
+    /// Per-operation request counts, by operation name.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        self.calls.borrow().clone()
+        self.calls.borrow().iter().map(|(op, n)| (op.as_str().to_string(), *n)).collect()
     }
 
     /// The request count of `operation` (`"*"`: of all operations).
     pub fn call_count(&self, operation: &str) -> u64 {
-        count_of(&self.calls.borrow(), operation)
+        operation.parse().map_or(0, |ops| count_of(&self.calls.borrow(), ops))
     }
 
     pub fn reset_calls(&self) {
@@ -174,18 +261,27 @@ impl Faults {
     /// Resolves as soon as `operation` (`"*"`: all operations together) has been called `count`
     /// times since the counts were last reset, or fails after `timeout`.
     pub async fn wait_for_calls(&self, operation: &str, count: u64, timeout: Duration) -> Result<(), WaitTimeout> {
+        // An unknown name is never called: the wait times out, as it always did.
+        let operations = operation.parse::<Operations>().ok();
+        let seen = |calls: &BTreeMap<Operation, u64>| operations.map_or(0, |ops| count_of(calls, ops));
         let what = || format!("{count} {operation} calls");
-        wait_until(self.calls.subscribe(), |calls| count_of(calls, operation), count, timeout, what).await
+        wait_until(self.calls.subscribe(), seen, count, timeout, what).await
+    }
+
+    /// [`Faults::wait_for_calls`] for operations already read.
+    pub async fn wait_for(&self, operations: Operations, count: u64, timeout: Duration) -> Result<(), WaitTimeout> {
+        let what = || format!("{count} {operations} calls");
+        wait_until(self.calls.subscribe(), |calls| count_of(calls, operations), count, timeout, what).await
     }
 
     /// Counts the call, then returns the latency to add and the error to answer with, if any.
-    pub fn before(&self, op: &str) -> (Duration, Option<ApiError>) {
-        self.calls.send_modify(|calls| *calls.entry(op.to_string()).or_default() += 1);
+    pub fn before(&self, op: Operation) -> (Duration, Option<ApiError>) {
+        self.calls.send_modify(|calls| *calls.entry(op).or_default() += 1);
         let mut latency = Duration::ZERO;
         let mut error = None;
         {
             let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
-            for r in rules.iter_mut().filter(|r| r.matches(op)) {
+            for r in rules.iter_mut().filter(|r| r.operation.includes(op)) {
                 if r.count == Some(0) {
                     continue;
                 }
@@ -208,12 +304,7 @@ impl Faults {
         if error.is_none() && self.quotas_enabled() {
             let lim = {
                 let mut map = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
-                map.entry(op.to_string())
-                    .or_insert_with(|| {
-                        let (rate, burst) = QUOTAS.iter().find(|(o, _, _)| *o == op).map(|(_, r, b)| (*r, *b)).unwrap_or(DEFAULT_QUOTA);
-                        limiter(rate, burst)
-                    })
-                    .clone()
+                map.entry(op).or_insert_with(|| limiter(op)).clone()
             };
             if lim.check().is_err() {
                 error = Some(ApiError::throttling(format!("Rate exceeded for {op}")));
@@ -231,10 +322,10 @@ mod tests {
     fn counted_faults_expire() {
         let f = Faults::new(false);
         f.inject(Fault::error("CreateCase", ErrorKind::ThrottlingException, 2));
-        assert!(f.before("GetCase").1.is_none());
-        assert_eq!(f.before("CreateCase").1.unwrap().kind, ErrorKind::ThrottlingException);
-        assert!(f.before("CreateCase").1.is_some());
-        assert!(f.before("CreateCase").1.is_none());
+        assert!(f.before(Operation::GetCase).1.is_none());
+        assert_eq!(f.before(Operation::CreateCase).1.unwrap().kind, ErrorKind::ThrottlingException);
+        assert!(f.before(Operation::CreateCase).1.is_some());
+        assert!(f.before(Operation::CreateCase).1.is_none());
         assert!(f.list().is_empty());
         assert_eq!(f.calls()["CreateCase"], 3);
         assert_eq!(f.call_count("CreateCase"), 3);
@@ -249,9 +340,9 @@ mod tests {
             let f = f.clone();
             tokio::spawn(async move { f.wait_for_calls("CreateCase", 2, Duration::from_secs(60)).await })
         };
-        f.before("CreateCase");
-        f.before("GetCase");
-        f.before("CreateCase");
+        f.before(Operation::CreateCase);
+        f.before(Operation::GetCase);
+        f.before(Operation::CreateCase);
         waiter.await.unwrap().unwrap();
         f.wait_for_calls("*", 3, Duration::ZERO).await.unwrap();
         let err = f.wait_for_calls("GetCase", 2, Duration::from_millis(10)).await.unwrap_err();
@@ -265,24 +356,24 @@ mod tests {
         let f = Faults::new(false);
         f.inject(Fault::latency("*", Duration::from_millis(5)));
         f.inject(Fault::error_always("*", ErrorKind::InternalServerException));
-        let (lat, err) = f.before("SearchCases");
+        let (lat, err) = f.before(Operation::SearchCases);
         assert_eq!(lat, Duration::from_millis(5));
         assert_eq!(err.unwrap().kind.status(), 500);
         f.clear();
-        assert!(f.before("SearchCases").1.is_none());
+        assert!(f.before(Operation::SearchCases).1.is_none());
     }
 
     #[test]
     fn quotas_throttle_after_burst() {
         let f = Faults::new(true);
         let started = std::time::Instant::now();
-        let throttled = (0..5).filter(|_| f.before("UpdateCase").1.is_some()).count();
+        let throttled = (0..5).filter(|_| f.before(Operation::UpdateCase).1.is_some()).count();
         // UpdateCase: burst 2, then 2 per second; a slow loop earns the tokens of its duration
         let replenished = (started.elapsed().as_secs_f64() * 2.0).ceil() as usize;
         assert!(throttled >= 5usize.saturating_sub(2 + replenished), "{throttled} throttled, {replenished} replenished");
         assert!(throttled <= 3, "the burst of 2 passes: {throttled}");
         f.set_quotas(false);
-        assert!(f.before("UpdateCase").1.is_none());
+        assert!(f.before(Operation::UpdateCase).1.is_none());
     }
 
     #[test]
@@ -290,5 +381,17 @@ mod tests {
         let f: Fault = serde_json::from_str(r#"{"operation":"CreateCase","error":"Throttling","count":3}"#).unwrap();
         assert_eq!(f, Fault::error("CreateCase", ErrorKind::ThrottlingException, 3));
         assert!(serde_json::from_str::<Fault>(r#"{"operation":"x","error":"Nope"}"#).is_err());
+        let unknown = serde_json::from_str::<Fault>(r#"{"operation":"CreateCases","error":"Throttling"}"#).unwrap_err().to_string();
+        assert!(unknown.contains("unknown operation \"CreateCases\""), "{unknown}");
+        let f: Fault = serde_json::from_str(r#"{"operation":"createcase","latencyMs":5}"#).unwrap();
+        assert_eq!(f.operation, Operations::Only(Operation::CreateCase), "case is ignored");
+        assert_eq!(serde_json::to_value(Fault::latency("*", Duration::from_millis(5))).unwrap()["operation"], "*");
+        assert_eq!(serde_json::to_value(&f).unwrap()["operation"], "CreateCase");
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown operation \"SearchCase\"")]
+    fn a_misspelt_operation_in_code_fails_loudly() {
+        Fault::error("SearchCase", ErrorKind::ThrottlingException, 1);
     }
 }

@@ -121,9 +121,11 @@ async fn the_calls_endpoint_waits_for_a_count() {
     let r = request(&base, "GET", "/_emulator/calls?atLeast=2", None).await;
     assert_eq!(r.json()["reached"], true);
     assert!(request(&base, "GET", "/_emulator/calls", None).await.json().get("reached").is_none());
-    for bad in ["atLeast=two", "waitMs=-1", "waitMs=300001", "operation="] {
+    for bad in ["atLeast=two", "waitMs=-1", "waitMs=300001", "operation=", "operation=GetDomains"] {
         assert_eq!(request(&base, "GET", &format!("/_emulator/calls?{bad}"), None).await.status, 400, "{bad}");
     }
+    let unknown = request(&base, "GET", "/_emulator/calls?operation=GetDomains&waitMs=60000", None).await;
+    assert!(unknown.body.contains(r#"unknown operation \"GetDomains\"; expected one of"#), "{}", unknown.body);
 }
 
 #[tokio::test]

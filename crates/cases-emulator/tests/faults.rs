@@ -160,6 +160,16 @@ async fn admin_api() {
 
     let bad = request(&base, "POST", "/_emulator/faults", Some(r#"{"operation":"CreateCase","error":"Nope"}"#)).await;
     assert_eq!(bad.status, 400);
+    // an operation the service does not have: refused, not a rule that matches nothing
+    for body in [
+        r#"{"operation":"CreateCases","error":"ThrottlingException"}"#,
+        r#"[{"operation":"*","latencyMs":1},{"operation":"Nope","latencyMs":1}]"#,
+    ] {
+        let bad = request(&base, "POST", "/_emulator/faults", Some(body)).await;
+        assert_eq!(bad.status, 400, "{body}: {}", bad.body);
+        assert!(bad.body.contains("unknown operation") && bad.body.contains("expected one of CreateDomain"), "{}", bad.body);
+    }
+    assert!(request(&base, "GET", "/_emulator/faults", None).await.json()["faults"].as_array().unwrap().is_empty(), "nothing added");
     request(&base, "POST", "/_emulator/faults", Some(r#"{"operation":"*","latencyMs":1}"#)).await;
     assert_eq!(request(&base, "GET", "/_emulator/faults", None).await.json()["faults"].as_array().unwrap().len(), 1);
     assert_eq!(request(&base, "DELETE", "/_emulator/faults", None).await.status, 200);

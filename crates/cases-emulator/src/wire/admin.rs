@@ -33,7 +33,7 @@ use serde_json::{Value as Json, json};
 use super::App;
 use super::errors::{json_response, raw_error_response};
 use super::routes::Query;
-use crate::faults::Fault;
+use crate::faults::{Fault, Operations};
 use crate::state::MAX_SEARCH_LAG;
 use crate::util::{format_ts, parse_ts};
 
@@ -83,8 +83,8 @@ pub fn search_lag_request(v: &Json) -> Result<Duration, String> {
 }
 
 /// The query of `GET /_emulator/calls`: None without any of its parameters (plain counts).
-/// Returns (operation, at least, wait).
-pub fn calls_query(q: &Query) -> Result<Option<(String, u64, Duration)>, String> {
+/// Returns (operations, at least, wait); an operation name the service does not have is an error.
+pub fn calls_query(q: &Query) -> Result<Option<(Operations, u64, Duration)>, String> {
     let (op, at_least, wait) = (q.get("operation"), q.get("atLeast"), q.get("waitMs"));
     if op.is_none() && at_least.is_none() && wait.is_none() {
         return Ok(None);
@@ -101,7 +101,8 @@ pub fn calls_query(q: &Query) -> Result<Option<(String, u64, Duration)>, String>
     if op.is_empty() {
         return Err("operation: must not be empty (\"*\" counts every operation)".into());
     }
-    Ok(Some((op.to_string(), at_least, wait)))
+    let op = op.parse::<Operations>().map_err(|e| format!("operation: {e}"))?;
+    Ok(Some((op, at_least, wait)))
 }
 
 /// Handles `/_emulator/{segs…}`.
@@ -188,7 +189,7 @@ pub async fn handle(app: &App, method: &Method, segs: &[String], query: &Query, 
         ("GET", ["calls"]) => match calls_query(query) {
             Ok(None) => ok(json!(app.faults.calls())),
             Ok(Some((op, at_least, wait))) => {
-                let reached = app.faults.wait_for_calls(&op, at_least, wait).await.is_ok();
+                let reached = app.faults.wait_for(op, at_least, wait).await.is_ok();
                 let mut counts = json!(app.faults.calls());
                 counts["reached"] = json!(reached);
                 ok(counts)
@@ -232,6 +233,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+    use crate::operation::Operation;
 
     #[test]
     fn clock_requests() {
@@ -264,9 +266,11 @@ mod tests {
         assert_eq!(calls_query(&Query::parse(None)), Ok(None));
         assert_eq!(
             calls_query(&Query::parse(Some("operation=CreateCase&atLeast=3&waitMs=500"))),
-            Ok(Some(("CreateCase".into(), 3, Duration::from_millis(500))))
+            Ok(Some((Operations::Only(Operation::CreateCase), 3, Duration::from_millis(500))))
         );
-        assert_eq!(calls_query(&Query::parse(Some("waitMs=10"))), Ok(Some(("*".into(), 1, Duration::from_millis(10)))));
+        assert_eq!(calls_query(&Query::parse(Some("waitMs=10"))), Ok(Some((Operations::Any, 1, Duration::from_millis(10)))));
+        let unknown = calls_query(&Query::parse(Some("operation=CreateCases"))).unwrap_err();
+        assert!(unknown.starts_with("operation: unknown operation \"CreateCases\""), "{unknown}");
         assert!(calls_query(&Query::parse(Some("atLeast=x"))).is_err());
         assert!(calls_query(&Query::parse(Some("waitMs=300001"))).is_err());
         assert!(calls_query(&Query::parse(Some("operation="))).is_err());

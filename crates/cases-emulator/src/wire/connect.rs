@@ -17,16 +17,17 @@ use serde_json::{Value as Json, json};
 
 use super::errors::raw_error_response;
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::operation::Operation;
 use crate::state::Backend;
 use crate::util::parse_ts;
 use crate::validate as v;
 
 /// The operation for an Amazon Connect request, or None.
-pub fn route(method: &Method, segs: &[String]) -> Option<&'static str> {
+pub fn route(method: &Method, segs: &[String]) -> Option<Operation> {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     Some(match (method.as_str(), s.as_slice()) {
-        ("GET", ["contacts", _, _]) => "DescribeContact",
-        ("GET", ["contact", "attributes", _, _]) => "GetContactAttributes",
+        ("GET", ["contacts", _, _]) => Operation::DescribeContact,
+        ("GET", ["contact", "attributes", _, _]) => Operation::GetContactAttributes,
         _ => return None,
     })
 }
@@ -74,19 +75,19 @@ fn epoch_timestamps(value: Json) -> Json {
 }
 
 /// Runs Amazon Connect operation `op` (see [`route`]).
-pub fn dispatch(b: &Backend, op: &str, segs: &[String]) -> ApiResult<Json> {
+pub fn dispatch(b: &Backend, op: Operation, segs: &[String]) -> ApiResult<Json> {
     let (instance, contact) = match segs {
         [_, instance, contact] | [_, _, instance, contact] => (instance.as_str(), contact.as_str()),
         _ => return Err(ApiError::internal(format!("operation {op} is routed without its labels"))),
     };
     v::length(instance, "InstanceId", 1, 100)?;
     match op {
-        "DescribeContact" => {
+        Operation::DescribeContact => {
             v::length(contact, "ContactId", 1, 256)?;
             let described = b.read(|s| s.describe_contact(instance, contact))?;
             Ok(json!({ "Contact": epoch_timestamps(Json::Object(described)) }))
         }
-        "GetContactAttributes" => {
+        Operation::GetContactAttributes => {
             v::length(contact, "InitialContactId", 1, 256)?;
             let attributes = b.read(|s| s.contact_attributes(instance, contact))?;
             Ok(json!({ "Attributes": attributes }))
@@ -102,8 +103,8 @@ mod tests {
 
     #[test]
     fn routes_and_error_codes() {
-        assert_eq!(route(&Method::GET, &split_path("/contacts/i-1/c-1")), Some("DescribeContact"));
-        assert_eq!(route(&Method::GET, &split_path("/contact/attributes/i-1/c-1")), Some("GetContactAttributes"));
+        assert_eq!(route(&Method::GET, &split_path("/contacts/i-1/c-1")), Some(Operation::DescribeContact));
+        assert_eq!(route(&Method::GET, &split_path("/contact/attributes/i-1/c-1")), Some(Operation::GetContactAttributes));
         assert_eq!(route(&Method::POST, &split_path("/contacts/i-1/c-1")), None, "UpdateContact is not served");
         assert_eq!(route(&Method::GET, &split_path("/contacts/i-1")), None);
         assert_eq!(error_code(ErrorKind::ValidationException), ("InvalidRequestException", 400));

@@ -8,6 +8,7 @@ use super::input::*;
 use super::output;
 use super::routes::Query;
 use crate::error::{ApiError, ApiResult};
+use crate::operation::Operation;
 use crate::state::Backend;
 use crate::state::admin::{FieldInput, TemplateInput, TemplateUpdate};
 use crate::state::cases::{CreateCaseInput, RelatedItemInput, RelatedItemUpdate, SearchCasesInput};
@@ -217,34 +218,34 @@ fn event_bridge(cfg: &EventBridgeConfigurationIn) -> ApiResult<Json> {
 }
 
 /// Runs operation `op` (see `routes::route`).
-pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) -> ApiResult<Json> {
+pub fn dispatch(b: &Backend, op: Operation, segs: &[String], q: &Query, body: &[u8]) -> ApiResult<Json> {
     let empty = || Ok(json!({}));
     match op {
         // ---- domains --------------------------------------------------------------------
-        "CreateDomain" => {
+        Operation::CreateDomain => {
             let i: CreateDomainIn = parse_body(body)?;
             let name = v::req_name(&i.name, "name")?;
             let d = b.write(|s, now| s.create_domain(None, &name, now))?;
             Ok(json!({ "domainId": d.id, "domainArn": d.arn, "domainStatus": d.status }))
         }
-        "GetDomain" => {
+        Operation::GetDomain => {
             let d = label(segs, 1, "domainId")?;
             b.read(|s| s.domain(d).map(output::get_domain))
         }
-        "ListDomains" => {
+        Operation::ListDomains => {
             let max = v::max_results(query_int(q, "maxResults")?, "maxResults", 1, 10, 10)?;
             let offset = decode_token(q.get("nextToken"))?;
             let all: Vec<Json> = b.read(|s| Ok(s.domains.iter().map(output::domain_summary).collect()))?;
             let (items, next) = page(&all, offset, max);
             Ok(output::with_next(json!({ "domains": items }), next))
         }
-        "DeleteDomain" => {
+        Operation::DeleteDomain => {
             let d = label(segs, 1, "domainId")?;
             b.write(|s, _| s.delete_domain(d))?;
             empty()
         }
         // ---- fields ---------------------------------------------------------------------
-        "CreateField" => {
+        Operation::CreateField => {
             let d = label(segs, 1, "domainId")?;
             let i: CreateFieldIn = parse_body(body)?;
             let name = v::req_name(&i.name, "name")?;
@@ -258,7 +259,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let f = b.write(|s, now| s.create_field(d, None, input, now))?;
             Ok(json!({ "fieldId": f.id, "fieldArn": f.arn }))
         }
-        "UpdateField" => {
+        Operation::UpdateField => {
             let (d, f) = (label(segs, 1, "domainId")?, label(segs, 3, "fieldId")?);
             let i: UpdateFieldIn = parse_body(body)?;
             let name = i.name.as_ref().map(|_| v::req_name(&i.name, "name")).transpose()?;
@@ -267,12 +268,12 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             b.write(|s, now| s.update_field(d, f, name, description, attributes, now))?;
             empty()
         }
-        "DeleteField" => {
+        Operation::DeleteField => {
             let (d, f) = (label(segs, 1, "domainId")?, label(segs, 3, "fieldId")?);
             b.write(|s, now| s.delete_field(d, f, now))?;
             empty()
         }
-        "ListFields" => {
+        Operation::ListFields => {
             let d = label(segs, 1, "domainId")?;
             let max = v::max_results(query_int(q, "maxResults")?, "maxResults", 1, 100, 100)?;
             let offset = decode_token(q.get("nextToken"))?;
@@ -280,7 +281,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let (items, next) = page(&all, offset, max);
             Ok(output::with_next(json!({ "fields": items }), next))
         }
-        "BatchGetField" => {
+        Operation::BatchGetField => {
             let d = label(segs, 1, "domainId")?;
             let i: BatchGetFieldIn = parse_body(body)?;
             let ids = v::field_ids(v::required(&i.fields, "fields")?, "fields", 1, 50)?;
@@ -290,7 +291,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
                 "errors": missing.iter().map(|id| json!({ "id": id, "errorCode": "NotFound", "message": format!("Field {id} not found") })).collect::<Vec<_>>(),
             }))
         }
-        "BatchPutFieldOptions" => {
+        Operation::BatchPutFieldOptions => {
             let (d, f) = (label(segs, 1, "domainId")?, label(segs, 3, "fieldId")?);
             let i: BatchPutFieldOptionsIn = parse_body(body)?;
             let opts = field_options(v::required(&i.options, "options")?, "options")?;
@@ -299,7 +300,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
                 json!({ "errors": errors.iter().map(|(val, msg)| json!({ "message": msg, "errorCode": "InvalidOption", "value": val })).collect::<Vec<_>>() }),
             )
         }
-        "ListFieldOptions" => {
+        Operation::ListFieldOptions => {
             let (d, f) = (label(segs, 1, "domainId")?, label(segs, 3, "fieldId")?);
             let max = v::max_results(query_int(q, "maxResults")?, "maxResults", 1, 100, 100)?;
             let offset = decode_token(q.get("nextToken"))?;
@@ -310,7 +311,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             Ok(output::with_next(json!({ "options": items }), next))
         }
         // ---- templates ------------------------------------------------------------------
-        "CreateTemplate" => {
+        Operation::CreateTemplate => {
             let d = label(segs, 1, "domainId")?;
             let i: CreateTemplateIn = parse_body(body)?;
             let name = v::req_name(&i.name, "name")?;
@@ -328,11 +329,11 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let t = b.write(|s, now| s.create_template(d, None, input, now))?;
             Ok(json!({ "templateId": t.id, "templateArn": t.arn }))
         }
-        "GetTemplate" => {
+        Operation::GetTemplate => {
             let (d, t) = (label(segs, 1, "domainId")?, label(segs, 3, "templateId")?);
             b.read(|s| s.get_template(d, t).map(|t| output::get_template(&t)))
         }
-        "UpdateTemplate" => {
+        Operation::UpdateTemplate => {
             let (d, t) = (label(segs, 1, "domainId")?, label(segs, 3, "templateId")?);
             let i: CreateTemplateIn = parse_body(body)?;
             let name = i.name.as_ref().map(|_| v::req_name(&i.name, "name")).transpose()?;
@@ -343,12 +344,12 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             b.write(|s, now| s.update_template(d, t, u, now))?;
             empty()
         }
-        "DeleteTemplate" => {
+        Operation::DeleteTemplate => {
             let (d, t) = (label(segs, 1, "domainId")?, label(segs, 3, "templateId")?);
             b.write(|s, now| s.delete_template(d, t, now))?;
             empty()
         }
-        "ListTemplates" => {
+        Operation::ListTemplates => {
             let d = label(segs, 1, "domainId")?;
             let max = v::max_results(query_int(q, "maxResults")?, "maxResults", 1, 100, 100)?;
             let offset = decode_token(q.get("nextToken"))?;
@@ -366,16 +367,16 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let (items, next) = page(&all, offset, max);
             Ok(output::with_next(json!({ "templates": items }), next))
         }
-        "ListLayouts" => {
+        Operation::ListLayouts => {
             let d = label(segs, 1, "domainId")?;
             b.read(|s| s.domain(d).map(|_| json!({ "layouts": [] })))
         }
-        "ListCaseRules" => {
+        Operation::ListCaseRules => {
             let d = label(segs, 1, "domainId")?;
             b.read(|s| s.domain(d).map(|_| json!({ "caseRules": [] })))
         }
         // ---- cases ----------------------------------------------------------------------
-        "CreateCase" => {
+        Operation::CreateCase => {
             let d = label(segs, 1, "domainId")?;
             let i: CreateCaseIn = parse_body(body)?;
             let template_id = v::req_id(&i.template_id, "templateId")?;
@@ -387,7 +388,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let (id, arn) = b.write(|s, now| s.create_case(d, input, now))?;
             Ok(json!({ "caseId": id, "caseArn": arn }))
         }
-        "GetCase" => {
+        Operation::GetCase => {
             let (d, c) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?);
             let i: GetCaseIn = parse_body(body)?;
             let ids = v::field_ids(v::required(&i.fields, "fields")?, "fields", 1, 220)?;
@@ -395,7 +396,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let (template_id, fields, tags) = b.read(|s| s.get_case(d, c, &ids))?;
             Ok(json!({ "fields": fields, "templateId": template_id, "tags": tags }))
         }
-        "UpdateCase" => {
+        Operation::UpdateCase => {
             let (d, c) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?);
             let i: UpdateCaseIn = parse_body(body)?;
             let fields = v::field_values(v::required(&i.fields, "fields")?, "fields", 0, 220)?;
@@ -403,12 +404,12 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             b.write(|s, now| s.update_case(d, c, fields, performed_by, now))?;
             empty()
         }
-        "DeleteCase" => {
+        Operation::DeleteCase => {
             let (d, c) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?);
             b.write(|s, _| s.delete_case(d, c))?;
             empty()
         }
-        "SearchCases" => {
+        Operation::SearchCases => {
             let d = label(segs, 1, "domainId")?;
             let i: SearchCasesIn = parse_body(body)?;
             let max_results = v::max_results(i.max_results, "maxResults", 1, 100, 25)?;
@@ -427,7 +428,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             Ok(output::with_next(json!({ "cases": cases, "totalCount": total }), next))
         }
         // ---- related items --------------------------------------------------------------
-        "CreateRelatedItem" => {
+        Operation::CreateRelatedItem => {
             let (d, c) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?);
             let i: CreateRelatedItemIn = parse_body(body)?;
             let t = v::required(&i.item_type, "type")?;
@@ -447,7 +448,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let (id, arn) = b.write(|s, now| s.create_related_item(d, c, content, performed_by, now))?;
             Ok(json!({ "relatedItemId": id, "relatedItemArn": arn }))
         }
-        "UpdateRelatedItem" => {
+        Operation::UpdateRelatedItem => {
             let (d, c, r) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?, label(segs, 5, "relatedItemId")?);
             let i: UpdateRelatedItemIn = parse_body(body)?;
             let content = v::required(&i.content, "content")?;
@@ -477,12 +478,12 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             }
             Ok(out)
         }
-        "DeleteRelatedItem" => {
+        Operation::DeleteRelatedItem => {
             let (d, c, r) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?, label(segs, 5, "relatedItemId")?);
             b.write(|s, now| s.delete_related_item(d, c, r, now))?;
             empty()
         }
-        "SearchRelatedItems" => {
+        Operation::SearchRelatedItems => {
             let (d, c) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?);
             let i: SearchRelatedItemsIn = parse_body(body)?;
             let max = v::max_results(i.max_results, "maxResults", 1, 25, 25)?;
@@ -494,7 +495,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let items: Vec<Json> = items.iter().map(|x| output::related_item(x, false)).collect();
             Ok(output::with_next(json!({ "relatedItems": items }), next))
         }
-        "SearchAllRelatedItems" => {
+        Operation::SearchAllRelatedItems => {
             let d = label(segs, 1, "domainId")?;
             let i: SearchAllRelatedItemsIn = parse_body(body)?;
             let max = v::max_results(i.max_results, "maxResults", 1, 25, 25)?;
@@ -516,7 +517,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let items: Vec<Json> = items.iter().map(|x| output::related_item(x, true)).collect();
             Ok(output::with_next(json!({ "relatedItems": items }), next))
         }
-        "ListCasesForContact" => {
+        Operation::ListCasesForContact => {
             let d = label(segs, 1, "domainId")?;
             let i: ListCasesForContactIn = parse_body(body)?;
             let arn = v::req_id(&i.contact_arn, "contactArn")?;
@@ -528,7 +529,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             let cases: Vec<Json> = items.iter().map(|(c, t)| json!({ "caseId": c, "templateId": t })).collect();
             Ok(output::with_next(json!({ "cases": cases }), next))
         }
-        "GetCaseAuditEvents" => {
+        Operation::GetCaseAuditEvents => {
             let (d, c) = (label(segs, 1, "domainId")?, label(segs, 3, "caseId")?);
             let i: GetCaseAuditEventsIn = parse_body(body)?;
             let max = v::max_results(i.max_results, "maxResults", 1, 25, 25)?;
@@ -539,7 +540,7 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             Ok(output::with_next(json!({ "auditEvents": items }), next))
         }
         // ---- event configuration, tags --------------------------------------------------
-        "PutCaseEventConfiguration" => {
+        Operation::PutCaseEventConfiguration => {
             let d = label(segs, 1, "domainId")?;
             let i: PutCaseEventConfigurationIn = parse_body(body)?;
             let cfg = event_bridge(v::required(&i.event_bridge, "eventBridge")?)?;
@@ -559,20 +560,20 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             })?;
             empty()
         }
-        "GetCaseEventConfiguration" => {
+        Operation::GetCaseEventConfiguration => {
             let d = label(segs, 1, "domainId")?;
             let cfg = b.read(|s| s.get_case_event_configuration(d))?;
             Ok(json!({ "eventBridge": cfg }))
         }
-        "ListTagsForResource" | "TagResource" | "UntagResource" => {
+        Operation::ListTagsForResource | Operation::TagResource | Operation::UntagResource => {
             let arn = segs[1..].join("/");
             v::label(&arn, "arn")?;
             match op {
-                "ListTagsForResource" => {
+                Operation::ListTagsForResource => {
                     let tags = b.read(|s| s.list_tags(&arn))?;
                     Ok(json!({ "tags": tags }))
                 }
-                "TagResource" => {
+                Operation::TagResource => {
                     let i: TagResourceIn = parse_body(body)?;
                     let tags = v::mutable_tags(v::required(&i.tags, "tags")?, "tags")?;
                     b.write(|s, _| s.tag_resource(&arn, tags))?;

@@ -30,9 +30,9 @@ use axum::http::Response;
 use serde_json::json;
 
 use crate::faults::Faults;
+use crate::operation::Api;
 use crate::state::Backend;
 pub use admin_access::admin_hosts;
-use profiles::Api;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -71,9 +71,9 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
         return admin::handle(&app, &parts.method, &segs[1..], &query, &bytes, &request_id).await;
     }
     let query = routes::Query::parse(parts.uri.query());
-    let cases = || routes::route(&parts.method, &segs).map(|op| (Api::Cases, op));
-    let profiles = || profiles::route(&parts.method, &segs).map(|op| (Api::Profiles, op));
-    let connect = || connect::route(&parts.method, &segs).map(|op| (Api::Connect, op));
+    let cases = || routes::route(&parts.method, &segs);
+    let profiles = || profiles::route(&parts.method, &segs);
+    let connect = || connect::route(&parts.method, &segs);
     let signed = profiles::api_from_signature(&parts.headers, &query);
     let routed = match signed {
         Some(Api::Cases) => cases(),
@@ -81,13 +81,9 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
         Some(Api::Connect) => connect(),
         None => cases().or_else(profiles).or_else(connect),
     };
-    let Some((api, op)) = routed else {
+    let Some(op) = routed else {
         tracing::warn!(method = %parts.method, path = %parts.uri.path(), ?signed, "unknown operation");
-        let what = match signed {
-            Some(Api::Profiles) => "Customer Profiles",
-            Some(Api::Connect) => "Amazon Connect",
-            _ => "Cases",
-        };
+        let what = signed.unwrap_or(Api::Cases).title();
         let message = format!("No {what} API operation for {} {}", parts.method, parts.uri.path());
         let body = if matches!(signed, Some(Api::Profiles | Api::Connect)) {
             json!({ "Message": message })
@@ -101,6 +97,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
         tokio::time::sleep(latency).await;
     }
     let injected = fault.is_some();
+    let api = op.api();
     let result = match (fault, api) {
         (Some(e), _) => Err(e),
         (None, Api::Cases) => handlers::dispatch(&app.backend, op, &segs, &query, &bytes),
@@ -109,7 +106,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
     };
     match result {
         Ok(v) => {
-            tracing::info!(op, status = 200, request_id, "ok");
+            tracing::info!(op = op.as_str(), status = 200, request_id, "ok");
             errors::json_response(200, &v, &request_id)
         }
         Err(e) => {
@@ -124,7 +121,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response<Body> {
                     (status, name)
                 }
             };
-            tracing::info!(op, status, error = name, injected, message = %e.message, request_id, "error");
+            tracing::info!(op = op.as_str(), status, error = name, injected, message = %e.message, request_id, "error");
             match api {
                 Api::Cases => errors::error_response(&e, &request_id),
                 Api::Profiles => profiles::error_response(&e, &request_id),

@@ -22,21 +22,11 @@ use super::errors::raw_error_response;
 use super::handlers::parse_body;
 use super::routes::Query;
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::operation::{Api, Operation};
 use crate::state::Backend;
 use crate::state::profiles::{LogicalOperator, ProfileDomain, ProfileSearch, SearchKey};
 use crate::util::{decode_token, page, parse_ts};
 use crate::validate as v;
-
-/// Which AWS API a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
-    /// Amazon Connect Cases (SigV4 signing name `cases`).
-    Cases,
-    /// Amazon Connect Customer Profiles (SigV4 signing name `profile`).
-    Profiles,
-    /// Amazon Connect (SigV4 signing name `connect`): DescribeContact, GetContactAttributes.
-    Connect,
-}
 
 /// The API named by the SigV4 credential scope of the request (`Authorization: AWS4-HMAC-SHA256
 /// Credential=AKID/20260501/us-east-1/profile/aws4_request, …`, or a presigned
@@ -58,12 +48,12 @@ pub fn api_from_signature(headers: &HeaderMap, query: &Query) -> Option<Api> {
 }
 
 /// The operation (as counted) for a Customer Profiles request, or None.
-pub fn route(method: &Method, segs: &[String]) -> Option<&'static str> {
+pub fn route(method: &Method, segs: &[String]) -> Option<Operation> {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     Some(match (method.as_str(), s.as_slice()) {
-        ("POST", ["domains", _, "profiles", "search"]) => "SearchProfiles",
-        ("POST", ["domains", _, "profiles"]) => "CreateProfile",
-        ("GET", ["domains", _]) => "GetProfilesDomain",
+        ("POST", ["domains", _, "profiles", "search"]) => Operation::SearchProfiles,
+        ("POST", ["domains", _, "profiles"]) => Operation::CreateProfile,
+        ("GET", ["domains", _]) => Operation::GetProfilesDomain,
         _ => return None,
     })
 }
@@ -189,11 +179,11 @@ pub fn get_domain(d: &ProfileDomain) -> Json {
 }
 
 /// Runs Customer Profiles operation `op` (see [`route`]).
-pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) -> ApiResult<Json> {
+pub fn dispatch(b: &Backend, op: Operation, segs: &[String], q: &Query, body: &[u8]) -> ApiResult<Json> {
     let domain = segs.get(1).map(String::as_str).unwrap_or_default();
     v::profiles_name(domain, "DomainName")?;
     match op {
-        "SearchProfiles" => {
+        Operation::SearchProfiles => {
             let max = max_results(q)?;
             let offset = next_token(q)?;
             let search = search_input(body)?;
@@ -214,13 +204,13 @@ pub fn dispatch(b: &Backend, op: &str, segs: &[String], q: &Query, body: &[u8]) 
             }
             Ok(out)
         }
-        "CreateProfile" => {
+        Operation::CreateProfile => {
             let raw: serde_json::Map<String, Json> = parse_body(body)?;
             let profile = v::create_profile(&raw)?;
             let id = b.write(|s, _| s.create_profile(domain, None, profile))?;
             Ok(json!({ "ProfileId": id }))
         }
-        "GetProfilesDomain" => b.read(|s| s.profile_domain(domain).map(get_domain)),
+        Operation::GetProfilesDomain => b.read(|s| s.profile_domain(domain).map(get_domain)),
         other => Err(ApiError::internal(format!("operation {other} is routed but not implemented"))),
     }
 }
@@ -254,9 +244,9 @@ mod tests {
 
     #[test]
     fn routes_and_error_codes() {
-        assert_eq!(route(&Method::POST, &split_path("/domains/d/profiles/search")), Some("SearchProfiles"));
-        assert_eq!(route(&Method::POST, &split_path("/domains/d/profiles")), Some("CreateProfile"));
-        assert_eq!(route(&Method::GET, &split_path("/domains/d")), Some("GetProfilesDomain"));
+        assert_eq!(route(&Method::POST, &split_path("/domains/d/profiles/search")), Some(Operation::SearchProfiles));
+        assert_eq!(route(&Method::POST, &split_path("/domains/d/profiles")), Some(Operation::CreateProfile));
+        assert_eq!(route(&Method::GET, &split_path("/domains/d")), Some(Operation::GetProfilesDomain));
         assert_eq!(route(&Method::POST, &split_path("/domains/d")), None);
         assert_eq!(error_code(ErrorKind::ValidationException), ("BadRequestException", 400));
         assert_eq!(error_code(ErrorKind::ThrottlingException), ("ThrottlingException", 429));

@@ -1,4 +1,4 @@
-//! Request routing: (method, path) → operation name.
+//! Request routing: (method, path) → [`Operation`].
 //!
 //! The path is split on `/` first and every segment is percent-decoded afterwards, so labels
 //! that contain an encoded `/` (`/tags/arn%3Aaws%3Acases%3A…%2Fcase%2F…`) stay one segment.
@@ -7,6 +7,8 @@
 
 use axum::http::Method;
 use percent_encoding::percent_decode_str;
+
+use crate::operation::Operation;
 
 /// Splits a raw path into percent-decoded segments, ignoring the leading and a trailing `/`.
 pub fn split_path(path: &str) -> Vec<String> {
@@ -18,48 +20,49 @@ pub fn split_path(path: &str) -> Vec<String> {
     trimmed.split('/').map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect()
 }
 
-/// The operation for a request, or None. Labels are read by position by the handlers:
+/// The Cases operation for a request, or None. Labels are read by position by the handlers:
 /// `segs[1]` domain id (or the ARN for `/tags/{arn}`), `segs[3]` case/field/template id,
 /// `segs[5]` related item id.
-pub fn route(method: &Method, segs: &[String]) -> Option<&'static str> {
+pub fn route(method: &Method, segs: &[String]) -> Option<Operation> {
+    use Operation::*;
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = method.as_str();
     Some(match (m, s.as_slice()) {
-        ("POST", ["domains"]) => "CreateDomain",
-        ("POST", ["domains-list"]) => "ListDomains",
-        ("POST", ["domains", _]) => "GetDomain",
-        ("DELETE", ["domains", _]) => "DeleteDomain",
-        ("POST", ["domains", _, "fields"]) => "CreateField",
-        ("POST", ["domains", _, "fields-list"]) => "ListFields",
-        ("POST", ["domains", _, "fields-batch"]) => "BatchGetField",
-        ("PUT", ["domains", _, "fields", _]) => "UpdateField",
-        ("DELETE", ["domains", _, "fields", _]) => "DeleteField",
-        ("PUT", ["domains", _, "fields", _, "options"]) => "BatchPutFieldOptions",
-        ("POST", ["domains", _, "fields", _, "options-list"]) => "ListFieldOptions",
-        ("POST", ["domains", _, "templates"]) => "CreateTemplate",
-        ("POST", ["domains", _, "templates-list"]) => "ListTemplates",
-        ("POST", ["domains", _, "templates", _]) => "GetTemplate",
-        ("PUT", ["domains", _, "templates", _]) => "UpdateTemplate",
-        ("DELETE", ["domains", _, "templates", _]) => "DeleteTemplate",
-        ("POST", ["domains", _, "layouts-list"]) => "ListLayouts",
-        ("POST", ["domains", _, "rules-list"]) => "ListCaseRules",
-        ("POST", ["domains", _, "cases"]) => "CreateCase",
-        ("POST", ["domains", _, "cases-search"]) => "SearchCases",
-        ("POST", ["domains", _, "cases", _]) => "GetCase",
-        ("PUT", ["domains", _, "cases", _]) => "UpdateCase",
-        ("DELETE", ["domains", _, "cases", _]) => "DeleteCase",
-        ("POST", ["domains", _, "cases", _, "related-items"]) => "CreateRelatedItem",
-        ("POST", ["domains", _, "cases", _, "related-items-search"]) => "SearchRelatedItems",
-        ("PUT", ["domains", _, "cases", _, "related-items", _]) => "UpdateRelatedItem",
-        ("DELETE", ["domains", _, "cases", _, "related-items", _]) => "DeleteRelatedItem",
-        ("POST", ["domains", _, "cases", _, "audit-history"]) => "GetCaseAuditEvents",
-        ("POST", ["domains", _, "list-cases-for-contact"]) => "ListCasesForContact",
-        ("POST", ["domains", _, "related-items-search"]) => "SearchAllRelatedItems",
-        ("POST", ["domains", _, "case-event-configuration"]) => "GetCaseEventConfiguration",
-        ("PUT", ["domains", _, "case-event-configuration"]) => "PutCaseEventConfiguration",
-        ("GET", ["tags", _, ..]) => "ListTagsForResource",
-        ("POST", ["tags", _, ..]) => "TagResource",
-        ("DELETE", ["tags", _, ..]) => "UntagResource",
+        ("POST", ["domains"]) => CreateDomain,
+        ("POST", ["domains-list"]) => ListDomains,
+        ("POST", ["domains", _]) => GetDomain,
+        ("DELETE", ["domains", _]) => DeleteDomain,
+        ("POST", ["domains", _, "fields"]) => CreateField,
+        ("POST", ["domains", _, "fields-list"]) => ListFields,
+        ("POST", ["domains", _, "fields-batch"]) => BatchGetField,
+        ("PUT", ["domains", _, "fields", _]) => UpdateField,
+        ("DELETE", ["domains", _, "fields", _]) => DeleteField,
+        ("PUT", ["domains", _, "fields", _, "options"]) => BatchPutFieldOptions,
+        ("POST", ["domains", _, "fields", _, "options-list"]) => ListFieldOptions,
+        ("POST", ["domains", _, "templates"]) => CreateTemplate,
+        ("POST", ["domains", _, "templates-list"]) => ListTemplates,
+        ("POST", ["domains", _, "templates", _]) => GetTemplate,
+        ("PUT", ["domains", _, "templates", _]) => UpdateTemplate,
+        ("DELETE", ["domains", _, "templates", _]) => DeleteTemplate,
+        ("POST", ["domains", _, "layouts-list"]) => ListLayouts,
+        ("POST", ["domains", _, "rules-list"]) => ListCaseRules,
+        ("POST", ["domains", _, "cases"]) => CreateCase,
+        ("POST", ["domains", _, "cases-search"]) => SearchCases,
+        ("POST", ["domains", _, "cases", _]) => GetCase,
+        ("PUT", ["domains", _, "cases", _]) => UpdateCase,
+        ("DELETE", ["domains", _, "cases", _]) => DeleteCase,
+        ("POST", ["domains", _, "cases", _, "related-items"]) => CreateRelatedItem,
+        ("POST", ["domains", _, "cases", _, "related-items-search"]) => SearchRelatedItems,
+        ("PUT", ["domains", _, "cases", _, "related-items", _]) => UpdateRelatedItem,
+        ("DELETE", ["domains", _, "cases", _, "related-items", _]) => DeleteRelatedItem,
+        ("POST", ["domains", _, "cases", _, "audit-history"]) => GetCaseAuditEvents,
+        ("POST", ["domains", _, "list-cases-for-contact"]) => ListCasesForContact,
+        ("POST", ["domains", _, "related-items-search"]) => SearchAllRelatedItems,
+        ("POST", ["domains", _, "case-event-configuration"]) => GetCaseEventConfiguration,
+        ("PUT", ["domains", _, "case-event-configuration"]) => PutCaseEventConfiguration,
+        ("GET", ["tags", _, ..]) => ListTagsForResource,
+        ("POST", ["tags", _, ..]) => TagResource,
+        ("DELETE", ["tags", _, ..]) => UntagResource,
         _ => return None,
     })
 }
@@ -102,15 +105,15 @@ mod tests {
     fn segments_are_decoded_after_splitting() {
         let s = split_path("/tags/arn%3Aaws%3Acases%3Aus-east-1%3A1%3Adomain%2Fd%2Fcase%2Fc");
         assert_eq!(s, ["tags", "arn:aws:cases:us-east-1:1:domain/d/case/c"]);
-        assert_eq!(route(&Method::GET, &s), Some("ListTagsForResource"));
+        assert_eq!(route(&Method::GET, &s), Some(Operation::ListTagsForResource));
         let s = split_path("/domains/d/cases/c/related-items/");
-        assert_eq!(route(&Method::POST, &s), Some("CreateRelatedItem"));
+        assert_eq!(route(&Method::POST, &s), Some(Operation::CreateRelatedItem));
         let s = split_path("/domains/d/cases/c/related-items");
-        assert_eq!(route(&Method::POST, &s), Some("CreateRelatedItem"));
-        assert_eq!(route(&Method::POST, &split_path("/domains/d/rules-list/")), Some("ListCaseRules"));
-        assert_eq!(route(&Method::POST, &split_path("/domains/d%20x/cases/c")), Some("GetCase"));
+        assert_eq!(route(&Method::POST, &s), Some(Operation::CreateRelatedItem));
+        assert_eq!(route(&Method::POST, &split_path("/domains/d/rules-list/")), Some(Operation::ListCaseRules));
+        assert_eq!(route(&Method::POST, &split_path("/domains/d%20x/cases/c")), Some(Operation::GetCase));
         assert_eq!(split_path("/domains/d%20x")[1], "d x");
-        assert_eq!(route(&Method::PUT, &split_path("/domains/d/cases/c")), Some("UpdateCase"));
+        assert_eq!(route(&Method::PUT, &split_path("/domains/d/cases/c")), Some(Operation::UpdateCase));
         assert_eq!(route(&Method::GET, &split_path("/domains/d/cases/c")), None);
     }
 
