@@ -428,7 +428,13 @@ async fn slow_responses_get_a_retryable_answer_before_the_deadline() {
     // retry gets the answer, well within the Lambda timeout.
     service.clear_faults();
     service.reset_calls();
-    service.inject_fault(Fault { operation: "SearchCases".into(), error: None, count: Some(1), latency_ms: Some(4_000), message: None });
+    service.inject_fault(Fault {
+        operation: cases_emulator::Operation::SearchCases.into(),
+        error: None,
+        count: Some(1),
+        latency_ms: Some(4_000),
+        message: None,
+    });
     let started = Instant::now();
     let outcome = handle(&app, sample("custom-order-delayed.json"), LAMBDA_TIMEOUT).await.unwrap();
     assert_eq!(outcome["outcome"], "applied");
