@@ -278,7 +278,7 @@ impl Seed {
 }
 
 fn build_connect_instance(st: &mut State, instance: &SeedConnectInstance) -> Result<(), String> {
-    crate::validate::length(&instance.id, "id", 1, 100).map_err(|e| e.message)?;
+    crate::wire::validate::length(&instance.id, "id", 1, 100).map_err(|e| e.message)?;
     st.create_connect_instance(&instance.id);
     for (i, contact) in instance.contacts.iter().enumerate() {
         let contact = crate::state::connect::validate_contact(contact).map_err(|e| format!("contacts[{i}]: {e}"))?;
@@ -288,7 +288,7 @@ fn build_connect_instance(st: &mut State, instance: &SeedConnectInstance) -> Res
 }
 
 fn build_profile_domain(st: &mut State, pd: &SeedProfileDomain, clock: &Clock) -> Result<(), String> {
-    crate::validate::profiles_name(&pd.name, "name").map_err(|e| e.message)?;
+    crate::wire::profiles::validate::profiles_name(&pd.name, "name").map_err(|e| e.message)?;
     if let Some(days) = pd.default_expiration_days
         && !(1..=1098).contains(&days)
     {
@@ -301,7 +301,7 @@ fn build_profile_domain(st: &mut State, pd: &SeedProfileDomain, clock: &Clock) -
             Some(serde_json::Value::String(s)) => Some(s.as_str()),
             Some(other) => return Err(format!("profiles[{i}].ProfileId must be a string, not {other}")),
         };
-        let profile = crate::validate::create_profile(p).map_err(|e| format!("profiles[{i}]: {}", e.message))?;
+        let profile = crate::wire::profiles::validate::create_profile(p).map_err(|e| format!("profiles[{i}]: {}", e.message))?;
         st.create_profile(&pd.name, id, profile).map_err(|e| format!("profiles[{i}]: {}", e.message))?;
     }
     Ok(())

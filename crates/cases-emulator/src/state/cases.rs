@@ -11,8 +11,8 @@ use super::model::*;
 use super::search::{self, CaseFilter, RelatedItemFilter, Sort};
 use super::{Change, State, sla};
 use crate::error::{ApiError, ApiResult};
+use crate::state::validate::{check_value_for_field, is_profile_arn};
 use crate::util::{add_minutes, format_ts, new_id, reference_number};
-use crate::validate::{check_value_for_field, is_profile_arn};
 
 type W<T> = ApiResult<(T, Vec<Change>)>;
 

@@ -26,6 +26,7 @@ pub mod model;
 pub mod profiles;
 pub mod search;
 pub mod sla;
+pub mod validate;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};

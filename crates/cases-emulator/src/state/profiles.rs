@@ -3,7 +3,7 @@
 //!
 //! A [`Profile`] is kept as the JSON object of the API's `Profile` shape (PascalCase members:
 //! `ProfileId`, `FirstName`, `PhoneNumber`, `Attributes`, `Address`, …), already validated by
-//! [`crate::validate::create_profile`], so everything the SDK can send is stored and returned as
+//! [`crate::wire::profiles::validate::create_profile`], so everything the SDK can send is stored and returned as
 //! sent. Profiles are kept in creation order, which is also the order of search results.
 //!
 //! Search semantics ([`SearchKey::matched_values`]): `_phone` matches `PhoneNumber`,

@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::operation::Operation;
 use crate::state::Backend;
 use crate::util::parse_ts;
-use crate::validate as v;
+use crate::wire::validate as v;
 
 /// The operation for an Amazon Connect request, or None.
 pub fn route(method: &Method, segs: &[String]) -> Option<Operation> {

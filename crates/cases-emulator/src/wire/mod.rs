@@ -20,6 +20,7 @@ pub mod input;
 pub mod output;
 pub mod profiles;
 pub mod routes;
+pub mod validate;
 
 use std::sync::Arc;
 

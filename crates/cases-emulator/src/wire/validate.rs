@@ -1,17 +1,17 @@
-//! Validation like the real service: the request shapes of `wire::input` are checked against
-//! the model's constraints (required members, lengths, patterns, enums, list sizes, ranges, union
-//! cardinality) and turned into the backend's types. Every failure is a 400 ValidationException
-//! whose message names the member, in the style of AWS
+//! Request-shape checks like the real service's: the request shapes of `wire::input` are checked
+//! against the model's constraints (required members, lengths, patterns, enums, list sizes, ranges,
+//! union cardinality) and turned into the backend's types. Every failure is a 400
+//! ValidationException whose message names the member, in the style of AWS
 //! (`Value at 'performedBy.customEntity' failed to satisfy constraint: …`).
 //!
-//! Checks that need the stored data (field exists, value type vs field type, select options,
-//! required template fields, customer_id) are here too ([`check_value_for_field`],
-//! [`is_profile_arn`]) and are called by the backend.
+//! Checks that need the stored data (value type against field type, select options, profile ARNs)
+//! are the backend's ([`crate::state::validate`]); Customer Profiles bodies are checked in
+//! [`super::profiles::validate`].
 
 use std::collections::BTreeMap;
 
 use crate::error::{ApiError, ApiResult};
-use crate::state::model::{Empty, Field, FieldType, FieldValue, User, Value};
+use crate::state::model::{Empty, FieldValue, User, Value};
 use crate::state::search::{CaseFilter, CustomFieldsFilter, FieldFilter, FilterOp, RelatedItemFilter, Sort};
 use crate::wire::input::*;
 
@@ -20,7 +20,7 @@ pub const CUSTOM_ENTITY_PATTERN: &str = r"^[a-zA-Z0-9_\-\.@:/ ]*[a-zA-Z0-9_\-\.@
 /// The `^.*[\S]$` pattern of names.
 pub const NAME_PATTERN: &str = r"^.*[\S]$";
 
-fn constraint(path: &str, what: impl std::fmt::Display) -> ApiError {
+pub(crate) fn constraint(path: &str, what: impl std::fmt::Display) -> ApiError {
     ApiError::validation(format!("1 validation error detected: Value at '{path}' failed to satisfy constraint: {what}"))
 }
 
@@ -419,241 +419,10 @@ pub fn sorts(list: &[SortIn], path: &str) -> ApiResult<Vec<Sort>> {
         .collect()
 }
 
-/// Whether `s` looks like a Customer Profiles profile ARN,
-/// `arn:aws:profile:{region}:{account}:domains/{domainName}/profiles/{profileId}`.
-/// Region and account are not compared with the emulator's own (inferred; see README).
-pub fn is_profile_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, resource] = parts.as_slice() else { return false };
-    if *arn != "arn" || !partition.starts_with("aws") || *service != "profile" || region.is_empty() {
-        return false;
-    }
-    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
-        return false;
-    }
-    let segs: Vec<&str> = resource.split('/').collect();
-    matches!(segs.as_slice(), ["domains", name, "profiles", id] if !name.is_empty() && !id.is_empty())
-}
-
-/// Checks a case value against the field's type (and options for SingleSelect).
-/// `emptyValue` is always type-compatible (the caller checks required fields).
-pub fn check_value_for_field(field: &Field, value: &Value, path: &str) -> ApiResult<()> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    let want = field.field_type.value_variant();
-    if value.variant() != want {
-        return Err(ApiError::validation(format!(
-            "Invalid value for field '{}' ({}) at '{path}': a {:?} field takes {want}, got {}",
-            field.id,
-            field.name,
-            field.field_type,
-            value.variant()
-        )));
-    }
-    match (field.field_type, value) {
-        (FieldType::SingleSelect, Value::String(s)) if !field.options.iter().any(|o| o.active && &o.value == s) => {
-            let allowed: Vec<&str> = field.options.iter().filter(|o| o.active).map(|o| o.value.as_str()).collect();
-            return Err(ApiError::validation(format!(
-                "Invalid value for field '{}' ({}) at '{path}': '{s}' is not an active option (allowed: {})",
-                field.id,
-                field.name,
-                allowed.join(", ")
-            )));
-        }
-        (FieldType::DateTime, Value::String(s)) if crate::util::parse_ts(s).is_none() => {
-            return Err(ApiError::validation(format!(
-                "Invalid value for field '{}' ({}) at '{path}': '{s}' is not an ISO-8601 date-time (e.g. 2026-05-01T12:34:56.789Z)",
-                field.id, field.name
-            )));
-        }
-        (FieldType::Text, Value::String(s)) if field.id == "summary" && s.chars().count() > 3000 => {
-            return Err(ApiError::validation(format!("Invalid value for field 'summary' at '{path}': at most 3000 characters")));
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-// ---- Customer Profiles -------------------------------------------------------------------------
-//
-// The same message style; the Customer Profiles wire layer renders these ValidationExceptions as
-// 400 BadRequestException. Constraints are those of the `customer-profiles` (2020-08-15) model.
-
-/// The `name` pattern of the Customer Profiles model (domain names, search key names).
-pub const PROFILES_NAME_PATTERN: &str = "^[a-zA-Z0-9_-]+$";
-
-/// A Customer Profiles `name` (`DomainName`, `KeyName`): 1–64 characters of `^[a-zA-Z0-9_-]+$`.
-pub fn profiles_name(s: &str, path: &str) -> ApiResult<()> {
-    length(s, path, 1, 64)?;
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        Ok(())
-    } else {
-        Err(constraint(path, format_args!("Member must satisfy regular expression pattern: {PROFILES_NAME_PATTERN}")))
-    }
-}
-
-/// CreateProfile members of type `sensitiveString1To255`.
-pub const PROFILE_STRING_MEMBERS: [&str; 15] = [
-    "AccountNumber",
-    "BusinessName",
-    "FirstName",
-    "MiddleName",
-    "LastName",
-    "BirthDate",
-    "PhoneNumber",
-    "MobilePhoneNumber",
-    "HomePhoneNumber",
-    "BusinessPhoneNumber",
-    "EmailAddress",
-    "PersonalEmailAddress",
-    "BusinessEmailAddress",
-    "PartyTypeString",
-    "GenderString",
-];
-/// CreateProfile members of type `Address`.
-pub const PROFILE_ADDRESS_MEMBERS: [&str; 4] = ["Address", "ShippingAddress", "MailingAddress", "BillingAddress"];
-/// The members of `Address` (each `string1To255`).
-pub const ADDRESS_FIELDS: [&str; 10] =
-    ["Address1", "Address2", "Address3", "Address4", "City", "County", "State", "Province", "Country", "PostalCode"];
-/// `PartyType`.
-pub const PARTY_TYPES: [&str; 3] = ["INDIVIDUAL", "BUSINESS", "OTHER"];
-/// `Gender`.
-pub const GENDERS: [&str; 3] = ["MALE", "FEMALE", "UNSPECIFIED"];
-/// `ProfileType`.
-pub const PROFILE_TYPES: [&str; 2] = ["ACCOUNT_PROFILE", "PROFILE"];
-/// `ContactType`.
-pub const CONTACT_TYPES: [&str; 7] = [
-    "PhoneNumber",
-    "MobilePhoneNumber",
-    "HomePhoneNumber",
-    "BusinessPhoneNumber",
-    "EmailAddress",
-    "PersonalEmailAddress",
-    "BusinessEmailAddress",
-];
-
-fn json_str<'a>(v: &'a serde_json::Value, path: &str) -> ApiResult<&'a str> {
-    v.as_str().ok_or_else(|| ApiError::validation(format!("Invalid request body: '{path}' must be a string")))
-}
-
-fn json_obj<'a>(v: &'a serde_json::Value, path: &str) -> ApiResult<&'a serde_json::Map<String, serde_json::Value>> {
-    v.as_object().ok_or_else(|| ApiError::validation(format!("Invalid request body: '{path}' must be an object")))
-}
-
-fn json_list<'a>(v: &'a serde_json::Value, path: &str) -> ApiResult<&'a Vec<serde_json::Value>> {
-    v.as_array().ok_or_else(|| ApiError::validation(format!("Invalid request body: '{path}' must be a list")))
-}
-
-fn str_1_to(v: &serde_json::Value, path: &str, max: usize) -> ApiResult<serde_json::Value> {
-    let s = json_str(v, path)?;
-    length(s, path, 1, max)?;
-    Ok(serde_json::Value::String(s.to_string()))
-}
-
-fn contact_preferences(v: &serde_json::Value, path: &str) -> ApiResult<serde_json::Value> {
-    let mut out = Vec::new();
-    for (i, item) in json_list(v, path)?.iter().enumerate() {
-        let p = format!("{path}[{i}]");
-        let mut o = serde_json::Map::new();
-        for (k, x) in json_obj(item, &p)? {
-            if x.is_null() {
-                continue;
-            }
-            let kp = format!("{p}.{k}");
-            let value = match k.as_str() {
-                "KeyName" => {
-                    profiles_name(json_str(x, &kp)?, &kp)?;
-                    x.clone()
-                }
-                "KeyValue" => str_1_to(x, &kp, 255)?,
-                "ProfileId" => {
-                    if !crate::state::profiles::is_profile_id(json_str(x, &kp)?) {
-                        return Err(constraint(&kp, "Member must satisfy regular expression pattern: ^[a-f0-9]{32}$"));
-                    }
-                    x.clone()
-                }
-                "ContactType" => {
-                    enum_value(json_str(x, &kp)?, &kp, &CONTACT_TYPES)?;
-                    x.clone()
-                }
-                _ => continue,
-            };
-            o.insert(k.clone(), value);
-        }
-        out.push(serde_json::Value::Object(o));
-    }
-    Ok(serde_json::Value::Array(out))
-}
-
-/// Validates the body of a CreateProfile request (every member optional; `sensitiveString1To255`
-/// strings, `AdditionalInformation` 1–1000, the `PartyType`/`Gender`/`ProfileType` enums,
-/// addresses of 1–255 character strings, `Attributes` with 1–255 character keys and values,
-/// `EngagementPreferences` contact preferences) and returns the profile to store. `null`
-/// members count as absent; members the model does not have are dropped.
-pub fn create_profile(body: &serde_json::Map<String, serde_json::Value>) -> ApiResult<crate::state::profiles::Profile> {
-    let mut out = serde_json::Map::new();
-    for (k, v) in body {
-        if v.is_null() {
-            continue;
-        }
-        let key = k.as_str();
-        let value = if PROFILE_STRING_MEMBERS.contains(&key) {
-            str_1_to(v, key, 255)?
-        } else if PROFILE_ADDRESS_MEMBERS.contains(&key) {
-            let mut a = serde_json::Map::new();
-            for (f, x) in json_obj(v, key)? {
-                if ADDRESS_FIELDS.contains(&f.as_str()) && !x.is_null() {
-                    a.insert(f.clone(), str_1_to(x, &format!("{key}.{f}"), 255)?);
-                }
-            }
-            serde_json::Value::Object(a)
-        } else {
-            match key {
-                "AdditionalInformation" => str_1_to(v, key, 1000)?,
-                "PartyType" => {
-                    enum_value(json_str(v, key)?, key, &PARTY_TYPES)?;
-                    v.clone()
-                }
-                "Gender" => {
-                    enum_value(json_str(v, key)?, key, &GENDERS)?;
-                    v.clone()
-                }
-                "ProfileType" => {
-                    enum_value(json_str(v, key)?, key, &PROFILE_TYPES)?;
-                    v.clone()
-                }
-                "Attributes" => {
-                    let mut a = serde_json::Map::new();
-                    for (ak, av) in json_obj(v, key)? {
-                        let p = format!("Attributes.{ak}");
-                        length(ak, &p, 1, 255)?;
-                        a.insert(ak.clone(), str_1_to(av, &p, 255)?);
-                    }
-                    serde_json::Value::Object(a)
-                }
-                "EngagementPreferences" => {
-                    let mut e = serde_json::Map::new();
-                    for (ek, ev) in json_obj(v, key)? {
-                        if (ek == "Phone" || ek == "Email") && !ev.is_null() {
-                            e.insert(ek.clone(), contact_preferences(ev, &format!("{key}.{ek}"))?);
-                        }
-                    }
-                    serde_json::Value::Object(e)
-                }
-                _ => continue,
-            }
-        };
-        out.insert(k.clone(), value);
-    }
-    Ok(crate::state::profiles::Profile(out))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::state::model::{FieldOption, Namespace};
 
     #[test]
     fn custom_entity_pattern() {
@@ -686,59 +455,6 @@ mod tests {
     }
 
     #[test]
-    fn profile_arns() {
-        assert!(is_profile_arn("arn:aws:profile:us-east-1:123456789012:domains/my-profiles/profiles/0123abcd"));
-        for bad in [
-            "",
-            "cust-1",
-            "arn:aws:profile:us-east-1:1234:domains/d/profiles/p",
-            "arn:aws:profile:us-east-1:123456789012:domains/d/profile/p",
-            "arn:aws:profile:us-east-1:123456789012:domains//profiles/p",
-            "arn:aws:connect:us-east-1:123456789012:domains/d/profiles/p",
-        ] {
-            assert!(!is_profile_arn(bad), "{bad}");
-        }
-    }
-
-    fn field(t: FieldType) -> Field {
-        Field {
-            id: "f".into(),
-            arn: String::new(),
-            name: "F".into(),
-            description: None,
-            field_type: t,
-            namespace: Namespace::Custom,
-            attributes: None,
-            options: vec![
-                FieldOption { name: "Low".into(), value: "low".into(), active: true },
-                FieldOption { name: "Old".into(), value: "old".into(), active: false },
-            ],
-            tags: Default::default(),
-            created_time: String::new(),
-            last_modified_time: String::new(),
-            deleted: false,
-        }
-    }
-
-    #[test]
-    fn value_types_against_fields() {
-        let s = |x: &str| Value::String(x.into());
-        assert!(check_value_for_field(&field(FieldType::Text), &s("x"), "p").is_ok());
-        assert!(check_value_for_field(&field(FieldType::Text), &Value::Double(1.0), "p").is_err());
-        assert!(check_value_for_field(&field(FieldType::Number), &Value::Double(1.0), "p").is_ok());
-        assert!(check_value_for_field(&field(FieldType::Number), &s("1"), "p").is_err());
-        assert!(check_value_for_field(&field(FieldType::Boolean), &Value::Boolean(true), "p").is_ok());
-        assert!(check_value_for_field(&field(FieldType::User), &Value::UserArn("arn:u".into()), "p").is_ok());
-        assert!(check_value_for_field(&field(FieldType::User), &s("arn:u"), "p").is_err());
-        assert!(check_value_for_field(&field(FieldType::SingleSelect), &s("low"), "p").is_ok());
-        assert!(check_value_for_field(&field(FieldType::SingleSelect), &s("old"), "p").is_err());
-        assert!(check_value_for_field(&field(FieldType::SingleSelect), &s("Low"), "p").is_err());
-        assert!(check_value_for_field(&field(FieldType::DateTime), &s("2026-05-01T12:00:00Z"), "p").is_ok());
-        assert!(check_value_for_field(&field(FieldType::DateTime), &s("yesterday"), "p").is_err());
-        assert!(check_value_for_field(&field(FieldType::Number), &Value::Empty(Empty {}), "p").is_ok());
-    }
-
-    #[test]
     fn filters_and_sizes() {
         let f: CaseFilterIn = serde_json::from_value(serde_json::json!({
             "andAll": [
@@ -765,31 +481,5 @@ mod tests {
         let mut tags = TagsIn::new();
         tags.insert("aws:x".into(), Some("v".into()));
         assert!(mutable_tags(&tags, "tags").is_err());
-    }
-
-    #[test]
-    fn profiles_names_and_create_profile_bodies() {
-        assert!(profiles_name("demo-profiles_1", "DomainName").is_ok());
-        assert!(profiles_name("bad name", "DomainName").unwrap_err().message.contains(PROFILES_NAME_PATTERN));
-        assert!(profiles_name(&"a".repeat(65), "DomainName").is_err());
-        assert!(profiles_name("", "KeyName").is_err());
-        let body = serde_json::json!({
-            "FirstName": "Ann", "PartyType": "INDIVIDUAL", "Unknown": 1, "LastName": null,
-            "Address": {"City": "Seattle", "Nope": "x"}, "Attributes": {"tier": "gold"},
-            "EngagementPreferences": {"Phone": [{"KeyName": "_phone", "KeyValue": "+1", "ContactType": "PhoneNumber"}]}
-        });
-        let p = create_profile(body.as_object().unwrap()).unwrap();
-        assert_eq!(p.text("FirstName"), Some("Ann"));
-        assert!(p.0.get("Unknown").is_none() && p.0.get("LastName").is_none());
-        assert_eq!(p.0["Address"], serde_json::json!({"City": "Seattle"}));
-        assert_eq!(p.attribute("tier"), Some("gold"));
-        let bad = |v: serde_json::Value| create_profile(v.as_object().unwrap()).unwrap_err().message;
-        assert!(bad(serde_json::json!({"FirstName": ""})).contains("'FirstName'"));
-        assert!(bad(serde_json::json!({"PhoneNumber": "1".repeat(256)})).contains("less than or equal to 255"));
-        assert!(bad(serde_json::json!({"AdditionalInformation": "x".repeat(1001)})).contains("1000"));
-        assert!(bad(serde_json::json!({"Gender": "male"})).contains("enum"));
-        assert!(bad(serde_json::json!({"FirstName": 3})).contains("must be a string"));
-        assert!(bad(serde_json::json!({"Attributes": {"k": ""}})).contains("Attributes.k"));
-        assert!(bad(serde_json::json!({"EngagementPreferences": {"Email": [{"ContactType": "Fax"}]}})).contains("ContactType"));
     }
 }

@@ -13,6 +13,8 @@
 //! ThrottlingException 429, InternalServerException 500); see [`error_code`] for how the
 //! emulator's [`ErrorKind`]s map onto them.
 
+pub mod validate;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Response};
 use serde::Deserialize;
@@ -26,7 +28,7 @@ use crate::operation::{Api, Operation};
 use crate::state::Backend;
 use crate::state::profiles::{LogicalOperator, ProfileDomain, ProfileSearch, SearchKey};
 use crate::util::{decode_token, page, parse_ts};
-use crate::validate as v;
+use crate::wire::validate as v;
 
 /// The API named by the SigV4 credential scope of the request (`Authorization: AWS4-HMAC-SHA256
 /// Credential=AKID/20260501/us-east-1/profile/aws4_request, …`, or a presigned
@@ -101,7 +103,7 @@ fn search_key(key_name: &Option<String>, values: &Option<Vec<String>>, path: &st
     let kp = if path.is_empty() { "KeyName".to_string() } else { format!("{path}.KeyName") };
     let vp = if path.is_empty() { "Values".to_string() } else { format!("{path}.Values") };
     let key_name = v::required(key_name, &kp)?;
-    v::profiles_name(key_name, &kp)?;
+    validate::profiles_name(key_name, &kp)?;
     let values = v::required(values, &vp)?;
     for (i, x) in values.iter().enumerate() {
         v::length(x, &format!("{vp}[{i}]"), 1, 255)?;
@@ -181,7 +183,7 @@ pub fn get_domain(d: &ProfileDomain) -> Json {
 /// Runs Customer Profiles operation `op` (see [`route`]).
 pub fn dispatch(b: &Backend, op: Operation, segs: &[String], q: &Query, body: &[u8]) -> ApiResult<Json> {
     let domain = segs.get(1).map(String::as_str).unwrap_or_default();
-    v::profiles_name(domain, "DomainName")?;
+    validate::profiles_name(domain, "DomainName")?;
     match op {
         Operation::SearchProfiles => {
             let max = max_results(q)?;
@@ -206,7 +208,7 @@ pub fn dispatch(b: &Backend, op: Operation, segs: &[String], q: &Query, body: &[
         }
         Operation::CreateProfile => {
             let raw: serde_json::Map<String, Json> = parse_body(body)?;
-            let profile = v::create_profile(&raw)?;
+            let profile = validate::create_profile(&raw)?;
             let id = b.write(|s, _| s.create_profile(domain, None, profile))?;
             Ok(json!({ "ProfileId": id }))
         }
