@@ -54,6 +54,18 @@ async fn a_claim_is_bound_by_its_owner_only_and_its_alias_with_it() {
     assert_eq!(store.get("case#missing").await.unwrap(), None);
 }
 
+/// The claim and its alias are one transaction: when the claim cannot be bound, the alias is not
+/// written either (the server rolls back what the transaction named, as DynamoDB does).
+#[tokio::test]
+async fn an_alias_is_not_written_when_its_claim_cannot_be_bound() {
+    let store = moto::claims().await;
+    let claim = pending("case#b", "token-1");
+    store.put_new(&claim).await.unwrap();
+    assert!(!store.bind("case#b", "someone-else", "case-1", Some("token#b")).await.unwrap(), "only the owner binds");
+    assert_eq!(store.get("token#b").await.unwrap(), None, "the alias was rolled back with the claim");
+    assert_eq!(store.get("case#b").await.unwrap().unwrap().state, claim.state, "the claim is as it was");
+}
+
 #[tokio::test]
 async fn a_released_claim_can_be_claimed_again_but_only_its_owner_releases_it() {
     let store = moto::claims().await;
