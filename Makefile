@@ -71,10 +71,10 @@ bench: $(MOTO) ## Benchmarks: per-event CPU (criterion), cold start, memory, siz
 fuzz: ## Property tests of hostile input and privacy, FUZZ_CASES cases each (about 1 min at 20000)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --test hostile_input --test privacy
 
-reliability: $(MOTO) ## A 2,000-record backlog and a 2,000-case sweep through SQS at the real quotas (about 36 min); ends with the `drain:` and `sweep:` lines
+reliability: $(MOTO) ## A 2,000-record backlog and a 2,000-case sweep through SQS at the real quotas (about 36 min); ends with the `sweep:` line, then the `drain:` line
 	set -o pipefail; cargo test --locked --test peak_load -- --ignored --nocapture --test-threads 1 a_backlog a_sweep 2>&1 | tee target/reliability.log
-	@grep '^drain: ' target/reliability.log | tail -n 1
 	@grep '^sweep: ' target/reliability.log | tail -n 1
+	@grep '^drain: ' target/reliability.log | tail -n 1
 
 load-designs: $(MOTO) ## Measure pacing, the SDK's adaptive retries and standard retries on both paths (LOAD_BURST events, 200 by default)
 	cargo test --locked --test peak_load measure_the_designs -- --ignored --nocapture --test-threads 1
