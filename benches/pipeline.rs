@@ -9,7 +9,7 @@ use std::hint::black_box;
 use cases_automation::cases::catalog::{Catalog, SYSTEM_FIELDS};
 use cases_automation::cases::model::{FieldInfo, FieldType, TemplateInfo};
 use cases_automation::inbound::{Event, Inbound, classify};
-use cases_automation::plan::{CustomerValues, RulePlan, plan_rules, select};
+use cases_automation::plan::{RulePlan, plan_rules, select};
 use cases_automation::rules::RuleSet;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
@@ -78,11 +78,7 @@ fn pipeline(payload: &str, rules: &RuleSet, catalog: &Catalog) -> Vec<RulePlan> 
     let mut plans = Vec::new();
     for event in &events {
         if let Ok(matched) = select(rules, event, &own) {
-            plans.extend(
-                plan_rules(rules, &matched, event, "cases-automation", catalog, CustomerValues::Placeholders)
-                    .into_iter()
-                    .filter_map(Result::ok),
-            );
+            plans.extend(plan_rules(rules, &matched, event, "cases-automation", catalog).into_iter().filter_map(Result::ok));
         }
     }
     plans

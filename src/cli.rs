@@ -15,8 +15,8 @@ use crate::cases::catalog::Offline;
 use crate::config::FALLBACK_IDENTITY;
 use crate::identity::validate_identity;
 use crate::inbound::{Event, EventKind, Inbound, classify};
-use crate::plan::{CustomerValues, Skip, plan_rules, select};
 use crate::plan::{FilterInput, plan_filter};
+use crate::plan::{Skip, plan_rules, select};
 use crate::rules::schedule::Selection;
 use crate::rules::value::TemplateContext;
 use crate::rules::{Rule, RuleSet};
@@ -395,7 +395,7 @@ fn plan_event(rules: &RuleSet, event: &Event, identity: &str, contact: Option<&V
         return (json!({"about": head, "contactLookups": contact_lookups}), false);
     }
     let event = with_contact.as_ref().unwrap_or(event);
-    let plans = plan_rules(rules, &matched, event, identity, &Offline, CustomerValues::Placeholders);
+    let plans = plan_rules(rules, &matched, event, identity, &Offline);
     let ok = plans.iter().all(Result::is_ok);
     let plans: Vec<Value> = matched
         .iter()

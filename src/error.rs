@@ -94,7 +94,6 @@ impl Error {
                 format!("{}: rule `{rule}`, at `{step}`: {error}; a redelivery will complete it", describe(event)),
             ),
             ExecError::Customer(error) => Error::customer(event, error),
-            ExecError::Plan(error) => Error::plan(event, error),
             ExecError::NeedsStore { rule, step } => Error::permanent(
                 "NeedsCoordinationStore",
                 format!(
@@ -146,7 +145,16 @@ mod tests {
     use crate::inbound::EventKind;
 
     fn event() -> Event {
-        Event { raw: serde_json::json!({}), key: "e-1".into(), kind: EventKind::Custom, contact_arn: None, performer: None, time_ms: None }
+        Event {
+            raw: serde_json::json!({}),
+            key: "e-1".into(),
+            kind: EventKind::Custom,
+            contact_arn: None,
+            instance_arn: None,
+            performer: None,
+            time_ms: None,
+            scope: None,
+        }
     }
 
     #[test]

@@ -14,29 +14,30 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::cases::model::*;
 use crate::cases::{ApiError, ApiErrorKind, CasesApi};
 use crate::claims::ledger::{Budget, content_digest, kept_watermarks, watermark};
 use crate::claims::{self, Claim, ClaimState, ClaimStore, LedgerUpdate, Next, NoClaims, StoreError, decide, keys, now_ms, wait_step};
-use crate::customers::CustomerError;
+use crate::customers::{CustomerError, Customers, NoProfiles, ProfilesApi};
 use crate::locks::KeyedLocks;
-use crate::plan::{PlanError, PlannedAction, PlannedLookup, RulePlan, Step};
+pub use crate::outcome::{ActionOutcome, ActionStatus, CaseOutcome, RuleOutcome};
+use crate::plan::{PlannedAction, PlannedLookup, RulePlan, Step};
 use crate::rules::IfMissing;
 
 /// Pages of related items read when looking for an existing one (`limits::RELATED_ITEMS_PAGE` a page).
 const MAX_RELATED_ITEM_PAGES: usize = 40;
 
-/// The Cases client, the per-case locks, and the coordination store.
-pub struct Executor<C, S = NoClaims> {
+/// The Cases client, the customer resolver, the per-case locks, and the coordination store.
+pub struct Executor<C, S = NoClaims, P = NoProfiles> {
     pub api: C,
     pub claims: Arc<S>,
+    /// Looks up the customers a plan defers, when the executor reaches the first step needing one.
+    pub customers: Customers<P, S>,
     /// The Cases domain: part of every claim's key.
     domain: String,
     budget: Budget,
@@ -44,62 +45,6 @@ pub struct Executor<C, S = NoClaims> {
     lease: std::time::Duration,
     /// Held while a case's actions run (see `locks`).
     case_locks: KeyedLocks,
-}
-
-/// What one rule did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleOutcome {
-    pub rule: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub case_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub case_arn: Option<String>,
-    pub case: CaseOutcome,
-    pub actions: Vec<ActionOutcome>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CaseOutcome {
-    /// The id came from the event.
-    FromEvent,
-    FoundForContact,
-    FoundBySearch,
-    /// Another event or instance created it for the same business fact a moment ago (found
-    /// through its claim, before the search index shows it).
-    FoundByClaim,
-    /// Created now, or by an earlier delivery of the same event (the API does not say which).
-    Created,
-    /// No case, and the rule says to skip.
-    NotFound,
-    /// No customer profile, and the rule's `customer.ifNone` says to skip.
-    NoCustomer,
-    /// A sweep's work item whose case no longer fits the selection (changed since the sweep).
-    NoLongerSelected,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ActionOutcome {
-    pub action: &'static str,
-    pub status: ActionStatus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ActionStatus {
-    Done,
-    /// The case already had it (an earlier delivery of the same event, or the values were equal).
-    AlreadyDone,
-    /// Not applied: a newer event of the same rule already set every field it would set.
-    Stale,
-    /// Not applied: the case's budget of automated updates for this window is spent (a loop with
-    /// another party that keeps changing the case back).
-    BudgetSpent,
-    /// Not applied: a `linkCase` found no case to link (and its `ifMissing` is `skip`).
-    NotFound,
-    /// Not sent: every value of an `update` was left out (`default: null` and nothing in the event).
-    NothingToSend,
 }
 
 /// A failed step of a rule.
@@ -132,9 +77,6 @@ pub enum ExecError {
     },
     /// The rule's customer could not be looked up.
     Customer(CustomerError),
-    /// The plan made with the customer's ARN does not fit (cannot differ from the placeholder
-    /// plan checked before, but is not assumed).
-    Plan(PlanError),
 }
 
 impl<C: CasesApi> Executor<C> {
@@ -164,46 +106,58 @@ impl From<StoreError> for StepError {
 }
 
 impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
+    /// An executor with the coordination store, and without a Customer Profiles domain (`customer`
+    /// values then work only when the event names the profile).
     pub fn with_claims(api: C, claims: Arc<S>, domain: impl Into<String>) -> Executor<C, S> {
-        Executor { api, claims, domain: domain.into(), budget: Budget::DEFAULT, lease: claims::LEASE, case_locks: KeyedLocks::default() }
+        Executor {
+            api,
+            customers: Customers::with_claims(NoProfiles, claims.clone()),
+            claims,
+            domain: domain.into(),
+            budget: Budget::DEFAULT,
+            lease: claims::LEASE,
+            case_locks: KeyedLocks::default(),
+        }
     }
 
+    /// The executor with its customers looked up by `customers` (which shares its store).
+    pub fn with_customers<P: ProfilesApi>(self, customers: Customers<P, S>) -> Executor<C, S, P> {
+        Executor {
+            api: self.api,
+            claims: self.claims,
+            customers,
+            domain: self.domain,
+            budget: self.budget,
+            lease: self.lease,
+            case_locks: self.case_locks,
+        }
+    }
+}
+
+impl<C: CasesApi, S: ClaimStore, P: ProfilesApi> Executor<C, S, P> {
     /// Sets the case's budget of automated writes (`CASE_WRITES_PER_HOUR`) and the lease of claims
     /// and ledger locks (`CLAIM_LEASE_SECONDS`).
-    pub fn with_limits(mut self, budget: Budget, lease: std::time::Duration) -> Executor<C, S> {
+    pub fn with_limits(mut self, budget: Budget, lease: std::time::Duration) -> Executor<C, S, P> {
         self.budget = budget;
         self.lease = lease;
         self
     }
 
-    /// Runs a plan whose customers are all known.
-    pub async fn run(&self, plan: &RulePlan) -> Result<RuleOutcome, ExecError> {
-        self.run_resolving(plan, || async { unreachable!("a plan without placeholders needs no customer") }).await
-    }
-
-    /// Runs a plan; `resolve` looks the rule's customer up and plans the rule again with it, and
-    /// is called just before the first step that needs the customer (`customer_steps`).
-    /// It gives None when the rule says to skip an event without a customer.
-    pub async fn run_resolving<F, Fut>(&self, initial: &RulePlan, resolve: F) -> Result<RuleOutcome, ExecError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Option<RulePlan>, ExecError>>,
-    {
+    /// Runs a plan. Its deferred customers are looked up just before the first step that needs
+    /// one; a rule that says to skip an event without a customer ends there (`NoCustomer`), with
+    /// the case found or created before reported.
+    pub async fn run(&self, initial: &RulePlan) -> Result<RuleOutcome, ExecError> {
         let mut plan = Cow::Borrowed(initial);
-        let mut resolve = Some(resolve);
-        // Swaps in the plan with the customer before `step`; false means "skip the rule".
+        // Swaps in the plan with its customers before `step`, or ends the rule without a customer.
         macro_rules! customer_before {
             ($step:expr) => {
                 customer_before!($step, None)
             };
             ($step:expr, $case_id:expr) => {
-                if plan.customer_steps.contains(&$step)
-                    && let Some(resolve) = resolve.take()
-                {
-                    match resolve().await? {
-                        Some(resolved) => plan = Cow::Owned(resolved),
+                if plan.needs_customer_before($step) {
+                    match self.customers.resolve_plan(&plan).await.map_err(ExecError::Customer)? {
+                        Some(profiles) => plan = Cow::Owned(plan.with_customers(&profiles)),
                         None => {
-                            // The case found or created before the lookup is still reported.
                             return Ok(RuleOutcome {
                                 rule: initial.rule.clone(),
                                 case_id: $case_id,
@@ -524,7 +478,7 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
                 // Refused outright (validation, throttling): nothing was created, others may claim
                 // now. After a timeout or a 5xx the case may exist: the claim stays pending with its
                 // request, which anyone can replay with the same token.
-                if refused_outright(&error) {
+                if error.refused_outright() {
                     self.claims.release(key, token).await?;
                 }
                 Err(error.into())
@@ -634,7 +588,7 @@ impl<C: CasesApi, S: ClaimStore> Executor<C, S> {
                 Ok(ActionStatus::Done)
             }
             Err(error) => {
-                if refused_outright(&error) {
+                if error.refused_outright() {
                     self.claims.release(key, me).await?;
                 } else {
                     self.claims.abandon(key, me).await?;
@@ -924,12 +878,6 @@ impl LedgerSession {
     }
 }
 
-/// Whether a failed create certainly created nothing (refused: validation, throttling, access),
-/// as opposed to a timeout or a server error after which the item may exist.
-pub fn refused_outright(error: &ApiError) -> bool {
-    !error.kind.is_retryable() || error.kind == ApiErrorKind::Throttling
-}
-
 /// Whether the case's current value (absent: no value) equals the value to send.
 fn same_value(current: Option<&FieldValue>, wanted: &FieldValue) -> bool {
     match (current, wanted) {
@@ -953,5 +901,197 @@ mod tests {
         assert!(same_value(None, &FieldValue::empty()), "clearing a field without a value changes nothing");
         assert!(same_value(Some(&FieldValue::Double(2.0)), &FieldValue::Double(2.0)));
         assert!(same_value(Some(&text("arn:u")), &FieldValue::UserArn("arn:u".into())));
+    }
+
+    /// Plans run against the local Cases service in-process, through the function's own adapter.
+    mod over_the_local_service {
+        use cases_emulator::{Emulator, Seed};
+        use serde_json::{Value, json};
+
+        use super::*;
+        use crate::cases::catalog::Offline;
+        use crate::cases::sdk::SdkCases;
+        use crate::inbound::eventbridge;
+        use crate::plan::{PlanInput, plan_rule};
+        use crate::rules::RuleSet;
+        use crate::rules::value::TemplateContext;
+
+        const DOMAIN: &str = "demo-domain";
+        const GENERAL_INQUIRY: &str = "7a2b3c4d-0000-4000-8000-000000000001";
+        const PROFILE: &str = "arn:aws:profile:us-east-1:123456789012:domains/demo-profiles/profiles/f768064f958507ad239eed24c2c063fe";
+
+        async fn service() -> Emulator {
+            Emulator::builder().seed(Seed::demo().without_cases()).quotas(false).start().await.expect("the local Cases service starts")
+        }
+
+        async fn executor(service: &Emulator) -> Executor<SdkCases> {
+            let config = crate::aws::sdk_config_for_local_service(&service.endpoint_url()).await;
+            Executor::new(SdkCases::lazy(config, DOMAIN))
+        }
+
+        /// The plan of the only rule of `rules` (field and template ids, as `Offline` passes them
+        /// through) for the EventBridge event with `id` and `detail`.
+        fn plan(rules: &str, id: &str, detail: Value) -> RulePlan {
+            let rules = RuleSet::from_yaml(rules, "test").expect("the rules compile");
+            let event = eventbridge(json!({"id": id, "source": "shop", "detail-type": "Order", "detail": detail})).unwrap();
+            let context = TemplateContext::new(&event.raw);
+            let input = PlanInput { rules: &rules, event: &event, context: &context, identity: "bot", resolve: &Offline };
+            plan_rule(&rules.rules[0], &input).expect("the rule plans")
+        }
+
+        fn create_rule(customer: &str, actions: &str) -> String {
+            format!(
+                r#"
+rules:
+  - name: order
+    match: {{ source: [shop] }}
+    case:
+      create:
+        template: {GENERAL_INQUIRY}
+        fields:
+          title: "Order {{{{ detail.order }}}}"
+          customer_id: {customer}
+    actions: {actions}
+"#
+            )
+        }
+
+        async fn customer_of(executor: &Executor<SdkCases>, case_id: &str) -> Option<FieldValue> {
+            let fields = executor.api.get_case_fields(case_id, &["customer_id".to_owned()]).await.expect("GetCase");
+            fields.get("customer_id").cloned()
+        }
+
+        #[tokio::test]
+        async fn a_redelivered_plan_gets_back_its_case_and_adds_nothing() {
+            let service = service().await;
+            let executor = executor(&service).await;
+            let rules = create_rule(
+                "$.detail.profile",
+                r#"[{ comment: "Order {{ detail.order }} received" }, { update: { fields: { summary: "from the shop" } } }]"#,
+            );
+            let plan = plan(&rules, "e-1", json!({"order": "A-1", "profile": PROFILE}));
+
+            let first = executor.run(&plan).await.expect("the first delivery");
+            assert_eq!(first.case, CaseOutcome::Created);
+            let statuses = |outcome: &RuleOutcome| outcome.actions.iter().map(|a| a.status).collect::<Vec<_>>();
+            assert_eq!(statuses(&first), [ActionStatus::Done, ActionStatus::Done]);
+
+            let again = executor.run(&plan).await.expect("the redelivery");
+            assert_eq!(again.case_id, first.case_id, "the clientToken gives back the case the first delivery created");
+            assert_eq!(
+                statuses(&again),
+                [ActionStatus::AlreadyDone, ActionStatus::AlreadyDone],
+                "the comment is found, the value is equal"
+            );
+            assert_eq!(service.call_count("CreateCase"), 2);
+            assert_eq!(service.call_count("CreateRelatedItem"), 1, "one comment");
+            assert_eq!(service.call_count("UpdateCase"), 1, "the equal value is not sent again");
+        }
+
+        #[tokio::test]
+        async fn a_customer_stands_in_the_plan_until_the_step_that_needs_it() {
+            let service = service().await;
+            let executor = executor(&service).await;
+            let rules = create_rule("{ customer: { profile: $.detail.profile } }", "[]");
+            let plan = plan(&rules, "e-2", json!({"order": "A-2", "profile": PROFILE}));
+            let create = plan.create.as_ref().unwrap();
+            let stand_in = &create.fields.iter().find(|f| f.id == "customer_id").unwrap().value;
+            assert_eq!(plan.customers.len(), 1);
+            assert_eq!(*stand_in, FieldValue::String(plan.customers[0].stand_in()));
+
+            let outcome = executor.run(&plan).await.expect("applied");
+            let case_id = outcome.case_id.expect("a case");
+            assert_eq!(customer_of(&executor, &case_id).await, Some(FieldValue::String(PROFILE.into())), "the case has the profile's ARN");
+        }
+
+        #[tokio::test]
+        async fn a_customer_is_looked_up_only_when_a_step_needs_it() {
+            let service = service().await;
+            let executor = executor(&service).await;
+            // A phone number needs SearchProfiles, which this executor cannot call (no profiles
+            // domain): the lookup fails, but only where the customer is needed.
+            let rules = r#"
+rules:
+  - name: order
+    match: { source: [shop] }
+    case:
+      find:
+        - search: { fields: { title: "Order {{ detail.order }}" } }
+      create:
+        template: GENERAL
+        fields:
+          title: "Order {{ detail.order }}"
+          customer_id: { customer: { phone: $.detail.phone } }
+    actions:
+      - comment: "Order {{ detail.order }}"
+"#
+            .replace("GENERAL", GENERAL_INQUIRY);
+            let existing = {
+                let plan = plan(&create_rule("$.detail.profile", "[]"), "e-3", json!({"order": "A-3", "profile": PROFILE}));
+                executor.run(&plan).await.expect("a case to find").case_id.expect("its id")
+            };
+            let found = plan(&rules, "e-4", json!({"order": "A-3", "phone": "+12065550123"}));
+            let outcome = executor.run(&found).await.expect("no customer is needed for a case the search finds");
+            assert_eq!((outcome.case, outcome.case_id.as_deref()), (CaseOutcome::FoundBySearch, Some(existing.as_str())));
+
+            let to_create = plan(&rules, "e-5", json!({"order": "A-5", "phone": "+12065550123"}));
+            let Err(ExecError::Customer(error)) = executor.run(&to_create).await else { panic!("the create step needs the customer") };
+            assert_eq!((error.rule.as_str(), error.path.as_str()), ("order", "case.create.fields.customer_id"));
+            assert!(error.error.to_string().contains("PROFILES_DOMAIN_NAME"), "{error:?}");
+            assert_eq!(service.call_count("CreateCase"), 1, "nothing was created for the event whose customer failed");
+        }
+
+        #[tokio::test]
+        async fn a_rule_without_its_customer_skips_and_reports_the_case_it_found() {
+            let service = service().await;
+            let executor = executor(&service).await;
+            let rules = r#"
+rules:
+  - name: tag
+    match: { source: [shop] }
+    case:
+      find:
+        - id: $.detail.caseId
+    actions:
+      - update: { fields: { customer_id: { customer: { phone: { path: $.detail.phone, default: null }, ifNone: skip } } } }
+"#;
+            let existing = {
+                let plan = plan(&create_rule("$.detail.profile", "[]"), "e-6", json!({"order": "A-6", "profile": PROFILE}));
+                executor.run(&plan).await.expect("a case").case_id.expect("its id")
+            };
+            let outcome = executor.run(&plan(rules, "e-7", json!({"caseId": existing}))).await.expect("skipped, not failed");
+            assert_eq!(outcome.case, CaseOutcome::NoCustomer);
+            assert_eq!(outcome.case_id.as_deref(), Some(existing.as_str()), "the case found before the lookup is reported");
+            assert_eq!(service.call_count("UpdateCase"), 0);
+        }
+
+        #[tokio::test]
+        async fn what_cannot_be_done_fails_with_the_rule_and_step() {
+            let service = service().await;
+            let executor = executor(&service).await;
+            let no_case = r#"
+rules:
+  - name: link
+    match: { source: [shop] }
+    case:
+      find:
+        - id: $.detail.caseId
+    actions:
+      - linkCase: { find: [ { search: { fields: { title: "$.detail.other" } } } ], ifMissing: fail }
+"#;
+            let existing = {
+                let plan = plan(&create_rule("$.detail.profile", "[]"), "e-8", json!({"order": "A-8", "profile": PROFILE}));
+                executor.run(&plan).await.expect("a case").case_id.expect("its id")
+            };
+            let error = executor.run(&plan(no_case, "e-9", json!({"caseId": existing, "other": "no such title"}))).await.unwrap_err();
+            assert!(
+                matches!(&error, ExecError::NoCaseToLink { rule, step } if rule == "link" && step == "actions[0].linkCase"),
+                "{error:?}"
+            );
+
+            let keep_one = create_rule("$.detail.profile", r#"[{ comment: { body: "Status", mode: keep-one } }]"#);
+            let error = executor.run(&plan(&keep_one, "e-10", json!({"order": "A-10", "profile": PROFILE}))).await.unwrap_err();
+            assert!(matches!(&error, ExecError::NeedsStore { rule, .. } if rule == "order"), "{error:?}");
+        }
     }
 }

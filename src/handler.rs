@@ -3,7 +3,6 @@
 //! EventBridge, `batchItemFailures` for SQS).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -14,21 +13,22 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::cases::CasesApi;
-use crate::cases::domain::check_plan;
 use crate::cases::domain_cache::DomainCache;
 use crate::cases::paced::unpaced;
 use crate::claims::{ClaimStore, NoClaims};
 use crate::config::Config;
 use crate::contacts::{self, ContactError, ContactRef, ContactsApi, NoContacts};
-use crate::customers::{ArnScope, Customers, NoProfiles, ProfilesApi};
+use crate::customers::{Customers, NoProfiles, ProfilesApi};
 use crate::error::{Error, describe};
-use crate::execute::{CaseOutcome, ExecError, Executor, RuleOutcome};
+use crate::execute::{CaseOutcome, Executor, RuleOutcome};
+use crate::inbound::ArnScope;
 use crate::inbound::{Event, EventKind, Inbound, classify};
 use crate::live_rules::{LiveRules, Rules};
-use crate::plan::{CustomerValues, Outcome, PlanError, PlanInput, Skip, other_instance, plan_rule, select};
+use crate::plan::{Outcome, PlanError, Skip, other_instance, select};
 use crate::preflight::{EventRules, PreflightError, plan_event};
 use crate::rules::value::TemplateContext;
 use crate::rules::{ContactData, Rule, RuleSet};
+use crate::sweep::Sweeper;
 use crate::sweep::queue::WorkQueue;
 use crate::telemetry;
 
@@ -62,17 +62,14 @@ pub struct App<C, P = NoProfiles, S = NoClaims, K = NoContacts> {
     pub config: Config,
     /// The rules, replaceable while the process runs (`live_rules`).
     pub rules: LiveRules,
-    pub executor: Executor<C, S>,
-    pub customers: Customers<P, S>,
+    /// Runs plans, looking their customers up on the way.
+    pub executor: Executor<C, S, P>,
     /// What the domain allows, fetched as events need it.
     pub domain: DomainCache,
     /// Where sweeps send their work items (`WORK_QUEUE_URL`).
     pub work_queue: Option<WorkQueue>,
     /// Reads the event's contact for the rules that ask for it (`contact`).
     pub contacts: K,
-    /// Partition, region and account of the function, from its ARN (first invocation): where
-    /// profile ARNs built from a profile id point.
-    function_scope: OnceLock<Option<ArnScope>>,
     /// When the process started, until the first invocation takes it: a flow that caused the cold
     /// start was waiting since then (see [`flow_deadline`]).
     process_start: std::sync::Mutex<Option<Instant>>,
@@ -160,16 +157,16 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore> App<C, P, S> {
         let store = std::sync::Arc::new(store);
         let customers =
             Customers::with_claims(profiles, store.clone()).allow_create(config.profiles_allow_create).with_lease(config.claim_lease);
-        let executor = Executor::with_claims(api, store, config.domain_id.clone()).with_limits(config.update_budget, config.claim_lease);
+        let executor = Executor::with_claims(api, store, config.domain_id.clone())
+            .with_limits(config.update_budget, config.claim_lease)
+            .with_customers(customers);
         App {
             config,
             rules,
             executor,
-            customers,
             domain: DomainCache::default(),
             work_queue: None,
             contacts: NoContacts,
-            function_scope: OnceLock::new(),
             process_start: std::sync::Mutex::new(None),
             skipped_self_caused: AtomicU64::new(0),
         }
@@ -189,11 +186,9 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
             config: self.config,
             rules: self.rules,
             executor: self.executor,
-            customers: self.customers,
             domain: self.domain,
             work_queue: self.work_queue,
             contacts,
-            function_scope: self.function_scope,
             process_start: self.process_start,
             skipped_self_caused: self.skipped_self_caused,
         }
@@ -201,7 +196,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
 
     /// Partition, region and account of the function, once an invocation has said.
     pub fn function_scope(&self) -> Option<ArnScope> {
-        self.function_scope.get().cloned().flatten()
+        self.executor.customers.function_scope()
     }
 
     /// The process started at `started` for its first invocation (an on-demand cold start): that
@@ -220,7 +215,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
         let received = Instant::now();
         let process_start = self.process_start.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         if let Some(arn) = &invocation.function_arn {
-            self.function_scope.get_or_init(|| ArnScope::from_function_arn(arn));
+            self.executor.customers.set_function_arn(arn);
         }
         match classify(payload).map_err(Error::invalid_event)? {
             Inbound::ContactFlow(event) => {
@@ -315,7 +310,16 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
     async fn process_inner(&self, event: &Event, deadline: Instant, rules: &Rules) -> Result<EventOutcome, Error> {
         if let Some(sweep) = crate::sweep::request(event) {
             let sweep = sweep.map_err(|reason| Error::permanent("InvalidEvent", format!("{}: {reason}", describe(event))))?;
-            let outcome = self.run_sweep(event, &sweep, deadline, &rules.set).await?;
+            let sweeper = Sweeper {
+                api: &self.executor.api,
+                claims: &*self.executor.claims,
+                domain: &self.domain,
+                work_queue: self.work_queue.as_ref(),
+                domain_id: &self.config.domain_id,
+                lease: self.config.claim_lease,
+                function_scope: self.function_scope(),
+            };
+            let outcome = sweeper.run(event, &sweep, deadline, &rules.set).await?;
             return Ok(EventOutcome {
                 event_id: event.key.clone(),
                 kind: "sweep".into(),
@@ -356,29 +360,18 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: ContactsApi> App<C, P, S, K>
             let event = with_contact.as_ref().unwrap_or(event);
             let context = TemplateContext::new(&event.raw);
             // Every rule is planned and checked against the domain before anything is looked up or
-            // written: bad input changes nothing. Customers are placeholders here; each rule looks
-            // its customer up when it needs it.
+            // written: bad input changes nothing. A `customer` value stands in a plan as its lookup
+            // until the executor reaches the first step that needs it.
             let what = EventRules { rules, matched: &matched, event, context: &context, identity };
-            let (plans, domain) = plan_event(&self.executor.api, &self.domain, &what).await.map_err(|e| {
+            let plans = plan_event(&self.executor.api, &self.domain, &what).await.map_err(|e| {
                 if let PreflightError::Plan(refused) = &e {
                     telemetry::rule_failed(&refused.rule);
                 }
                 Error::preflight(event, &e)
             })?;
-            let input =
-                PlanInput { rules, event, context: &context, identity, resolve: &domain.catalog, customers: CustomerValues::Placeholders };
-            let scope = self.function_scope.get().cloned().flatten().or_else(|| ArnScope::from_event(&event.raw));
             let mut results = Vec::with_capacity(plans.len());
             for (rule, plan) in matched.iter().zip(&plans) {
-                let resolve = || async {
-                    let customers = self.customers.resolve_rule(rules, rule, event, &context, scope.as_ref(), identity).await;
-                    let Some(profiles) = customers.map_err(ExecError::Customer)? else { return Ok(None) };
-                    let input = PlanInput { customers: CustomerValues::Resolved(&profiles), ..input };
-                    let plan = plan_rule(rule, &input).map_err(ExecError::Plan)?;
-                    check_plan(&plan, &domain).map_err(|violation| ExecError::Plan(violation.error))?;
-                    Ok(Some(plan))
-                };
-                let result = self.executor.run_resolving(plan, resolve).await;
+                let result = self.executor.run(plan).await;
                 match &result {
                     Ok(outcome) => telemetry::rule_applied(outcome),
                     Err(_) => telemetry::rule_failed(&rule.name),

@@ -28,10 +28,59 @@ pub struct Event {
     pub kind: EventKind,
     /// The contact this event is about, when it is about one.
     pub contact_arn: Option<String>,
+    /// The Amazon Connect instance a contact-flow invocation or a contact event comes from (its
+    /// ARN, however the event spells the key); None for other events.
+    pub instance_arn: Option<String>,
     /// Who made the change, for Cases change events.
     pub performer: Option<Performer>,
     /// When it happened (epoch milliseconds): EventBridge's `time`. Flows carry no time.
     pub time_ms: Option<i64>,
+    /// Partition, region and account the event comes from, when it says.
+    pub scope: Option<ArnScope>,
+}
+
+/// `arn:{partition}:{service}:{region}:{account}:…`: where an ARN points; profile ARNs built from
+/// a profile id point where the function (or else the event) is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArnScope {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+}
+
+impl ArnScope {
+    /// From the function's own ARN (`arn:aws:lambda:us-east-1:123456789012:function:name`).
+    pub fn from_function_arn(arn: &str) -> Option<ArnScope> {
+        Self::from_arn(arn, "lambda")
+    }
+
+    /// From an EventBridge envelope's `region` and `account`.
+    fn from_envelope(raw: &Value) -> Option<ArnScope> {
+        let (region, account) = (raw.get("region")?.as_str()?, raw.get("account")?.as_str()?);
+        (is_account(account) && !region.is_empty()).then(|| ArnScope {
+            partition: "aws".into(),
+            region: region.into(),
+            account: account.into(),
+        })
+    }
+
+    fn from_arn(arn: &str, service: &str) -> Option<ArnScope> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        match parts.as_slice() {
+            ["arn", partition, s, region, account, _] if *s == service && !region.is_empty() && is_account(account) => {
+                Some(ArnScope { partition: (*partition).into(), region: (*region).into(), account: (*account).into() })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn profile_arn(&self, domain: &str, profile_id: &str) -> String {
+        format!("arn:{}:profile:{}:{}:domains/{domain}/profiles/{profile_id}", self.partition, self.region, self.account)
+    }
+}
+
+fn is_account(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,8 +183,9 @@ fn contact_flow(raw: Value) -> Result<Event, InboundError> {
     let contact_id = non_empty_string(contact_data.get("ContactId"))
         .ok_or_else(|| err("contact-flow invocation: Details.ContactData.ContactId must be a non-empty string"))?;
     let instance_arn = non_empty_string(contact_data.get("InstanceARN"));
-    let contact_arn = instance_arn.map(|instance| contact_arn(&instance, &contact_id));
-    Ok(Event { raw, key: contact_id, kind: EventKind::ContactFlow, contact_arn, performer: None, time_ms: None })
+    let scope = instance_arn.as_deref().and_then(|instance| ArnScope::from_arn(instance, "connect"));
+    let contact_arn = instance_arn.as_deref().map(|instance| contact_arn(instance, &contact_id));
+    Ok(Event { raw, key: contact_id, kind: EventKind::ContactFlow, contact_arn, instance_arn, performer: None, time_ms: None, scope })
 }
 
 fn non_empty_string(value: Option<&Value>) -> Option<String> {
@@ -151,13 +201,7 @@ impl Event {
     /// The Amazon Connect instance a contact-flow invocation or a contact event comes from, as its
     /// ARN; None for other events, and for one that names no instance.
     pub fn instance_arn(&self) -> Option<&str> {
-        match self.kind {
-            EventKind::ContactFlow => {
-                self.raw.pointer("/Details/ContactData/InstanceARN").and_then(Value::as_str).filter(|s| !s.is_empty())
-            }
-            EventKind::ContactEvent => contact_event_instance(&self.raw),
-            EventKind::CasesChange | EventKind::Custom => None,
-        }
+        self.instance_arn.as_deref()
     }
 }
 
@@ -216,14 +260,13 @@ pub fn eventbridge(raw: Value) -> Result<Event, InboundError> {
         ("aws.cases", _) => EventKind::CasesChange,
         _ => EventKind::Custom,
     };
-    let contact_arn = match kind {
-        EventKind::ContactEvent => {
+    let instance = contact_event_instance(&raw);
+    let instance_arn = (kind == EventKind::ContactEvent).then_some(instance).flatten().map(str::to_owned);
+    let contact_arn = match (&instance_arn, kind) {
+        (Some(instance), EventKind::ContactEvent) => {
             // Most samples spell detail keys in camelCase, a few newer ones in PascalCase.
             let contact = ["contactId", "ContactId"].iter().find_map(|k| detail.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()));
-            match (contact_event_instance(&raw), contact) {
-                (Some(instance), Some(contact)) => Some(contact_arn(instance, contact)),
-                _ => None,
-            }
+            contact.map(|contact| contact_arn(instance, contact))
         }
         _ => None,
     };
@@ -240,7 +283,8 @@ pub fn eventbridge(raw: Value) -> Result<Event, InboundError> {
         let parsed = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
         Some((parsed.unix_timestamp_nanos() / 1_000_000) as i64)
     });
-    Ok(Event { key: id, kind, contact_arn, performer, time_ms, raw })
+    let scope = ArnScope::from_envelope(&raw).or_else(|| instance.and_then(|instance| ArnScope::from_arn(instance, "connect")));
+    Ok(Event { key: id, kind, contact_arn, instance_arn, performer, time_ms, scope, raw })
 }
 
 fn sqs_batch(records: &Value) -> Result<Vec<SqsRecord>, InboundError> {
@@ -287,6 +331,34 @@ mod tests {
 
     fn flow(contact_data: Value, parameters: Value) -> Value {
         json!({"Name": "ContactFlowEvent", "Details": {"ContactData": contact_data, "Parameters": parameters}})
+    }
+
+    #[test]
+    fn an_event_knows_where_it_comes_from() {
+        let scope = |payload: Value| match classify(payload).unwrap() {
+            Inbound::ContactFlow(event) | Inbound::EventBridge(event) => event.scope,
+            Inbound::SqsBatch(_) => unreachable!(),
+        };
+        let flow = flow(json!({"ContactId": "c-1", "InstanceARN": "arn:aws:connect:ap-southeast-2:777788889999:instance/i"}), json!({}));
+        assert_eq!(
+            scope(flow),
+            Some(ArnScope { partition: "aws".into(), region: "ap-southeast-2".into(), account: "777788889999".into() })
+        );
+        let envelope =
+            json!({"id": "e", "source": "my.app", "detail-type": "T", "detail": {}, "region": "us-west-2", "account": "444455556666"});
+        assert_eq!(scope(envelope).map(|s| (s.region, s.account)), Some(("us-west-2".into(), "444455556666".into())));
+        // Without an envelope's region and account, a contact event's instance in any spelling.
+        for key in INSTANCE_ARN_KEYS {
+            let event = json!({"id": "e", "source": "aws.connect", "detail-type": "Amazon Connect Contact Event",
+                "detail": {"contactId": "c", key: "arn:aws-cn:connect:cn-north-1:123456789012:instance/i"}});
+            let found = scope(event).unwrap_or_else(|| panic!("{key}"));
+            assert_eq!((found.partition.as_str(), found.region.as_str()), ("aws-cn", "cn-north-1"), "{key}");
+        }
+        let nowhere = json!({"id": "e", "source": "my.app", "detail-type": "T", "detail": {}, "account": "not-an-account", "region": "r"});
+        assert_eq!(scope(nowhere), None);
+        let function = ArnScope::from_function_arn("arn:aws:lambda:eu-west-2:111122223333:function:f").unwrap();
+        assert_eq!(function.profile_arn("people", "p1"), "arn:aws:profile:eu-west-2:111122223333:domains/people/profiles/p1");
+        assert_eq!(ArnScope::from_function_arn("arn:aws:connect:eu-west-2:111122223333:instance/i"), None);
     }
 
     #[test]

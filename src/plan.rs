@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cases::catalog::{Resolve, coerce};
+use crate::cases::catalog::Resolve;
 use crate::cases::model::*;
+use crate::cases::value::coerce;
 use crate::identity::client_token;
-use crate::inbound::{Event, EventKind, Performer};
+use crate::inbound::{ArnScope, Event, EventKind, Performer};
 pub use crate::rules::Step;
-use crate::rules::customer::{CustomerQuery, IfNoProfile};
+use crate::rules::customer::{CompiledCustomer, CustomerQuery, IfNoProfile};
 use crate::rules::schedule::{FieldOp, Filter, Schedule, Selection, relative_time};
 use crate::rules::value::{CompiledValue, Limit, TemplateContext};
 use crate::rules::{Action, IfMissing, KeepOne, LinkTarget, Lookup, MAX_SLA_MINUTES, NameOrId, Rule, RuleSet, SortOrder, Tag};
@@ -38,10 +39,105 @@ pub struct RulePlan {
     /// a contact flow's come within [`FLOW_REDELIVERY_WINDOW`]; None for EventBridge and SQS, whose
     /// retries and dead-letter replays can come days later.
     pub redeliveries_within: Option<Duration>,
-    /// The steps whose values include a customer that is still a placeholder: the executor looks
-    /// the customer up just before the first of them it runs, so that a case found by an earlier
-    /// lookup (by id, by contact) costs no profile search.
-    pub customer_steps: Vec<Step>,
+    /// The rule's `customer` values, in rule order: each stands in the plan as its description
+    /// until the executor looks the customers up, just before the first step that needs one (so
+    /// that a case found by an earlier lookup, by id or by contact, costs no profile search).
+    pub customers: Vec<DeferredCustomer>,
+    /// Where the event comes from: where a profile id's ARN points when the function's own ARN
+    /// does not say.
+    pub scope: Option<ArnScope>,
+}
+
+/// A `customer` value of a plan, looked up when the executor reaches `step`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeferredCustomer {
+    pub step: Step,
+    /// Its place in the rule, e.g. `case.create.fields.Customer`.
+    pub path: String,
+    pub query: CustomerQuery,
+}
+
+impl DeferredCustomer {
+    /// What the plan holds in the customer's place: the description of the lookup.
+    pub fn stand_in(&self) -> String {
+        self.query.to_string()
+    }
+}
+
+impl RulePlan {
+    /// Whether a customer must be looked up before `step` runs.
+    pub fn needs_customer_before(&self, step: Step) -> bool {
+        self.customers.iter().any(|customer| customer.step == step)
+    }
+
+    /// The plan with every deferred customer's stand-in replaced by its profile ARN from
+    /// `profiles` (one per query; a query without one keeps its stand-in).
+    pub fn with_customers(&self, profiles: &HashMap<CustomerQuery, String>) -> RulePlan {
+        let mut plan = self.clone();
+        let deferred = std::mem::take(&mut plan.customers);
+        for customer in &deferred {
+            let Some(arn) = profiles.get(&customer.query) else { continue };
+            let stand_in = customer.stand_in();
+            for value in plan.field_values_mut(customer.step) {
+                if matches!(value, FieldValue::String(text) if *text == stand_in) {
+                    *value = FieldValue::String(arn.clone());
+                }
+            }
+        }
+        plan
+    }
+
+    /// The field values of the requests of `step`: search filters, CreateCase, UpdateCase and
+    /// custom items (where `customer` values can stand).
+    fn field_values_mut(&mut self, step: Step) -> Vec<&mut FieldValue> {
+        fn in_filter<'p>(filter: &'p mut CaseFilter, out: &mut Vec<&'p mut FieldValue>) {
+            match filter {
+                CaseFilter::Field(
+                    FieldFilter::EqualTo(entry)
+                    | FieldFilter::Contains(entry)
+                    | FieldFilter::GreaterThan(entry)
+                    | FieldFilter::GreaterThanOrEqualTo(entry)
+                    | FieldFilter::LessThan(entry)
+                    | FieldFilter::LessThanOrEqualTo(entry),
+                ) => out.push(&mut entry.value),
+                CaseFilter::Not(inner) => in_filter(inner, out),
+                CaseFilter::AndAll(all) | CaseFilter::OrAll(all) => all.iter_mut().for_each(|f| in_filter(f, out)),
+                CaseFilter::Tag(_) => {}
+            }
+        }
+        fn in_lookup<'p>(lookup: &'p mut PlannedLookup, out: &mut Vec<&'p mut FieldValue>) {
+            if let PlannedLookup::Search(input) = lookup {
+                in_filter(&mut input.filter, out);
+            }
+        }
+        let mut out = Vec::new();
+        match step {
+            Step::Lookup(i) => {
+                if let Some(lookup) = self.lookups.get_mut(i) {
+                    in_lookup(lookup, &mut out);
+                }
+            }
+            Step::Create => {
+                if let Some(create) = &mut self.create {
+                    out.extend(create.fields.iter_mut().map(|entry| &mut entry.value));
+                }
+            }
+            Step::Actions => {
+                for action in &mut self.actions {
+                    match action {
+                        PlannedAction::Update(update) => out.extend(update.fields.iter_mut().map(|entry| &mut entry.value)),
+                        PlannedAction::Relate(input) | PlannedAction::Keep { input, .. } => {
+                            if let RelatedItemContent::Custom { fields } = &mut input.content {
+                                out.extend(fields.iter_mut().map(|entry| &mut entry.value));
+                            }
+                        }
+                        PlannedAction::LinkCase { lookups, .. } => lookups.iter_mut().for_each(|lookup| in_lookup(lookup, &mut out)),
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -207,20 +303,10 @@ pub fn plan_rules<R: Resolve>(
     event: &Event,
     identity: &str,
     resolve: &R,
-    customers: CustomerValues<'_>,
 ) -> Vec<Result<RulePlan, PlanError>> {
     let context = TemplateContext::new(&event.raw);
-    let input = PlanInput { rules, event, context: &context, identity, resolve, customers };
+    let input = PlanInput { rules, event, context: &context, identity, resolve };
     matched.iter().map(|rule| plan_rule(rule, &input)).collect()
-}
-
-/// What the rules' `customer` values stand for while planning.
-#[derive(Debug, Clone, Copy)]
-pub enum CustomerValues<'a> {
-    /// A description of the lookup (`plan`, and the check made before anything is looked up).
-    Placeholders,
-    /// The profile ARNs looked up for this event (`customers::Customers::resolve_rules`).
-    Resolved(&'a HashMap<CustomerQuery, String>),
 }
 
 /// What planning needs besides the rule: the event and how names resolve.
@@ -231,7 +317,6 @@ pub struct PlanInput<'a, R: Resolve> {
     /// The global automation identity.
     pub identity: &'a str,
     pub resolve: &'a R,
-    pub customers: CustomerValues<'a>,
 }
 
 /// The most cases a lookup reads; only the first is used.
@@ -244,7 +329,15 @@ const MAX_IDENTIFIER: usize = Limit::IDENTIFIER.chars;
 
 /// Plans `rule` for the event.
 pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<RulePlan, PlanError> {
-    let b = Builder { rule, input };
+    let customers: Vec<(&CompiledCustomer, DeferredCustomer)> = rule
+        .customer_sources()
+        .into_iter()
+        .map(|source| {
+            let query = source.customer.query(&input.event.raw, input.rules.templates(), input.context);
+            (source.customer, DeferredCustomer { step: source.step, path: source.path, query })
+        })
+        .collect();
+    let b = Builder { rule, input, customers: &customers };
     let identity = rule.performed_by.as_deref().unwrap_or(input.identity);
     let performed_by = PerformedBy { custom_entity: identity.to_owned() };
 
@@ -340,10 +433,6 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
         });
     }
 
-    let customer_steps = match input.customers {
-        CustomerValues::Resolved(_) => Vec::new(),
-        CustomerValues::Placeholders => customer_steps(rule),
-    };
     let recheck = match &rule.schedule {
         Some(Schedule { select: Selection::Cases(filter), .. }) => {
             let now = sweep_time(&input.event.raw).ok_or_else(|| b.error("select", "the work item carries no `sweep.scheduledTime`"))?;
@@ -372,7 +461,8 @@ pub fn plan_rule<R: Resolve>(rule: &Rule, input: &PlanInput<'_, R>) -> Result<Ru
         if_missing: rule.case.if_missing,
         actions,
         redeliveries_within: (input.event.kind == EventKind::ContactFlow).then_some(FLOW_REDELIVERY_WINDOW),
-        customer_steps,
+        customers: customers.into_iter().map(|(_, deferred)| deferred).collect(),
+        scope: input.event.scope.clone(),
     })
 }
 
@@ -437,15 +527,11 @@ fn plan_filter_at<R: Resolve>(filter: &Filter, input: &FilterInput<'_, R>, path:
     })
 }
 
-fn customer_steps(rule: &Rule) -> Vec<Step> {
-    let mut steps: Vec<Step> = rule.customer_sources().into_iter().map(|source| source.step).collect();
-    steps.dedup();
-    steps
-}
-
 struct Builder<'a, R: Resolve> {
     rule: &'a Rule,
     input: &'a PlanInput<'a, R>,
+    /// The rule's `customer` values and what each looks up for this event.
+    customers: &'a [(&'a CompiledCustomer, DeferredCustomer)],
 }
 
 impl<R: Resolve> Builder<'_, R> {
@@ -456,19 +542,15 @@ impl<R: Resolve> Builder<'_, R> {
     fn value(&self, value: &CompiledValue, path: &str, limit: Limit) -> Result<Option<FieldValue>, PlanError> {
         let i = self.input;
         if let Some(customer) = value.customer() {
-            let query = customer.query(&i.event.raw, i.rules.templates(), i.context);
-            let arn = match i.customers {
-                // Without any identifier the lookup cannot succeed: refused here, before any write.
-                CustomerValues::Placeholders if query.known.is_none() && query.terms.is_empty() && query.if_none != IfNoProfile::Skip => {
-                    let why = if query.unusable.is_empty() { "the rule names none".to_string() } else { query.unusable.join("; ") };
-                    return Err(self.error(path, format!("no usable customer identifier: {why}")));
-                }
-                CustomerValues::Placeholders => query.to_string(),
-                CustomerValues::Resolved(profiles) => {
-                    profiles.get(&query).cloned().ok_or_else(|| self.error(path, "the customer was not looked up for this event"))?
-                }
-            };
-            return Ok(Some(FieldValue::String(arn)));
+            let deferred = self.customers.iter().find(|(source, _)| std::ptr::eq(*source, customer)).map(|(_, deferred)| deferred);
+            let Some(deferred) = deferred else { return Err(self.error(path, "a `customer` value outside the rule's fields")) };
+            let query = &deferred.query;
+            // Without any identifier the lookup cannot succeed: refused here, before any write.
+            if query.known.is_none() && query.terms.is_empty() && query.if_none != IfNoProfile::Skip {
+                let why = if query.unusable.is_empty() { "the rule names none".to_string() } else { query.unusable.join("; ") };
+                return Err(self.error(path, format!("no usable customer identifier: {why}")));
+            }
+            return Ok(Some(FieldValue::String(deferred.stand_in())));
         }
         value.extract(&i.event.raw, i.rules.templates(), i.context, limit).map_err(|e| self.error(path, e.to_string()))
     }
@@ -717,14 +799,7 @@ mod tests {
         let rules = RuleSet::from_yaml(yaml, "test").unwrap();
         let event = eventbridge(event).unwrap();
         let context = TemplateContext::new(&event.raw);
-        let input = PlanInput {
-            rules: &rules,
-            event: &event,
-            context: &context,
-            identity: "bot",
-            resolve: &Offline,
-            customers: CustomerValues::Placeholders,
-        };
+        let input = PlanInput { rules: &rules, event: &event, context: &context, identity: "bot", resolve: &Offline };
         plan_rule(&rules.rules[0], &input)
     }
 

@@ -5,17 +5,16 @@
 //! not fit refuses the whole event before anything is written.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::cases::catalog::{Catalog, Resolve};
-use crate::cases::domain::{DomainModel, Missing, check_plan, needs};
+use crate::cases::domain::{Missing, check_plan, needs};
 use crate::cases::domain_cache::DomainCache;
 use crate::cases::model::FieldType;
 use crate::cases::{ApiError, CasesApi};
 use crate::inbound::Event;
-use crate::plan::{CustomerValues, PlanError, PlanInput, RulePlan, plan_rule};
+use crate::plan::{PlanError, PlanInput, RulePlan, plan_rule};
 use crate::rules::value::TemplateContext;
 use crate::rules::{Rule, RuleSet};
 
@@ -28,7 +27,7 @@ pub enum PreflightError {
     Plan(PlanError),
 }
 
-/// The event and its matching rules, as planning sees them (customers still placeholders).
+/// The event and its matching rules, as planning sees them.
 pub struct EventRules<'a> {
     pub rules: &'a RuleSet,
     pub matched: &'a [&'a Rule],
@@ -38,27 +37,16 @@ pub struct EventRules<'a> {
     pub identity: &'a str,
 }
 
-/// The plans of the matched rules, in order, each checked against the domain, and the domain
-/// model they were checked with (for checking them again once their customers are known).
-pub async fn plan_event<C: CasesApi>(
-    api: &C,
-    cache: &DomainCache,
-    what: &EventRules<'_>,
-) -> Result<(Vec<RulePlan>, Arc<DomainModel>), PreflightError> {
+/// The plans of the matched rules, in order, each checked against the domain.
+pub async fn plan_event<C: CasesApi>(api: &C, cache: &DomainCache, what: &EventRules<'_>) -> Result<Vec<RulePlan>, PreflightError> {
     let api_error = |what| move |error| PreflightError::Api { what, error };
     let mut model = cache.names(api).await.map_err(api_error("listing the domain's fields and templates"))?;
     let mut names_listed_again = false;
     let plans = loop {
         let resolve = RecordingMisses::new(&model.catalog);
         let planned = {
-            let input = PlanInput {
-                rules: what.rules,
-                event: what.event,
-                context: what.context,
-                identity: what.identity,
-                resolve: &resolve,
-                customers: CustomerValues::Placeholders,
-            };
+            let input =
+                PlanInput { rules: what.rules, event: what.event, context: what.context, identity: what.identity, resolve: &resolve };
             what.matched.iter().map(|rule| plan_rule(rule, &input)).collect::<Result<Vec<_>, _>>()
         };
         match planned {
@@ -92,7 +80,7 @@ pub async fn plan_event<C: CasesApi>(
             }
         }
     }
-    Ok((plans, model))
+    Ok(plans)
 }
 
 /// Resolves names with the cached catalog and remembers whether one was not found (or named an

@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::cases::catalog::{Resolve, coerce};
+use crate::cases::catalog::Resolve;
 use crate::cases::domain::{DomainModel, Needs, check_required, check_value};
 use crate::cases::domain_cache::DomainCache;
 use crate::cases::model::{CreateCaseInput, FieldEntry, FieldType, FieldValue, PerformedBy};
+use crate::cases::value::coerce;
 use crate::cases::{ApiError, CasesApi};
 use crate::rules::value::{CompiledValue, Source, ValueType, convert};
 use crate::rules::{Action, Lookup, Rule, RuleProblem, RuleSet};

@@ -15,7 +15,7 @@ use cases_automation::cases::model::RelatedItemContent;
 use cases_automation::error::Error;
 use cases_automation::handler::Invocation;
 use cases_automation::inbound::{Event, Inbound, classify};
-use cases_automation::plan::{CustomerValues, PlanInput, PlannedAction, plan_rule};
+use cases_automation::plan::{PlanInput, PlannedAction, plan_rule};
 use cases_automation::rules::RuleSet;
 use cases_automation::rules::pattern::Pattern;
 use cases_automation::rules::value::{Limit, TemplateCheck, TemplateContext, ValueSpec, template_environment};
@@ -391,14 +391,7 @@ fn events_of(payload: Value) -> Vec<Event> {
 /// Matches and plans every rule of `rules` for the event, checking the invariants of a plan.
 fn plan_all(rules: &RuleSet, event: &Event) {
     let context = TemplateContext::new(&event.raw);
-    let input = PlanInput {
-        rules,
-        event,
-        context: &context,
-        identity: "cases-automation",
-        resolve: &Offline,
-        customers: CustomerValues::Placeholders,
-    };
+    let input = PlanInput { rules, event, context: &context, identity: "cases-automation", resolve: &Offline };
     for rule in rules.matching(&event.raw) {
         let Ok(plan) = plan_rule(rule, &input) else { continue };
         if let Some(create) = &plan.create {

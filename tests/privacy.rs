@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use cases_automation::cases::catalog::Offline;
 use cases_automation::inbound::{Inbound, classify};
-use cases_automation::plan::{CustomerValues, PlanInput, plan_rule};
+use cases_automation::plan::{PlanInput, plan_rule};
 use cases_automation::rules::RuleSet;
 use cases_automation::rules::value::TemplateContext;
 use cases_emulator::{Emulator, ErrorKind, Fault, Seed};
@@ -412,14 +412,7 @@ fn error_messages(payload: Value) -> Vec<String> {
     };
     for event in events {
         let context = TemplateContext::new(&event.raw);
-        let input = PlanInput {
-            rules: &rules,
-            event: &event,
-            context: &context,
-            identity: "cases-automation",
-            resolve: &Offline,
-            customers: CustomerValues::Placeholders,
-        };
+        let input = PlanInput { rules: &rules, event: &event, context: &context, identity: "cases-automation", resolve: &Offline };
         for rule in rules.matching(&event.raw) {
             if let Err(e) = plan_rule(rule, &input) {
                 messages.push(e.to_string());

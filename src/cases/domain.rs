@@ -10,9 +10,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use time::format_description::well_known::Rfc3339;
 
-use super::catalog::{Catalog, SYSTEM_FIELDS, variant_name};
+use super::catalog::{Catalog, SYSTEM_FIELDS};
 use super::model::*;
-use crate::plan::{PlanError, PlannedAction, RulePlan};
+use crate::plan::{DeferredCustomer, PlanError, PlannedAction, RulePlan};
 
 /// The domain as far as this process knows it: every field and template by name, and the options
 /// and required fields of those the plans so far needed.
@@ -101,7 +101,8 @@ pub fn needs(plans: &[RulePlan], catalog: &Catalog) -> Needs {
 /// Checks every write of `plan` against the domain: CreateCase (its template, required fields and
 /// values), UpdateCase and SLA target values.
 pub fn check_plan(plan: &RulePlan, model: &DomainModel) -> Result<(), Violation> {
-    let check = Check { rule: &plan.rule, placeholders: !plan.customer_steps.is_empty(), model };
+    let stand_ins: Vec<String> = plan.customers.iter().map(DeferredCustomer::stand_in).collect();
+    let check = Check { rule: &plan.rule, stand_ins: StandIns::These(&stand_ins), model };
     if let Some(create) = &plan.create {
         check.entries(&create.fields, "case.create.fields")?;
         check.required(create)?;
@@ -133,7 +134,7 @@ pub fn check_plan(plan: &RulePlan, model: &DomainModel) -> Result<(), Violation>
 /// length (what every write of it gets checked for). A field the model does not have is refused
 /// (with `Missing::Names`).
 pub fn check_value(model: &DomainModel, rule: &str, field_id: &str, value: &FieldValue, path: &str) -> Result<(), Violation> {
-    let check = Check { rule, placeholders: true, model };
+    let check = Check { rule, stand_ins: StandIns::Any, model };
     let Some(field) = check.field(field_id) else {
         return Err(check.unsure(path, format!("the domain has no field with id `{field_id}`"), Missing::Names));
     };
@@ -142,14 +143,32 @@ pub fn check_value(model: &DomainModel, rule: &str, field_id: &str, value: &Fiel
 
 /// A CreateCase of rule `rule` against its template: active, every required field set and not empty.
 pub fn check_required(model: &DomainModel, rule: &str, create: &CreateCaseInput) -> Result<(), Violation> {
-    Check { rule, placeholders: true, model }.required(create)
+    Check { rule, stand_ins: StandIns::Any, model }.required(create)
 }
 
 struct Check<'a> {
     rule: &'a str,
-    /// Whether `customer` values still stand as placeholders (checked once the customer is known).
-    placeholders: bool,
+    /// Which `customer_id` values stand for a customer not looked up yet.
+    stand_ins: StandIns<'a>,
     model: &'a DomainModel,
+}
+
+/// What a `customer_id` value may be besides a profile ARN: the stand-in of a customer the
+/// executor looks up later, whose ARN is well formed by construction.
+enum StandIns<'a> {
+    /// Any value (a single value checked alone, which may come from a `customer`).
+    Any,
+    /// The stand-ins of the plan's deferred customers.
+    These(&'a [String]),
+}
+
+impl StandIns<'_> {
+    fn includes(&self, value: &str) -> bool {
+        match self {
+            StandIns::Any => true,
+            StandIns::These(stand_ins) => stand_ins.iter().any(|s| s == value),
+        }
+    }
 }
 
 impl Check<'_> {
@@ -192,11 +211,9 @@ impl Check<'_> {
                 return Err(self.refused(&at, format!("system field `{}` is set by the service and cannot be written", field.id)));
             }
             self.value(field, &entry.value, &at)?;
-            // A `customer` value stands as a placeholder until the customer is looked up; the plan
-            // made with the profile ARN is checked again then.
             if field.id == "customer_id"
-                && !self.placeholders
                 && let FieldValue::String(s) = &entry.value
+                && !self.stand_ins.includes(s)
                 && !is_profile_arn(s)
             {
                 let reason = "field `customer_id` takes a Customer Profiles profile ARN \
@@ -232,8 +249,9 @@ impl Check<'_> {
                     _ => Ok(()),
                 }
             }
-            (ty, value) => Err(self
-                .refused(at, format!("{ty:?} field `{}` takes {}, the value is {}", field.name, expected_value(ty), variant_name(value)))),
+            (ty, value) => {
+                Err(self.refused(at, format!("{ty:?} field `{}` takes {}, the value is {}", field.name, expected_value(ty), value.kind())))
+            }
         }
     }
 
@@ -426,7 +444,8 @@ mod tests {
             if_missing: IfMissing::Fail,
             actions,
             redeliveries_within: None,
-            customer_steps: vec![],
+            customers: vec![],
+            scope: None,
         }
     }
 
@@ -536,9 +555,22 @@ mod tests {
             assert_eq!(error.path, "case.create.fields.Customer");
             assert!(error.reason.contains("profile ARN") && !error.reason.contains(not_an_arn), "{error}");
         }
-        let mut placeholder = with_customer("<the customer found by phone>");
-        placeholder.customer_steps = vec![crate::plan::Step::Create];
-        assert_eq!(check_plan(&placeholder, &model), Ok(()), "checked once the customer is looked up");
+        // A customer not looked up yet stands as its lookup's description; only that description
+        // passes, not any other value that is no ARN.
+        let query = crate::rules::customer::CustomerQuery {
+            known: Some(crate::rules::customer::KnownProfile::Id("0123456789abcdef0123456789abcdef".into())),
+            terms: vec![],
+            unusable: vec![],
+            if_none: Default::default(),
+            if_several: Default::default(),
+            newest_by: String::new(),
+        };
+        let deferred = crate::plan::DeferredCustomer { step: crate::plan::Step::Create, path: "case.create.fields.Customer".into(), query };
+        let mut deferring = with_customer(&deferred.stand_in());
+        deferring.customers = vec![deferred];
+        assert_eq!(check_plan(&deferring, &model), Ok(()), "a stand-in is its ARN once the customer is looked up");
+        deferring.create.as_mut().unwrap().fields[1].value = text("+12065550123");
+        assert!(check_plan(&deferring, &model).is_err(), "a value that is neither an ARN nor a stand-in is refused");
     }
 
     #[test]

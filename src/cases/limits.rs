@@ -29,6 +29,10 @@ pub const RELATED_ITEMS_PAGE: i32 = 25;
 /// `MaxResults` of ListFields, ListTemplates and ListFieldOptions.
 pub const LIST_PAGE: i32 = 100;
 
+/// Customer Profiles' `SearchProfiles`: a key name and each value have 1 to this many characters
+/// (a limit of that service, whose model is not vendored here).
+pub const PROFILE_SEARCH_TEXT: usize = 255;
+
 #[cfg(test)]
 mod tests {
     use serde_json::Value;

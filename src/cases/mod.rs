@@ -1,5 +1,6 @@
 //! The Cases API as this function uses it: a trait over the handful of operations it calls, the
-//! request/response data (`model`), name resolution (`catalog`), what the domain allows and the
+//! request/response data (`model`), field values and their conversion to a field's type
+//! (`value`), name resolution (`catalog`), what the domain allows and the
 //! checks of planned writes against it (`domain`), the per-process cache of the domain
 //! (`domain_cache`), service messages without the values they quote (`redact`), and the
 //! `aws-sdk-connectcases` adapter (`sdk`).
@@ -14,6 +15,7 @@ pub mod redact;
 pub mod sdk;
 pub mod tags;
 pub mod throttled;
+pub mod value;
 
 use std::fmt;
 use std::future::Future;
@@ -83,6 +85,14 @@ pub enum ApiErrorKind {
     /// An error code the function does not know, with a 4xx status other than 429: the request's.
     UnknownClientError,
     Other,
+}
+
+impl ApiError {
+    /// Whether a failed create certainly created nothing (refused: validation, throttling,
+    /// access), as opposed to a timeout or a server error after which the item may exist.
+    pub fn refused_outright(&self) -> bool {
+        !self.kind.is_retryable() || self.kind == ApiErrorKind::Throttling
+    }
 }
 
 impl ApiErrorKind {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::rules::value::FieldValue;
+pub use super::value::{FieldType, FieldValue};
 
 /// `{"id": …, "value": {…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -494,18 +494,6 @@ pub struct RelatedItem {
 pub struct RelatedItemsPage {
     pub items: Vec<RelatedItem>,
     pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldType {
-    Text,
-    Number,
-    Boolean,
-    DateTime,
-    SingleSelect,
-    Url,
-    User,
-    Other,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

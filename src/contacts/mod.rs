@@ -20,8 +20,7 @@ use crate::cases::{ApiError, ApiErrorKind};
 use crate::inbound::{Event, EventKind};
 use crate::rules::ContactData;
 
-/// The top-level key of the event the contact's data is put under.
-pub const EVENT_KEY: &str = "contact";
+pub use crate::rules::value::CONTACT_KEY as EVENT_KEY;
 
 /// The Amazon Connect operations the function calls, on the contact of an event.
 pub trait ContactsApi: Send + Sync {

@@ -14,16 +14,14 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tracing::info;
 
 use crate::cases::ApiError;
 use crate::claims::{self, Claim, ClaimState, ClaimStore, Next, NoClaims, StoreError, decide, keys, now_ms, wait_step};
-use crate::inbound::Event;
+use crate::inbound::ArnScope;
 use crate::locks::KeyedLocks;
+use crate::plan::RulePlan;
 use crate::rules::customer::{CustomerQuery, IfNoProfile, IfSeveral, KnownProfile, SearchKey, SearchTerm};
-use crate::rules::value::TemplateContext;
-use crate::rules::{Rule, RuleSet};
 use crate::telemetry::{self, Lookup};
 
 /// How long a search result is reused.
@@ -77,51 +75,6 @@ impl ProfilesApi for NoProfiles {
     }
 }
 
-/// `arn:{partition}:profile:{region}:{account}:`: where profile ARNs point.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArnScope {
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-}
-
-impl ArnScope {
-    /// From the function's own ARN (`arn:aws:lambda:us-east-1:123456789012:function:name`).
-    pub fn from_function_arn(arn: &str) -> Option<ArnScope> {
-        Self::from_arn(arn, "lambda")
-    }
-
-    /// From the event: an EventBridge envelope's `region` and `account`, or a flow's instance ARN.
-    pub fn from_event(event: &Value) -> Option<ArnScope> {
-        if let (Some(region), Some(account)) = (event["region"].as_str(), event["account"].as_str())
-            && is_account(account)
-            && !region.is_empty()
-        {
-            return Some(ArnScope { partition: "aws".into(), region: region.into(), account: account.into() });
-        }
-        let instance = event["Details"]["ContactData"]["InstanceARN"].as_str().or_else(|| event["detail"]["instanceArn"].as_str())?;
-        Self::from_arn(instance, "connect")
-    }
-
-    fn from_arn(arn: &str, service: &str) -> Option<ArnScope> {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        match parts.as_slice() {
-            ["arn", partition, s, region, account, _] if *s == service && !region.is_empty() && is_account(account) => {
-                Some(ArnScope { partition: (*partition).into(), region: (*region).into(), account: (*account).into() })
-            }
-            _ => None,
-        }
-    }
-
-    pub fn profile_arn(&self, domain: &str, profile_id: &str) -> String {
-        format!("arn:{}:profile:{}:{}:domains/{domain}/profiles/{profile_id}", self.partition, self.region, self.account)
-    }
-}
-
-fn is_account(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// What a lookup gives the rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
@@ -169,6 +122,8 @@ pub struct Customers<P, S = NoClaims> {
     /// Made on first use: most deployments' events name their profile.
     cache: OnceLock<quick_cache::sync::Cache<Vec<SearchTerm>, Cached>>,
     creating: KeyedLocks,
+    /// Where the function runs (see [`Customers::set_function_arn`]).
+    function_scope: OnceLock<Option<ArnScope>>,
 }
 
 /// The customers of one rule for one event: the ARN for each of its queries, or None when the
@@ -197,7 +152,15 @@ impl From<StoreError> for ResolveError {
 
 impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
     pub fn with_claims(api: P, claims: Arc<S>) -> Customers<P, S> {
-        Customers { api, claims, lease: claims::LEASE, allow_create: true, cache: OnceLock::new(), creating: KeyedLocks::default() }
+        Customers {
+            api,
+            claims,
+            lease: claims::LEASE,
+            allow_create: true,
+            cache: OnceLock::new(),
+            creating: KeyedLocks::default(),
+            function_scope: OnceLock::new(),
+        }
     }
 
     /// The lease of profile claims (`CLAIM_LEASE_SECONDS`).
@@ -216,35 +179,37 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
         self.cache.get_or_init(|| quick_cache::sync::Cache::new(CACHE_ENTRIES))
     }
 
-    /// Resolves every `customer` value of `rule` for this event (`context` is the event's
-    /// template context, built once per event). Profiles are created by the rule's `performedBy`,
-    /// else `identity`.
-    pub async fn resolve_rule(
-        &self,
-        rules: &RuleSet,
-        rule: &Rule,
-        event: &Event,
-        context: &TemplateContext,
-        scope: Option<&ArnScope>,
-        identity: &str,
-    ) -> Result<RuleCustomers, CustomerError> {
-        let creator = rule.performed_by.as_deref().unwrap_or(identity);
+    /// The function's partition, region and account, from its ARN (the first invocation's
+    /// context): profile ARNs built from a profile id point there.
+    pub fn set_function_arn(&self, arn: &str) {
+        self.function_scope.get_or_init(|| ArnScope::from_function_arn(arn));
+    }
+
+    /// Partition, region and account of the function, once an invocation has said.
+    pub fn function_scope(&self) -> Option<ArnScope> {
+        self.function_scope.get().cloned().flatten()
+    }
+
+    /// Looks up every customer `plan` defers (equal queries once), as the rule's `performedBy`.
+    /// None when the rule says to skip an event without a customer. A profile id becomes an ARN
+    /// where the function is, else where the event came from.
+    pub async fn resolve_plan(&self, plan: &RulePlan) -> Result<RuleCustomers, CustomerError> {
+        let scope = self.function_scope().or_else(|| plan.scope.clone());
+        let creator = &plan.performed_by.custom_entity;
         let mut profiles = HashMap::new();
-        for source in rule.customer_sources() {
-            let (path, customer) = (source.path, source.customer);
-            let query = customer.query(&event.raw, rules.templates(), context);
-            if profiles.contains_key(&query) {
+        for deferred in &plan.customers {
+            if profiles.contains_key(&deferred.query) {
                 continue;
             }
-            match self.resolve(&query, scope, creator).await {
+            match self.resolve(&deferred.query, scope.as_ref(), creator).await {
                 Ok(Resolution::Profile(arn)) => {
-                    profiles.insert(query, arn);
+                    profiles.insert(deferred.query.clone(), arn);
                 }
                 Ok(Resolution::Skip(reason)) => {
-                    info!(event = %event.key, rule = %rule.name, at = %path, reason = %reason, "no customer; rule skipped");
+                    info!(event = %plan.event_key, rule = %plan.rule, at = %deferred.path, reason = %reason, "no customer; rule skipped");
                     return Ok(None);
                 }
-                Err(error) => return Err(CustomerError { rule: rule.name.clone(), path, error }),
+                Err(error) => return Err(CustomerError { rule: plan.rule.clone(), path: deferred.path.clone(), error }),
             }
         }
         Ok(Some(profiles))
@@ -432,7 +397,7 @@ impl<P: ProfilesApi, S: ClaimStore> Customers<P, S> {
             Err(error) => {
                 // Refused outright: nothing was created. After a timeout or a 5xx it may have been:
                 // whoever comes next looks first.
-                if crate::execute::refused_outright(&error) {
+                if error.refused_outright() {
                     self.claims.release(key, me).await?;
                 } else {
                     self.claims.abandon(key, me).await?;
@@ -512,7 +477,8 @@ mod tests {
 
     use crate::cases::ApiErrorKind;
     use crate::rules::customer::CustomerSpec;
-    use crate::rules::value::{TemplateCheck, template_environment};
+    use crate::rules::value::{TemplateCheck, TemplateContext, template_environment};
+    use serde_json::Value;
     use serde_json::json;
 
     const DOMAIN: &str = "people";
@@ -670,15 +636,5 @@ mod tests {
         let customers = Customers::new(Memory { fail_with: Some(ApiErrorKind::Throttling), ..Default::default() });
         let error = resolve(&customers, json!({"phone": "$.phone"}), json!({"phone": "+12065550123"})).await.unwrap_err();
         assert!(matches!(error, ResolveError::Api(ApiError { kind: ApiErrorKind::Throttling, .. })), "{error:?}");
-    }
-
-    #[test]
-    fn scopes_from_the_function_or_the_event() {
-        assert_eq!(scope().account, "111122223333");
-        let eventbridge = json!({"region": "us-west-2", "account": "444455556666"});
-        assert_eq!(ArnScope::from_event(&eventbridge).unwrap().region, "us-west-2");
-        let flow = json!({"Details": {"ContactData": {"InstanceARN": "arn:aws:connect:ap-southeast-2:777788889999:instance/i"}}});
-        assert_eq!(ArnScope::from_event(&flow).unwrap().account, "777788889999");
-        assert_eq!(ArnScope::from_event(&json!({})), None);
     }
 }

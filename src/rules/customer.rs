@@ -22,11 +22,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use minijinja::Environment;
-use phonenumber::country;
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat, Region};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::value::{CompiledValue, Limit, TemplateCheck, TemplateContext, ValueSpec};
+use crate::cases::limits::PROFILE_SEARCH_TEXT;
 
 /// The section as written in the rules file.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -116,7 +117,7 @@ pub struct CompiledCustomer {
     pub profile: Option<CompiledValue>,
     /// In the order SearchProfiles receives them.
     pub keys: Vec<(SearchKey, CompiledValue)>,
-    pub country: Option<country::Id>,
+    pub country: Option<Region>,
     pub if_none: IfNoProfile,
     pub if_several: IfSeveral,
     pub newest_by: String,
@@ -142,7 +143,10 @@ impl CustomerSpec {
             }
         }
         for (key_name, spec) in &self.keys {
-            if key_name.is_empty() || key_name.len() > 255 || !key_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            if key_name.is_empty()
+                || key_name.len() > PROFILE_SEARCH_TEXT
+                || !key_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 return Err(format!("customer.keys: `{key_name}` is not a search key name (1 to 255 of A-Z a-z 0-9 _ -)"));
             }
             if key_name.starts_with('_') {
@@ -163,7 +167,7 @@ impl CustomerSpec {
             Some(code) => Some(
                 code.trim()
                     .to_ascii_uppercase()
-                    .parse::<country::Id>()
+                    .parse::<Region>()
                     .map_err(|_| format!("customer.country: `{code}` is not a two-letter country code (ISO 3166, e.g. US, GB, DE)"))?,
             ),
         };
@@ -328,7 +332,7 @@ pub fn parse_profile_arn(arn: &str) -> Result<ProfileArn<'_>, String> {
 
 /// E.164 (`+12065550123`), the form Amazon Connect stores and searches. Numbers without a
 /// country code need the rule's `country`. Reasons never repeat the number.
-pub fn normalise_phone(text: &str, country: Option<country::Id>) -> Result<String, String> {
+pub fn normalise_phone(text: &str, country: Option<Region>) -> Result<String, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("is empty".into());
@@ -340,20 +344,20 @@ pub fn normalise_phone(text: &str, country: Option<country::Id>) -> Result<Strin
         // e.g. "anonymous" or "Restricted", which Connect shows for withheld numbers.
         return Err("is not a phone number".into());
     }
-    let number = phonenumber::parse(country, text).map_err(|_| match country {
+    let number = PHONE_NUMBER_UTIL.parse(text, country).map_err(|_| match country {
         None if !text.starts_with('+') => "has no country code (+…) and the rule sets no `customer.country`".to_string(),
         _ => "is not a phone number".to_string(),
     })?;
-    if !phonenumber::is_valid(&number) {
+    if !PHONE_NUMBER_UTIL.is_valid_number(&number) {
         return Err("is not a valid phone number for its country".into());
     }
-    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+    Ok(PHONE_NUMBER_UTIL.format(&number, PhoneNumberFormat::E164).into_owned())
 }
 
 /// Trimmed; must look like `local@domain`.
 pub fn normalise_email(text: &str) -> Result<String, String> {
     let text = text.trim();
-    let looks_like_an_address = text.len() <= 255
+    let looks_like_an_address = text.len() <= PROFILE_SEARCH_TEXT
         && !text.chars().any(char::is_whitespace)
         && text.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
     if looks_like_an_address { Ok(text.to_owned()) } else { Err("is not an e-mail address".into()) }
@@ -364,7 +368,7 @@ pub fn normalise_plain(text: &str) -> Result<String, String> {
     let text = text.trim();
     match text.chars().count() {
         0 => Err("is empty".into()),
-        1..=255 => Ok(text.to_owned()),
+        1..=PROFILE_SEARCH_TEXT => Ok(text.to_owned()),
         n => Err(format!("has {n} characters; a search value has at most 255")),
     }
 }
@@ -389,11 +393,34 @@ mod tests {
 
     #[test]
     fn phone_numbers_become_e164() {
-        let us = Some(country::Id::US);
+        let us = Some(Region::US);
         assert_eq!(normalise_phone("+1 (206) 555-0123", None).unwrap(), "+12065550123");
         assert_eq!(normalise_phone("206-555-0123", us).unwrap(), "+12065550123");
         assert_eq!(normalise_phone("tel:+44-20-7946-0958", None).unwrap(), "+442079460958");
-        assert_eq!(normalise_phone("020 7946 0958", Some(country::Id::GB)).unwrap(), "+442079460958");
+        assert_eq!(normalise_phone("020 7946 0958", Some(Region::GB)).unwrap(), "+442079460958");
+        // National formats, trunk prefixes and international dialling prefixes of other countries
+        // (Italy keeps its leading zero).
+        for (country, written, e164) in [
+            (Region::DE, "030 123456", "+4930123456"),
+            (Region::DE, "0049 30 123456", "+4930123456"),
+            (Region::US, "011 44 20 7946 0958", "+442079460958"),
+            (Region::FR, "01 23 45 67 89", "+33123456789"),
+            (Region::AU, "02 1234 5678", "+61212345678"),
+            (Region::JP, "03-1234-5678", "+81312345678"),
+            (Region::IN, "081234 56789", "+918123456789"),
+            (Region::BR, "(11) 2345-6789", "+551123456789"),
+            (Region::CA, "(613) 555-0123", "+16135550123"),
+            (Region::MX, "55 1234 5678", "+525512345678"),
+            (Region::ES, "912 34 56 78", "+34912345678"),
+            (Region::IT, "02 1234 5678", "+390212345678"),
+            (Region::NL, "010 123 4567", "+31101234567"),
+            (Region::IE, "01 234 5678", "+35312345678"),
+            (Region::SG, "6123 4567", "+6561234567"),
+            (Region::ZA, "010 123 4567", "+27101234567"),
+            (Region::GB, "07400 123456", "+447400123456"),
+        ] {
+            assert_eq!(normalise_phone(written, Some(country)).as_deref(), Ok(e164), "{country} {written}");
+        }
         for (bad, why) in
             [("206-555-0123", "no country code"), ("anonymous", "not a phone number"), ("+1 206", "not a valid"), ("", "empty")]
         {

@@ -24,16 +24,16 @@ use serde_json::{Value, json};
 use tracing::info;
 
 use crate::cases::CasesApi;
+use crate::cases::domain_cache::DomainCache;
 use crate::cases::model::{CaseFilter, FieldEntry, FieldFilter, FieldValue, SearchCasesInput, SearchSlasInput, SortInput};
 use crate::claims::{self, ClaimStore, SweepState, keys, now_ms};
-use crate::customers::{ArnScope, ProfilesApi};
 use crate::error::Error;
-use crate::handler::App;
-use crate::inbound::Event;
+use crate::inbound::{ArnScope, Event};
 use crate::plan::{FilterInput, plan_filter};
 use crate::rules::RuleSet;
 use crate::rules::schedule::{Schedule, Selection, Sweep, WORK_ITEM_SOURCE};
 use crate::rules::value::TemplateContext;
+use queue::WorkQueue;
 
 /// The `detail-type` of the event a schedule sends.
 pub const SCHEDULED: &str = "Scheduled Sweep";
@@ -127,24 +127,39 @@ struct CaseCursor {
     seen: Vec<String>,
 }
 
-impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: crate::contacts::ContactsApi> App<C, P, S, K> {
+/// What a sweep uses of the process: the Cases client and the domain's names, the coordination
+/// store (lock and cursor), and the queue its work items go to.
+pub struct Sweeper<'a, C, S> {
+    pub api: &'a C,
+    pub claims: &'a S,
+    pub domain: &'a DomainCache,
+    pub work_queue: Option<&'a WorkQueue>,
+    /// The Cases domain: part of the sweep's key in the store.
+    pub domain_id: &'a str,
+    /// How long the sweep's lock blocks others after an invocation dies (`CLAIM_LEASE_SECONDS`).
+    pub lease: Duration,
+    /// Partition, region and account of the function, once an invocation has said.
+    pub function_scope: Option<ArnScope>,
+}
+
+impl<C: CasesApi, S: ClaimStore> Sweeper<'_, C, S> {
     /// Runs (or resumes) the sweep until it is done or the deadline comes near.
-    pub async fn run_sweep(&self, event: &Event, sweep: &Sweep, deadline: Instant, rules: &RuleSet) -> Result<SweepOutcome, Error> {
+    pub async fn run(&self, event: &Event, sweep: &Sweep, deadline: Instant, rules: &RuleSet) -> Result<SweepOutcome, Error> {
         let describe = || format!("sweep {} ({})", sweep.id(), event.key);
         let rule = rules.rules.iter().find(|r| r.name == sweep.rule && r.schedule.is_some()).ok_or_else(|| {
             Error::permanent("UnknownScheduledRule", format!("{}: no scheduled rule is named `{}`", describe(), sweep.rule))
         })?;
         let Some(Schedule { select, .. }) = &rule.schedule else { unreachable!("found with a schedule") };
-        let queue = self.work_queue.as_ref().ok_or_else(|| {
+        let queue = self.work_queue.ok_or_else(|| {
             Error::permanent(
                 "NoWorkQueue",
                 format!("{}: a sweep sends its work items to the function's queue: set WORK_QUEUE_URL (the template does)", describe()),
             )
         })?;
-        let store = &self.executor.claims;
-        let key = keys::sweep(&self.config.domain_id, &sweep.id());
+        let store = self.claims;
+        let key = keys::sweep(self.domain_id, &sweep.id());
         let me = claims::attempt_id();
-        let lease = || now_ms() + self.config.claim_lease.as_millis() as i64;
+        let lease = || now_ms() + self.lease.as_millis() as i64;
         let store_error = |e: claims::StoreError| Error::retryable("CoordinationStoreUnavailable", format!("{}: {e}", describe()));
         let Some(mut state) = store.lock_sweep(&key, &me, lease()).await.map_err(store_error)? else {
             info!(sweep = %sweep.id(), "the sweep runs in another invocation");
@@ -160,10 +175,10 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: crate::contacts::ContactsApi
         let already_done = state.done;
         let mut sent_now = 0;
         let result: Result<(), Error> = async {
-            let domain = self.domain.names(&self.executor.api).await.map_err(|e| Error::api(event, "listing the domain's fields and templates", &e))?;
+            let domain = self.domain.names(self.api).await.map_err(|e| Error::api(event, "listing the domain's fields and templates", &e))?;
             let context_value = sweep.context();
             let context = TemplateContext::new(&context_value);
-            let scope = self.function_scope().or_else(|| ArnScope::from_event(&event.raw));
+            let scope = self.function_scope.clone().or_else(|| event.scope.clone());
             let (account, region) = scope.map(|s| (s.account, s.region)).unwrap_or_default();
             while !state.done {
                 if Instant::now() + HANDOVER >= deadline {
@@ -190,7 +205,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: crate::contacts::ContactsApi
                             None => None,
                         };
                         let input = SearchSlasInput { max_results: SLAS_PAGE, status: status.map(|s| s.as_str()), name, next_token: state.cursor.clone() };
-                        let page = self.executor.api.search_slas(&input).await.map_err(|e| Error::api(event, "selecting the SLAs", &e))?;
+                        let page = self.api.search_slas(&input).await.map_err(|e| Error::api(event, "selecting the SLAs", &e))?;
                         let items = page
                             .slas
                             .iter()
@@ -271,7 +286,7 @@ impl<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: crate::contacts::ContactsApi
             None => filter,
         };
         let input = selection_request(filter);
-        let page = self.executor.api.search_cases(&input).await?;
+        let page = self.api.search_cases(&input).await?;
         let last = page.cases.len() < CASES_PAGE as usize;
         let seen: HashSet<&str> = cursor.as_ref().map(|c| c.seen.iter().map(String::as_str).collect()).unwrap_or_default();
         let mut next = cursor.clone().unwrap_or_default();

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use metrics::{Unit, counter, histogram};
 
-use crate::execute::{ActionStatus, CaseOutcome, RuleOutcome};
+use crate::outcome::{ActionStatus, CaseOutcome, RuleOutcome};
 use crate::plan::{Outcome, SkipKind};
 
 /// The CloudWatch namespace of every metric.

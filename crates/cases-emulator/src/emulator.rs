@@ -10,11 +10,12 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::backend::{Backend, load_state};
 use crate::events::EventSink;
 use crate::faults::{Fault, Faults};
 use crate::seed::{Seed, SeedError};
+use crate::state::State;
 use crate::state::clock::{Clock, EARLIEST, LATEST};
-use crate::state::{Backend, State, load_state};
 use crate::wait::WaitTimeout;
 use crate::wire::{App, admin_hosts, router};
 

@@ -21,14 +21,16 @@
 //!
 //! Layout (moto-style): [`wire`] is HTTP (routing, request/response shapes, errors, admin API;
 //! `wire::profiles` for Customer Profiles, `wire::connect` for Amazon Connect), [`state`] the
-//! backend model with no HTTP (`state::profiles` for profile domains, `state::connect` for
-//! instances and their contacts). Validation follows the same line: `wire::validate` checks request
+//! service's model with no HTTP and no locking (`state::profiles` for profile domains,
+//! `state::connect` for instances and their contacts), [`backend`] the state behind one lock with
+//! its search index, clock, case events and state file. Validation follows the same line: `wire::validate` checks request
 //! shapes, `wire::profiles::validate` Customer Profiles bodies, `state::validate` values against
 //! the stored fields. [`faults`] fault injection/quotas/call counts, [`events`] case event streams, [`seed`] the
 //! seed format and the built-in demo seed, [`wait`] waiting on call and write counts.
 //! `state::clock` is the settable service clock, `state::index` the search index that trails
 //! the writes, `state::sla` SLA status over time.
 
+pub mod backend;
 pub mod emulator;
 pub mod error;
 pub mod events;

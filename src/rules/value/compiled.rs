@@ -112,7 +112,7 @@ impl CompiledValue {
     pub fn contact_reads(&self, templates: Option<&Environment<'static>>) -> Vec<String> {
         match &self.source {
             Source::Path { path: Path::Members(members), .. } => match members.split_first() {
-                Some((first, rest)) if first == crate::contacts::EVENT_KEY => vec![rest.first().cloned().unwrap_or_default()],
+                Some((first, rest)) if first == super::CONTACT_KEY => vec![rest.first().cloned().unwrap_or_default()],
                 _ => vec![],
             },
             Source::Path { text, .. } => general_path_contact_read(text).into_iter().collect(),
@@ -123,7 +123,7 @@ impl CompiledValue {
                     .into_iter()
                     .filter_map(|name| {
                         let mut parts = name.split('.');
-                        (parts.next() == Some(crate::contacts::EVENT_KEY)).then(|| parts.next().unwrap_or_default().to_owned())
+                        (parts.next() == Some(super::CONTACT_KEY)).then(|| parts.next().unwrap_or_default().to_owned())
                     })
                     .collect();
                 reads.sort();

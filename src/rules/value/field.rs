@@ -3,35 +3,13 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::spec::ValueType;
 
-/// The variants of the Cases `FieldValueUnion`, as the wire spells them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum FieldValue {
-    #[serde(rename = "stringValue")]
-    String(String),
-    #[serde(rename = "doubleValue")]
-    Double(f64),
-    #[serde(rename = "booleanValue")]
-    Boolean(bool),
-    #[serde(rename = "emptyValue")]
-    Empty(EmptyValue),
-    #[serde(rename = "userArnValue")]
-    UserArn(String),
-}
+use crate::cases::limits;
 
-/// `emptyValue` is an empty JSON object on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct EmptyValue {}
-
-impl FieldValue {
-    pub fn empty() -> FieldValue {
-        FieldValue::Empty(EmptyValue {})
-    }
-}
+pub use crate::cases::value::{EmptyValue, FieldValue};
 
 /// The most characters a value may have where it goes: what the API accepts there. A template
 /// stops rendering as soon as its output passes it.
@@ -43,17 +21,17 @@ pub struct Limit {
 }
 
 impl Limit {
-    /// `CommentContent.body` (1–15000).
-    pub const COMMENT: Limit = Limit { chars: 15_000, what: "a comment" };
-    /// `FieldValueUnion.stringValue` (at most 4100).
-    pub const FIELD_VALUE: Limit = Limit { chars: 4_100, what: "a field value" };
-    /// Case ids, ARNs, SLA names (1–500), and a profile ARN or id.
-    pub const IDENTIFIER: Limit = Limit { chars: 500, what: "an id, ARN or name" };
-    /// A tag key (1–128) and a tag value (at most 256), the API's tag limits.
-    pub const TAG_KEY: Limit = Limit { chars: 128, what: "a tag key" };
-    pub const TAG_VALUE: Limit = Limit { chars: 256, what: "a tag value" };
-    /// A value of `SearchProfiles` (1–255).
-    pub const SEARCH_VALUE: Limit = Limit { chars: 255, what: "a profile search value" };
+    /// `CommentContent.body`.
+    pub const COMMENT: Limit = Limit { chars: limits::COMMENT_BODY, what: "a comment" };
+    /// `FieldValueUnion.stringValue`.
+    pub const FIELD_VALUE: Limit = Limit { chars: limits::FIELD_STRING_VALUE, what: "a field value" };
+    /// Case ids, ARNs, SLA names, and a profile ARN or id.
+    pub const IDENTIFIER: Limit = Limit { chars: limits::IDENTIFIER, what: "an id, ARN or name" };
+    /// A tag key and a tag value, the API's tag limits.
+    pub const TAG_KEY: Limit = Limit { chars: limits::TAG_KEY, what: "a tag key" };
+    pub const TAG_VALUE: Limit = Limit { chars: limits::TAG_VALUE, what: "a tag value" };
+    /// A value of `SearchProfiles`.
+    pub const SEARCH_VALUE: Limit = Limit { chars: limits::PROFILE_SEARCH_TEXT, what: "a profile search value" };
 }
 
 /// Why extraction failed; the caller adds the rule and field.
@@ -97,16 +75,9 @@ pub fn convert(raw: &Value, ty: Option<ValueType>) -> Result<FieldValue, ValueTy
         (Some(ValueType::String), Value::Number(n)) => Ok(FieldValue::String(n.to_string())),
         (Some(ValueType::String), Value::Bool(b)) => Ok(FieldValue::String(b.to_string())),
         (None | Some(ValueType::Number), Value::Number(n)) => n.as_f64().map(FieldValue::Double).ok_or(ValueType::Number),
-        (Some(ValueType::Number), Value::String(s)) => match s.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(FieldValue::Double(n)),
-            _ => Err(ValueType::Number),
-        },
+        (Some(ValueType::Number), Value::String(s)) => FieldValue::number_from_text(s).ok_or(ValueType::Number),
         (None | Some(ValueType::Boolean), Value::Bool(b)) => Ok(FieldValue::Boolean(*b)),
-        (Some(ValueType::Boolean), Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" => Ok(FieldValue::Boolean(true)),
-            "false" => Ok(FieldValue::Boolean(false)),
-            _ => Err(ValueType::Boolean),
-        },
+        (Some(ValueType::Boolean), Value::String(s)) => FieldValue::boolean_from_text(s).ok_or(ValueType::Boolean),
         (Some(ValueType::UserArn), Value::String(s)) if !s.is_empty() => Ok(FieldValue::UserArn(s.clone())),
         (Some(t), _) => Err(t),
         (None, _) => Err(ValueType::String),
@@ -122,18 +93,5 @@ pub fn describe_json(value: &Value) -> String {
         Value::String(s) => format!("a string of {} characters", s.chars().count()),
         Value::Array(a) => format!("a list of {} items", a.len()),
         Value::Object(_) => "an object".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn field_values_serialize_as_the_wire_union() {
-        assert_eq!(serde_json::to_value(FieldValue::String("a".into())).unwrap(), json!({"stringValue": "a"}));
-        assert_eq!(serde_json::to_value(FieldValue::empty()).unwrap(), json!({"emptyValue": {}}));
-        assert_eq!(serde_json::to_value(FieldValue::UserArn("u".into())).unwrap(), json!({"userArnValue": "u"}));
     }
 }

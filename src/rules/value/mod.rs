@@ -21,6 +21,10 @@ mod template;
 pub use compiled::{CompiledValue, Source};
 pub use field::{EmptyValue, ExtractError, FieldValue, Limit, convert, describe_json};
 pub use path::Path;
+
+/// The top-level key of the event the contact's data is put under (`contacts`): paths and
+/// templates under it ask for the contact to be read.
+pub const CONTACT_KEY: &str = "contact";
 pub use spec::{DetailedValue, ValueSpec, ValueType};
 pub(crate) use spec::{ValueSpecVisitor, some_even_if_null};
 pub use template::{TEMPLATE_FUEL, TEMPLATE_RECURSION_LIMIT, TemplateCheck, TemplateContext, template_environment};

@@ -69,7 +69,7 @@ pub(super) fn general_path_contact_read(text: &str) -> Option<String> {
     }
     let rest = text.trim().strip_prefix('$')?.trim_start();
     let (first, rest) = member(rest)?;
-    if first != crate::contacts::EVENT_KEY {
+    if first != super::CONTACT_KEY {
         return None;
     }
     Some(member(rest.trim_start()).map(|(name, _)| name.to_owned()).unwrap_or_default())

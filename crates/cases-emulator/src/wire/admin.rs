@@ -33,8 +33,8 @@ use serde_json::{Value as Json, json};
 use super::App;
 use super::errors::{json_response, raw_error_response};
 use super::routes::Query;
+use crate::backend::MAX_SEARCH_LAG;
 use crate::faults::{Fault, Operations};
-use crate::state::MAX_SEARCH_LAG;
 use crate::util::{format_ts, parse_ts};
 
 /// Longest long-poll of `GET /_emulator/calls`.

@@ -16,9 +16,9 @@ use axum::http::{Method, Response};
 use serde_json::{Value as Json, json};
 
 use super::errors::raw_error_response;
+use crate::backend::Backend;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::operation::Operation;
-use crate::state::Backend;
 use crate::util::parse_ts;
 use crate::wire::validate as v;
 

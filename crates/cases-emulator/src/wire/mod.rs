@@ -30,9 +30,9 @@ use axum::extract::{Request, State};
 use axum::http::Response;
 use serde_json::json;
 
+use crate::backend::Backend;
 use crate::faults::Faults;
 use crate::operation::Api;
-use crate::state::Backend;
 pub use admin_access::admin_hosts;
 
 /// Largest accepted request body.
