@@ -42,10 +42,11 @@ check: ## Check RULES=file (default: the default rules), and against DOMAIN=id w
 emulator: ## Start the local Cases service on 127.0.0.1:4566 with the demo seed
 	cargo run --quiet --locked -p cases-emulator -- --listen 127.0.0.1:4566 --search-lag-ms 1000
 
-moto: $(MOTO) ## Start the local DynamoDB/SQS server (moto) on 127.0.0.1:4567 with the claims table, for `make watch`
+moto: $(MOTO) ## Start the local DynamoDB/SQS server (moto) on 127.0.0.1:4567 with the claims table and the work queue, for `make watch`
 	cargo build --quiet --locked --bin cases-automation
 	( sleep 2; AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-	  target/debug/cases-automation claims init --table cases-automation-claims ) &
+	  target/debug/cases-automation claims init --table cases-automation-claims; \
+	  $(MOTO_VENV)/bin/python scripts/work_queue.py --endpoint http://127.0.0.1:4567 create ) &
 	$(MOTO_VENV)/bin/python scripts/moto_server.py --port 4567
 
 watch: $(CARGO_LAMBDA) ## Run the function under `cargo lambda watch`, pointed at the local Cases service

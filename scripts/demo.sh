@@ -34,9 +34,12 @@ for port in "$CASES_PORT" "$STORE_PORT" "$INVOKE_PORT"; do
   fi
 done
 
-step "Building (first run: a few minutes)"
-cargo build --locked --quiet -p cases-emulator --bin cases-emulator
-cargo build --locked --quiet --bin cases-automation --example cases_report
+step "Building (first run: several minutes)"
+# One build of everything the demo runs, with the whole workspace and its dev-dependencies in view:
+# the dependencies' features then match what `make test` builds, so the two share every artifact.
+# (Built alone, the function would get other features of tokio, hyper and tower, and with them a
+# second compile of the AWS SDK.)
+cargo build --locked --quiet --workspace --bins --example cases_report
 
 step "Starting the local Cases service on $ENDPOINT (demo seed; its search index trails the writes by 1 s, as the real one does)"
 setsid target/debug/cases-emulator --listen "127.0.0.1:${CASES_PORT}" --search-lag-ms 1000 \
@@ -58,16 +61,33 @@ done
 grep -q "listening on" "$WORK/store.log" || { cat "$WORK/store.log"; exit 1; }
 AWS_ENDPOINT_URL_DYNAMODB="$STORE_ENDPOINT" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
   target/debug/cases-automation claims init --table "$CLAIMS_TABLE" | sed 's/^/  /'
+# The function's work queue on the same server: scheduled sweeps send their work items to it.
+WORK_QUEUE_URL=$("$MOTO_PYTHON" scripts/work_queue.py --endpoint "$STORE_ENDPOINT" create)
+echo "  work queue: $WORK_QUEUE_URL"
 
-step "Starting the function under cargo lambda watch (invoke port $INVOKE_PORT)"
-# cargo lambda passes the function only the variables it is given.
+step "Starting the function under cargo lambda watch's Runtime API (invoke port $INVOKE_PORT)"
+# `cargo lambda watch` serves the Runtime API and the invoke endpoint; the function is the binary
+# built above (watch would compile it again, with other dependency features), given only the
+# variables of its environment file, as Lambda gives it only the function's.
 sed -e "s#^AWS_ENDPOINT_URL_CONNECTCASES=.*#AWS_ENDPOINT_URL_CONNECTCASES=$ENDPOINT#" \
   -e "s#^AWS_ENDPOINT_URL_CUSTOMER_PROFILES=.*#AWS_ENDPOINT_URL_CUSTOMER_PROFILES=$ENDPOINT#" \
   -e "s#^AWS_ENDPOINT_URL_CONNECT=.*#AWS_ENDPOINT_URL_CONNECT=$ENDPOINT#" \
   -e "s#^AWS_ENDPOINT_URL_DYNAMODB=.*#AWS_ENDPOINT_URL_DYNAMODB=$STORE_ENDPOINT#" \
+  -e "s#^AWS_ENDPOINT_URL_SQS=.*#AWS_ENDPOINT_URL_SQS=$STORE_ENDPOINT#" \
+  -e "s#^WORK_QUEUE_URL=.*#WORK_QUEUE_URL=$WORK_QUEUE_URL#" \
   -e "s#^CLAIMS_TABLE=.*#CLAIMS_TABLE=$CLAIMS_TABLE#" scripts/local.env >"$WORK/function.env"
-setsid "$CARGO_LAMBDA" lambda watch --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
-  --env-file "$WORK/function.env" --bin cases-automation >"$WORK/function.log" 2>&1 &
+setsid "$CARGO_LAMBDA" lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
+  >"$WORK/watch.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$INVOKE_PORT") 2>/dev/null && break
+  sleep 0.1
+done
+grep -v '^#' "$WORK/function.env" | grep . >"$WORK/function.vars"
+setsid env -i PATH="$PATH" $(cat "$WORK/function.vars") \
+  AWS_LAMBDA_FUNCTION_NAME=cases-automation AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 \
+  AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:${INVOKE_PORT}/.rt/cases-automation" \
+  target/debug/cases-automation >"$WORK/function.log" 2>&1 &
 pids+=($!)
 
 invoke() {
@@ -75,13 +95,37 @@ invoke() {
     --output-format json --data-file "$1" 2>&1
 }
 
-# The first invocation waits for the function to compile and start.
+# The first invocation waits for the Runtime API and the function to start.
 ready=""
 for _ in $(seq 1 120); do
   if invoke events/contact-connected-to-agent.json >/dev/null 2>&1; then ready=yes; break; fi
   sleep 1
 done
-[ -n "$ready" ] || { echo "the function did not start:"; tail -30 "$WORK/function.log"; exit 1; }
+[ -n "$ready" ] || { echo "the function did not start:"; tail -30 "$WORK/watch.log" "$WORK/function.log"; exit 1; }
+
+step "An order case nobody has touched for 20 days before the sample sweep's scheduled time (the local service's clock set back while it is created)"
+set_clock() {
+  python3 - "$ENDPOINT" "$1" <<'PY'
+import json, sys, urllib.request
+req = urllib.request.Request(f"{sys.argv[1]}/_emulator/clock", method="PUT", data=json.dumps({"now": sys.argv[2]}).encode(),
+                             headers={"content-type": "application/json"})
+urllib.request.urlopen(req).read()
+PY
+}
+python3 - "$WORK/old-order.json" "$WORK/old-order.time" <<'PY'
+import datetime, json, sys
+scheduled = json.load(open("events/schedule-auto-close.json"))["sweep"]["scheduledTime"]
+at = datetime.datetime.fromisoformat(scheduled.replace("Z", "+00:00")) - datetime.timedelta(days=20)
+event = json.load(open("events/custom-order-delayed.json"))
+event["id"] = "e0826073-4b1f-4c52-9d0e-000000000020"
+event["detail"]["orderNumber"] = "ORD-30020"
+json.dump(event, open(sys.argv[1], "w"))
+open(sys.argv[2], "w").write(at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+PY
+set_clock "$(cat "$WORK/old-order.time")"
+old_case=$(invoke "$WORK/old-order.json" | python3 -c 'import json,sys; raw=sys.stdin.read(); print(json.loads(raw[raw.index("{"):])["results"][0]["caseId"])')
+set_clock "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
+echo "  case $old_case (order ORD-30020), last updated $(cat "$WORK/old-order.time")"
 
 step "Invoking the function with every sample event (events/)"
 printf '%-40s %s\n' "event" "what the function did"
@@ -102,6 +146,9 @@ if "batchItemFailures" in out:
     print("SQS batch: %d record(s) reported failed for redelivery: %s" % (len(failed), ", ".join(failed))); sys.exit()
 if "caseId" in out:
     print("flow: rules=%s case=%s created=%s actions=%s" % (out.get("rules"), out["caseId"], out.get("caseCreated"), out.get("actions"))); sys.exit()
+if out.get("sweep"):
+    sw = out["sweep"]
+    print("sweep %s: %s case(s) selected, sent to the work queue%s" % (sw.get("rule"), sw.get("sent"), "" if sw.get("done") else " (continues)")); sys.exit()
 if out.get("outcome") == "skipped":
     print("skipped: %s" % out.get("reason")); sys.exit()
 parts = []
@@ -113,6 +160,27 @@ PY
 )
   printf '%-40s %s\n' "$name" "$summary"
 done
+
+step "The sweep's work items, from the queue to the function in SQS batches (the event source mapping's job in AWS)"
+batches=0
+while :; do
+  received=$("$MOTO_PYTHON" scripts/work_queue.py --endpoint "$STORE_ENDPOINT" receive "$WORK/work-batch.json")
+  [ "$received" -gt 0 ] || break
+  invoke "$WORK/work-batch.json" >"$WORK/work-answer.json" || true
+  failed=$("$MOTO_PYTHON" scripts/work_queue.py --endpoint "$STORE_ENDPOINT" settle "$WORK/work-batch.json" "$WORK/work-answer.json")
+  echo "  a batch of $received work item(s): $failed returned for redelivery"
+  batches=$((batches + 1))
+  [ "$batches" -lt 20 ] || { echo "  the queue did not drain in 20 batches"; break; }
+done
+[ "$batches" -gt 0 ] || echo "  the queue is empty: the sweep selected no case"
+python3 - "$ENDPOINT" "$old_case" <<'PY'
+import json, sys, urllib.request
+endpoint, case_id = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(f"{endpoint}/domains/demo-domain/cases/{case_id}", method="POST",
+                             data=json.dumps({"fields": [{"id": "status"}]}).encode(), headers={"content-type": "application/json"})
+status = json.load(urllib.request.urlopen(req))["fields"][0]["value"]["stringValue"]
+print(f"  the 20-day-old case {case_id}: status {status}; every case touched since is left open")
+PY
 
 step "Invoking the abandoned-call event twice more (redelivery): still one case, one link, one SLA"
 for _ in 1 2; do
