@@ -74,13 +74,10 @@ impl ColdStart {
     }
 }
 
-/// Starts `binary` once: the time to its first `next` request and to the answer of its first
-/// invocation (`payload`), and its peak RSS after that invocation.
-async fn start_once(binary: &Path, cases: &Emulator, payload: Value, into: &mut ColdStart) {
-    let runtime = RuntimeApi::start().await;
-    runtime.invoke(payload, Duration::from_secs(8));
-    let started = Instant::now();
-    let mut child = Command::new(binary)
+/// Starts `binary` under `runtime` as Lambda would, pointed at the local service (Cases and
+/// Customer Profiles), its logs at WARN and discarded.
+fn spawn_under(runtime: &RuntimeApi, binary: &Path, cases: &Emulator) -> tokio::process::Child {
+    Command::new(binary)
         .env_clear()
         .envs(runtime.lambda_environment(&cases.endpoint_url()))
         .env("AWS_ENDPOINT_URL_CUSTOMER_PROFILES", cases.endpoint_url())
@@ -91,7 +88,16 @@ async fn start_once(binary: &Path, cases: &Emulator, payload: Value, into: &mut 
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Starts `binary` once: the time to its first `next` request and to the answer of its first
+/// invocation (`payload`), and its peak RSS after that invocation.
+async fn start_once(binary: &Path, cases: &Emulator, payload: Value, into: &mut ColdStart) {
+    let runtime = RuntimeApi::start().await;
+    runtime.invoke(payload, Duration::from_secs(8));
+    let started = Instant::now();
+    let mut child = spawn_under(&runtime, binary, cases);
     let (_, answer) = runtime.answer(Duration::from_secs(30)).await.expect("an answer");
     let answered = started.elapsed();
     assert!(matches!(answer, Answer::Response(_)), "{answer:?}");
@@ -159,18 +165,7 @@ fn abandoned_call(n: usize) -> Value {
 /// service.
 async fn warm_cpu(function: &Path, cases: &Emulator) -> (Duration, Duration, f64) {
     let runtime = RuntimeApi::start().await;
-    let mut child = Command::new(function)
-        .env_clear()
-        .envs(runtime.lambda_environment(&cases.endpoint_url()))
-        .env("AWS_ENDPOINT_URL_CUSTOMER_PROFILES", cases.endpoint_url())
-        .env("PROFILES_DOMAIN_NAME", "demo-profiles")
-        .env("AWS_LAMBDA_LOG_LEVEL", "WARN")
-        .env("CASES_DOMAIN_ID", "demo-domain")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_under(&runtime, function, cases);
     let pid = child.id().expect("running");
     let handle = async |n: usize| {
         runtime.invoke(abandoned_call(n), Duration::from_secs(30));
