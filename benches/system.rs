@@ -337,14 +337,18 @@ async fn sweep(cases: &Emulator, idle: usize) -> (f64, String) {
     cases.reset_calls();
     app.executor.claims.take();
     let drained = work_queue::drain(&app, &queue).await;
-    assert_eq!((drained.records, drained.failed), (idle, 0), "every work item applied");
+    assert_eq!((drained.distinct, drained.failed), (idle, 0), "every work item applied: {drained:?}");
     let per_case = |calls: BTreeMap<String, u64>| {
         let total = calls.values().sum::<u64>() as f64 / idle as f64;
         let list = calls.iter().map(|(op, n)| format!("{op} {:.2}", *n as f64 / idle as f64)).collect::<Vec<_>>().join(", ");
         (total, list)
     };
     let ((cases_total, cases_list), (store_total, store_list)) = (per_case(cases.calls()), per_case(app.executor.claims.take()));
-    (pages / elapsed.as_secs_f64(), format!("{cases_total:.2} + {store_total:.2}: {cases_list}; store: {store_list}"))
+    let again = match drained.records - drained.distinct {
+        0 => String::new(),
+        n => format!(" ({n} work items delivered twice)"),
+    };
+    (pages / elapsed.as_secs_f64(), format!("{cases_total:.2} + {store_total:.2}: {cases_list}; store: {store_list}{again}"))
 }
 
 fn file_size(path: &Path) -> Option<(u64, u64)> {

@@ -9,7 +9,8 @@ item, checks the condition, then stores, and two requests at once can interleave
 check and the store), whereas real DynamoDB and SQS make each request atomic. Without this, two
 claims could both win under load, which the service never allows.
 
-TransactWriteItems backs up only the items it names (see `back_up_only_the_named_items`).
+TransactWriteItems backs up only the items it names (see `back_up_only_the_named_items`), and a
+queue's messages are counted only when asked (see `count_messages_only_when_asked`).
 """
 
 import argparse
@@ -78,6 +79,47 @@ def back_up_only_the_named_items() -> None:
     dynamodb.DynamoDBBackend.transact_write_items = with_item_backups
 
 
+def count_messages_only_when_asked() -> None:
+    """moto's queue attributes count the queue's messages (three passes over every message, each
+    reading the clock) whenever any attribute is read, and SendMessage and ReceiveMessage read one
+    once per message. A batch then costs time in proportion to the queue's length: with 1,000
+    messages waiting, a SendMessageBatch took half a second, and ten sent at once (requests run one
+    at a time here) outlasted the SDK's attempt timeout, so the SDK sent them again and the queue
+    held duplicates. SQS's cost does not grow with the queue. Here the counts are computed only
+    when GetQueueAttributes is asked for them."""
+    from moto.core.utils import camelcase_to_underscores
+    from moto.sqs.models import Queue, SQSBackend
+
+    counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible")
+    count_properties = {camelcase_to_underscores(name) for name in counts}
+    attributes = Queue.attributes.fget
+    get_queue_attributes = SQSBackend.get_queue_attributes
+
+    class WithoutCounts:
+        def __init__(self, queue):
+            self.queue = queue
+
+        def __getattr__(self, name):
+            return None if name in count_properties else getattr(self.queue, name)
+
+    def stored_attributes(self):
+        result = attributes(WithoutCounts(self))
+        for name in counts:
+            result.pop(name, None)
+        return result
+
+    def with_counts_when_asked(self, queue_name, attribute_names):
+        answer = get_queue_attributes(self, queue_name, attribute_names)
+        queue = self.get_queue(queue_name)
+        for name in counts:
+            if "All" in attribute_names or name in attribute_names:
+                answer[name] = getattr(queue, camelcase_to_underscores(name))
+        return answer
+
+    Queue.attributes = property(stored_attributes)
+    SQSBackend.get_queue_attributes = with_counts_when_asked
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
@@ -85,6 +127,7 @@ def main() -> int:
     args = parser.parse_args()
 
     back_up_only_the_named_items()
+    count_messages_only_when_asked()
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 

@@ -24,7 +24,11 @@ pub async fn create() -> String {
 #[derive(Debug, Default)]
 pub struct Drained {
     pub batches: usize,
+    /// Messages received, a message received again counted again.
     pub records: usize,
+    /// Work items (event ids) received: SQS delivers at least once, and a send the SDK retried
+    /// may have queued an item twice.
+    pub distinct: usize,
     pub failed: usize,
 }
 
@@ -36,15 +40,18 @@ pub async fn drain<C: CasesApi, P: ProfilesApi, S: ClaimStore, K: cases_automati
 ) -> Drained {
     let client = aws_sdk_sqs::Client::new(moto::sdk_config());
     let mut drained = Drained::default();
+    let mut items = std::collections::HashSet::new();
     loop {
         assert!(drained.batches < 10_000, "the queue does not drain");
         let received = client.receive_message().queue_url(url).max_number_of_messages(10).send().await.expect("receive");
         let messages = received.messages();
         if messages.is_empty() {
+            drained.distinct = items.len();
             return drained;
         }
         drained.batches += 1;
         drained.records += messages.len();
+        items.extend(messages.iter().filter_map(|m| serde_json::from_str::<Value>(m.body()?).ok()?.get("id")?.as_str().map(str::to_owned)));
         let records: Vec<Value> = messages
             .iter()
             .map(|m| {
