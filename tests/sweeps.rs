@@ -10,7 +10,7 @@ use aws_sdk_connectcases::types::{FieldValue as SdkFieldValue, FieldValueUnion, 
 use cases_automation::handler::Invocation;
 use cases_automation::rules::RuleSet;
 use cases_automation::sweep::queue::WorkQueue;
-use cases_emulator::{Emulator, Seed};
+use cases_emulator::{Emulator, Fault, Seed};
 use serde_json::{Value, json};
 use support::cases_service::{self, DOMAIN, IDENTITY};
 use support::lambda::{StoreApp, instance_with_store};
@@ -118,8 +118,10 @@ async fn an_interrupted_sweep_resumes_where_it_stopped() {
     }
     service.advance_clock(Duration::from_secs(15 * 86_400) + LAG);
 
-    // Only enough time for a page: the sweep hands over to a continuation.
-    let first = invoke(&app, scheduled("auto-close-idle-cases", service.now(), json!({})), Duration::from_millis(3_400)).await;
+    // Time for one page at most, and the first page slowed past it: the sweep hands over to a
+    // continuation however fast the machine (a page alone would otherwise fit).
+    service.inject_fault(Fault { count: Some(1), ..Fault::latency("SearchCases", Duration::from_secs(1)) });
+    let first = invoke(&app, scheduled("auto-close-idle-cases", service.now(), json!({})), Duration::from_millis(4_000)).await;
     let sent = first["sweep"]["sentNow"].as_u64().unwrap();
     assert!(first["sweep"]["done"] == false && sent < 230, "it stopped early: {first}");
     let drained = work_queue::drain(&app, &queue).await;
