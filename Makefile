@@ -65,7 +65,7 @@ deploy: $(SAM) $(CARGO_LAMBDA) ## Build for Lambda (arm64) and deploy with SAM; 
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided
 
 bench: $(MOTO) ## Benchmarks: per-event CPU (criterion), cold start, memory, size, API calls per event, throughput
-	cargo build --release --locked --bin cases-automation --example hello_lambda --example bare_lambda
+	cargo build --release --locked --bin cases-automation --example hello_lambda --example bare_lambda --example sdk_floor
 	cargo bench --locked --bench pipeline
 	cargo bench --locked --bench system
 

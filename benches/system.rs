@@ -159,29 +159,87 @@ fn abandoned_call(n: usize) -> Value {
     event
 }
 
-/// Warm CPU of the release function: after one abandoned call that warms it (clients built,
-/// domain read, templates compiled, connections open), `WARM_EVENTS` more, one at a time. Returns
-/// the process CPU per event and per API call, and the calls per event counted at the local
-/// service.
-async fn warm_cpu(function: &Path, cases: &Emulator) -> (Duration, Duration, f64) {
+/// Warm CPU of a release binary under the Runtime API stub: after one event that warms it (clients
+/// built, domain read, templates compiled, connections open), `WARM_EVENTS` more, one at a time,
+/// each made by `event`. Returns the process CPU per event and the API calls per event counted at
+/// the local service. With `PERF_WARM=<prefix>` set, `perf record` samples the process over the
+/// measured events into `<prefix>.<label>` (read with `perf report -i <file> --no-children --sort
+/// dso,symbol`; build with `CARGO_PROFILE_RELEASE_STRIP=false` for symbols).
+async fn warm_cpu(label: &str, binary: &Path, cases: &Emulator, event: impl Fn(usize) -> Value) -> (Duration, f64) {
     let runtime = RuntimeApi::start().await;
-    let mut child = spawn_under(&runtime, function, cases);
+    let mut child = spawn_under(&runtime, binary, cases);
     let pid = child.id().expect("running");
     let handle = async |n: usize| {
-        runtime.invoke(abandoned_call(n), Duration::from_secs(30));
+        runtime.invoke(event(n), Duration::from_secs(30));
         let (_, answer) = runtime.answer(Duration::from_secs(40)).await.expect("an answer");
         assert!(matches!(answer, Answer::Response(_)), "{answer:?}");
     };
     handle(0).await;
     cases.reset_calls();
+    let profiler = std::env::var("PERF_WARM").ok().map(|prefix| {
+        let out = format!("{prefix}.{label}");
+        let profiler = std::process::Command::new("perf")
+            .args(["record", "-e", "cpu-clock", "-F", "20000", "-o", &out, "-p", &pid.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("perf installed (linux-perf)");
+        // perf attaches asynchronously; events before it has would go unsampled.
+        std::thread::sleep(Duration::from_millis(500));
+        profiler
+    });
     let before = process_cpu(pid);
     for n in 1..=WARM_EVENTS {
         handle(n).await;
     }
     let cpu = process_cpu(pid) - before;
+    if let Some(mut profiler) = profiler {
+        // SAFETY: kill has no memory preconditions; SIGINT makes perf write its file and exit.
+        unsafe { libc::kill(profiler.id() as i32, libc::SIGINT) };
+        profiler.wait().expect("perf ends");
+    }
     let calls: u64 = cases.calls().values().sum();
     child.kill().await.unwrap();
-    (cpu / WARM_EVENTS as u32, cpu / calls.max(1) as u32, calls as f64 / WARM_EVENTS as f64)
+    (cpu / WARM_EVENTS as u32, calls as f64 / WARM_EVENTS as f64)
+}
+
+/// The warm CPU rows: the function, the SDK floor making as many calls an event through the same
+/// client, and the Lambda runtime's own loop (the floor making none), so that what the SDK costs a
+/// call is told apart from what the function adds.
+async fn warm_rows(function: &Path, sdk_floor: &Path, cases: &Emulator, rows: &mut Vec<[String; 3]>) {
+    let (per_event, calls_per_event) = warm_cpu("function", function, cases, abandoned_call).await;
+    let calls = calls_per_event.round().max(1.0) as u64;
+    let (floor_per_event, floor_calls) = warm_cpu("sdk-floor", sdk_floor, cases, |_| json!({ "calls": calls })).await;
+    let (loop_per_event, _) = warm_cpu("runtime-loop", sdk_floor, cases, |_| json!({ "calls": 0 })).await;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let per_call = ms(per_event) / calls_per_event.max(1.0);
+    println!(
+        "warm: {:.2} ms per event, {calls_per_event:.1} calls, {per_call:.3} ms per call; SDK floor {:.2} ms per event, {:.3} ms per call; runtime loop {:.2} ms per event",
+        ms(per_event),
+        ms(floor_per_event),
+        ms(floor_per_event) / floor_calls.max(1.0),
+        ms(loop_per_event)
+    );
+    rows.push([
+        format!("warm CPU per event, abandoned call ({WARM_EVENTS} events, process user + system)"),
+        format!("{:.2} ms ({calls_per_event:.1} API calls an event)", ms(per_event)),
+        "-".into(),
+    ]);
+    rows.push(["warm CPU per API call".into(), format!("{per_call:.2} ms"), "≤ 0.2 ms".into()]);
+    rows.push([
+        format!("warm CPU, SDK floor: {calls} SearchCases an event through the same client, no logging"),
+        format!("{:.2} ms per event, {:.2} ms per call", ms(floor_per_event), ms(floor_per_event) / floor_calls.max(1.0)),
+        "-".into(),
+    ]);
+    rows.push([
+        "warm CPU, the Lambda runtime loop alone (the floor making no call)".into(),
+        format!("{:.2} ms per event", ms(loop_per_event)),
+        "-".into(),
+    ]);
+    rows.push([
+        "warm CPU the function adds above the SDK floor".into(),
+        format!("{:.2} ms per event ({:.0} %)", ms(per_event) - ms(floor_per_event), 100.0 * (1.0 - ms(floor_per_event) / ms(per_event))),
+        "-".into(),
+    ]);
 }
 
 /// `VmHWM` of a running process, in KiB.
@@ -367,9 +425,15 @@ async fn main() {
     let function = release_binary("cases-automation");
     let hello = release_binary("examples/hello_lambda");
     let bare = release_binary("examples/bare_lambda");
+    let sdk_floor = release_binary("examples/sdk_floor");
     let cases = Emulator::builder().seed(Seed::demo().without_cases()).start().await.unwrap();
     let mut rows: Vec<[String; 3]> = Vec::new();
 
+    if std::env::var("PERF_WARM").is_ok() {
+        // Profiling the warm series: the warm rows only.
+        warm_rows(&function, &sdk_floor, &cases, &mut rows).await;
+        return;
+    }
     let ColdStarts { bare, hello: floor, ours, by_phone } = cold_starts(&bare, &hello, &function, &cases).await;
     let init: Vec<Duration> = ours.init.iter().chain(&by_phone.init).copied().collect();
     let ratio = |to: &ColdStart| median(&init).as_secs_f64() / median(&to.init).as_secs_f64();
@@ -389,13 +453,7 @@ async fn main() {
         ms(median(&by_phone.first_answer)),
         "≤ 15 ms".into(),
     ]);
-    let (per_event, per_call, calls_per_event) = warm_cpu(&function, &cases).await;
-    rows.push([
-        format!("warm CPU per event, abandoned call ({WARM_EVENTS} events, process user + system)"),
-        format!("{:.2} ms ({calls_per_event:.1} API calls an event)", per_event.as_secs_f64() * 1000.0),
-        "-".into(),
-    ]);
-    rows.push(["warm CPU per API call".into(), format!("{:.2} ms", per_call.as_secs_f64() * 1000.0), "≤ 0.2 ms".into()]);
+    warm_rows(&function, &sdk_floor, &cases, &mut rows).await;
     let peak = ours.peak_rss_kib.iter().chain(&by_phone.peak_rss_kib).max().copied().unwrap_or(0);
     let floor_peak = floor.peak_rss_kib.iter().max().copied().unwrap_or(0);
     rows.push(["peak RSS after the first invocation, hello-world".into(), format!("{:.1} MiB", floor_peak as f64 / 1024.0), "-".into()]);
