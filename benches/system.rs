@@ -503,13 +503,14 @@ async fn main() {
         (
             "contact-disconnected-abandoned.json",
             "contact-abandoned-callback, caller found by phone",
-            "7 + 8: GetTemplate (first use), SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem); case claim, its binding, \
-             ledger lock, 2 × (item claim, binding), ledger release",
+            "8 + 8: GetTemplate (first use), SearchProfiles, CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem), SearchCases (a \
+             callback case to link: none but the new one); case claim, its binding, ledger lock, 2 × (item claim, binding), ledger release",
         ),
         (
             "same caller, another call",
             "contact-abandoned-callback, same caller again (lookup cached)",
-            "5 + 8: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem); the same store calls",
+            "9 + 10: CreateCase, 2 × (SearchRelatedItems, CreateRelatedItem), SearchCases, then the first callback case, still open, \
+             linked: GetCase, SearchRelatedItems, CreateRelatedItem; the same store calls and the link's claim and binding",
         ),
         ("contact-disconnected-agent.json", "contact-disconnected-link, case already linked", "1 + 0: ListCasesForContact"),
         (
@@ -518,7 +519,11 @@ async fn main() {
             "5 + 6: GetTemplate (first use), SearchCases, CreateCase, CreateRelatedItem, UpdateCase (compared with the create, no GetCase); \
              case claim, its binding, ledger lock, comment claim, its binding, ledger release",
         ),
-        ("custom-order-priority-changed.json", "order-priority-update (warm)", "2 + 2: GetCase, UpdateCase; ledger lock and release"),
+        (
+            "custom-order-priority-changed.json",
+            "order-priority-update (warm), the same change again",
+            "1 + 2: GetCase (the case already holds the values: no UpdateCase); ledger lock and release",
+        ),
         ("cases-case-updated-by-automation.json", "self-caused change event", "0 + 0"),
     ] {
         let event = match name {
