@@ -66,6 +66,11 @@ pub async fn app_from_env(started: std::time::Instant) -> Result<LambdaApp, Stri
 pub async fn run(started: std::time::Instant) -> Result<(), lambda_runtime::Error> {
     let emf = Emf::install(&function_name()).map_err(log_start_error)?;
     let app = app_from_env(started).await.map_err(log_start_error)?;
+    if app.rules.current().set.looks_up_phone_numbers() {
+        // The first event's calls (the Runtime API, the domain's fields and templates) wait on the
+        // network while this thread decodes the metadata; its first phone number need not wait.
+        let _ = std::thread::Builder::new().name("phone-metadata".into()).spawn(crate::rules::customer::load_phone_metadata);
+    }
     // Rules from AppConfig: the client only; the agent is first asked before the first invocation.
     let agent = app.config.rules_appconfig.clone().map(Agent::new);
     let (app, emf, agent) = (&app, &emf, &agent);

@@ -330,6 +330,12 @@ pub fn parse_profile_arn(arn: &str) -> Result<ProfileArn<'_>, String> {
     Ok(ProfileArn { partition, region, account, domain, profile_id })
 }
 
+/// Loads libphonenumber's metadata (every region's, decoded at once on first use): a few
+/// milliseconds that the first phone number of a process would otherwise wait for.
+pub fn load_phone_metadata() {
+    let _ = &*PHONE_NUMBER_UTIL;
+}
+
 /// E.164 (`+12065550123`), the form Amazon Connect stores and searches. Numbers without a
 /// country code need the rule's `country`. Reasons never repeat the number.
 pub fn normalise_phone(text: &str, country: Option<Region>) -> Result<String, String> {

@@ -308,8 +308,35 @@ impl RuleSet {
         })
     }
 
+    /// Whether a rule looks customers up by phone number, which needs libphonenumber's metadata.
+    pub fn looks_up_phone_numbers(&self) -> bool {
+        self.rules.iter().any(|rule| {
+            rule.customer_sources().iter().any(|source| source.customer.keys.iter().any(|(key, _)| *key == customer::SearchKey::Phone))
+        })
+    }
+
     /// Every identity the automation writes under: the global one and the rules' own.
     pub fn identities(&self, global: &str) -> Vec<String> {
         std::iter::once(global).chain(self.rules.iter().filter_map(|r| r.performed_by.as_deref())).map(str::to_owned).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleSet;
+
+    #[test]
+    fn phone_lookups_are_found_wherever_a_rule_makes_them() {
+        assert!(RuleSet::default_rules().looks_up_phone_numbers(), "the shipped callback rules look callers up by phone");
+        let rules = |customer: &str| {
+            let yaml = format!(
+                "rules:\n  - name: r\n    match: {{ source: [x] }}\n    \
+                 case: {{ create: {{ template: t, fields: {{ title: t, customer_id: {{ customer: {customer} }} }} }} }}\n"
+            );
+            RuleSet::from_yaml(&yaml, "test").unwrap()
+        };
+        assert!(rules("{ phone: $.p, country: US }").looks_up_phone_numbers());
+        assert!(!rules("{ email: $.e }").looks_up_phone_numbers());
+        assert!(!rules("{ profile: $.arn }").looks_up_phone_numbers());
     }
 }
