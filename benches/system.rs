@@ -202,8 +202,8 @@ async fn warm_cpu(label: &str, binary: &Path, cases: &Emulator, event: impl Fn(u
     (cpu / WARM_EVENTS as u32, calls as f64 / WARM_EVENTS as f64)
 }
 
-/// The warm CPU rows: the function, the SDK floor making as many calls an event through the same
-/// client, and the Lambda runtime's own loop (the floor making none), so that what the SDK costs a
+/// The warm CPU rows: the function, the SDK floor making as many calls an event on the same SDK
+/// configuration, and the Lambda runtime's own loop (the floor making none), so that what the SDK costs a
 /// call is told apart from what the function adds.
 async fn warm_rows(function: &Path, sdk_floor: &Path, cases: &Emulator, rows: &mut Vec<[String; 3]>) {
     let (per_event, calls_per_event) = warm_cpu("function", function, cases, abandoned_call).await;
@@ -226,7 +226,7 @@ async fn warm_rows(function: &Path, sdk_floor: &Path, cases: &Emulator, rows: &m
     ]);
     rows.push(["warm CPU per API call".into(), format!("{per_call:.2} ms"), "≤ 0.2 ms".into()]);
     rows.push([
-        format!("warm CPU, SDK floor: {calls} SearchCases an event through the same client, no logging"),
+        format!("warm CPU, SDK floor: {calls} SearchCases an event, the function's SDK configuration, no logging"),
         format!("{:.2} ms per event, {:.2} ms per call", ms(floor_per_event), ms(floor_per_event) / floor_calls.max(1.0)),
         "-".into(),
     ]);

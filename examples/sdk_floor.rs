@@ -1,8 +1,8 @@
 //! The floor for warm CPU per API call: a `lambda_runtime` function with no logging whose only work
 //! is `calls` SearchCases requests an event (`{"calls": 9}`), one after another, through a Cases
-//! client built exactly as `cases-automation` builds its own (`cases_automation::aws`: the same
-//! HTTP client, retries, timeouts, credentials and retry partition), built with the same release
-//! profile. `make bench` measures it beside the function, so that the CPU the AWS SDK spends on a
+//! client on the function's SDK configuration (`cases_automation::aws`: the same HTTP client,
+//! retries, timeouts, credentials and retry partition) but without its two interceptors (call
+//! counting and the throttle signal), built with the same release profile. `make bench` measures it beside the function, so that the CPU the AWS SDK spends on a
 //! call is told apart from the function's own.
 
 use aws_sdk_connectcases as cases;

@@ -123,6 +123,13 @@ pub struct CompiledCustomer {
     pub newest_by: String,
 }
 
+impl CompiledCustomer {
+    /// Whether the lookup searches by phone number (and so needs libphonenumber's metadata).
+    pub fn searches_by_phone(&self) -> bool {
+        self.keys.iter().any(|(key, _)| *key == SearchKey::Phone)
+    }
+}
+
 /// SearchProfiles takes one key plus at most four additional ones.
 pub const MAX_SEARCH_KEYS: usize = 5;
 

@@ -310,9 +310,7 @@ impl RuleSet {
 
     /// Whether a rule looks customers up by phone number, which needs libphonenumber's metadata.
     pub fn looks_up_phone_numbers(&self) -> bool {
-        self.rules.iter().any(|rule| {
-            rule.customer_sources().iter().any(|source| source.customer.keys.iter().any(|(key, _)| *key == customer::SearchKey::Phone))
-        })
+        self.rules.iter().any(|rule| rule.customer_sources().iter().any(|source| source.customer.searches_by_phone()))
     }
 
     /// Every identity the automation writes under: the global one and the rules' own.
