@@ -15,7 +15,7 @@ CARGO_DENY  := $(HOME)/.cargo/bin/cargo-deny
 MOTO_VENV   := .venv-moto
 MOTO        := $(MOTO_VENV)/bin/moto_server
 
-.PHONY: help test lint demo plan check invoke watch emulator moto build deploy bench fuzz reliability load-designs advisories fmt
+.PHONY: help test lint demo demo-tools plan check invoke watch emulator moto build deploy bench fuzz reliability load-designs advisories fmt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,8 +30,11 @@ lint: $(SAM) ## Check the SAM template offline: cfn-lint and sam validate --lint
 	$(CFN_LINT) template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) validate --lint --template template.yaml
 
-demo: $(CARGO_LAMBDA) $(MOTO) ## Run the function against the local Cases service with every sample event
+demo: ## Run the function against the local Cases service with every sample event
 	scripts/demo.sh
+
+# The demo's tools (cargo-lambda; moto's server), which scripts/demo.sh installs while it builds.
+demo-tools: $(CARGO_LAMBDA) $(MOTO)
 
 plan: ## Show the Cases requests for EVENT=file (no AWS calls)
 	cargo run --quiet --locked -- plan --event $(EVENT)

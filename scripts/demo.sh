@@ -34,12 +34,18 @@ for port in "$CASES_PORT" "$STORE_PORT" "$INVOKE_PORT"; do
   fi
 done
 
-step "Building (first run: several minutes)"
+step "Building (first run: several minutes), while the demo's tools install"
+# cargo-lambda and moto's server install from PyPI into their virtualenvs on first use, alongside
+# the build rather than before it.
+make --no-print-directory -j2 demo-tools >"$WORK/setup.log" 2>&1 &
+setup=$!
+pids+=("$setup")
 # One build of everything the demo runs, with the whole workspace and its dev-dependencies in view:
 # the dependencies' features then match what `make test` builds, so the two share every artifact.
 # (Built alone, the function would get other features of tokio, hyper and tower, and with them a
 # second compile of the AWS SDK.)
 cargo build --locked --quiet --workspace --bins --example cases_report
+wait "$setup" || { echo "installing cargo-lambda or moto failed:"; cat "$WORK/setup.log"; exit 1; }
 
 step "Starting the local Cases service on $ENDPOINT (demo seed; its search index trails the writes by 1 s, as the real one does)"
 setsid target/debug/cases-emulator --listen "127.0.0.1:${CASES_PORT}" --search-lag-ms 1000 \
