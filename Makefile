@@ -72,7 +72,7 @@ bench: $(MOTO) ## Benchmarks: per-event CPU (criterion), cold start, memory, siz
 	cargo bench --locked --bench pipeline
 	cargo bench --locked --bench system
 
-fuzz: ## Property tests of hostile input and privacy, FUZZ_CASES cases each (about 1 min at 20000)
+fuzz: ## Property tests of hostile input and privacy, FUZZ_CASES cases each (about 3 min at 20000)
 	PROPTEST_CASES=$(FUZZ_CASES) cargo test --locked --test hostile_input --test privacy
 
 reliability: $(MOTO) ## A 2,000-record backlog and a 2,000-case sweep through SQS at the real quotas (about 36 min); ends with the `sweep:` line, then the `drain:` line
