@@ -468,7 +468,7 @@ async fn main() {
         ("binary size, arm64 release (raw / zipped)", root().join("target/lambda/cases-automation/bootstrap")),
     ] {
         let value = match file_size(&path) {
-            Some((raw, zipped)) => format!("{:.1} MiB / {:.1} MiB", raw as f64 / 1048576.0, zipped as f64 / 1048576.0),
+            Some((raw, zipped)) => format!("{:.1} MiB / {:.2} MiB", raw as f64 / 1048576.0, zipped as f64 / 1048576.0),
             None => "not built (`make build`)".into(),
         };
         let target = if label.contains("arm64") { "zipped ≤ 4.0 MiB" } else { "-" };
